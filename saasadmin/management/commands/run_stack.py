@@ -1,0 +1,105 @@
+"""manage.py run_stack — everything `make run` starts: Redis and the emulator when embedded, migrations,
+the demo, an RQ worker with its scheduler, and the web server. Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from importlib.util import find_spec
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from saasadmin.embedded import redis_start
+
+
+def _answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=0.5)  # noqa: S310 - a local http URL from settings
+    except urllib.error.HTTPError:
+        return True  # it answered, even if with an error status
+    except (urllib.error.URLError, OSError):
+        return False
+    return True
+
+
+class Command(BaseCommand):
+    help = "Start the whole local stack (used by `make run`)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument(
+            "--emulator-delay", type=float, default=float(os.environ.get("EMULATOR_DELAY", "3"))
+        )
+
+    def handle(self, *args: Any, port: int, emulator_delay: float, **options: Any) -> None:
+        self.children: list[subprocess.Popen[bytes]] = []
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            self._start(port, emulator_delay)
+            while all(child.poll() is None for child in self.children):
+                time.sleep(0.5)
+            self.stderr.write("A component stopped; shutting down the rest.")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in reversed(self.children):
+                if child.poll() is None:
+                    child.terminate()
+            for child in self.children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+    def _start(self, port: int, emulator_delay: float) -> None:
+        if "REDIS_URL" not in os.environ:
+            redis_start(settings.EMBEDDED_REDIS_SOCKET)
+            self.stdout.write(f"Redis: embedded, {settings.REDIS_URL}")
+        if settings.AWS_MODE == "emulated":
+            self._start_emulator(emulator_delay)
+        call_command("migrate", interactive=False, verbosity=0)
+        for command in self._seed_commands():
+            call_command(command, stdout=self.stdout)
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        self.children.append(subprocess.Popen([*manage, "rqworker", "default", "--with-scheduler"]))  # noqa: S603
+        self.children.append(
+            subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"])  # noqa: S603
+        )
+        self.stdout.write(self.style.SUCCESS(f"\n  saasadmin is up: http://127.0.0.1:{port}/\n"))
+
+    def _seed_commands(self) -> list[str]:
+        """The demo seeders, in dependency order; later apps add theirs."""
+        return ["seed_demo"]
+
+    def _start_emulator(self, delay: float) -> None:
+        url = settings.EMULATOR_URL
+        if _answers(url) or find_spec("emulator.__main__") is None:
+            return
+        port = url.rsplit(":", 1)[-1].strip("/")
+        data_dir = settings.DATA_DIR / "emulator"
+        command = [
+            sys.executable,
+            "-m",
+            "emulator",
+            "--port",
+            port,
+            "--data-dir",
+            str(data_dir),
+            "--delay",
+            str(delay),
+        ]
+        self.children.append(subprocess.Popen(command))  # noqa: S603
+        deadline = time.monotonic() + 60
+        while not _answers(url):
+            if time.monotonic() > deadline or self.children[-1].poll() is not None:
+                raise RuntimeError(f"the emulator did not start on {url}")
+            time.sleep(0.2)
+        self.stdout.write(f"AWS: emulated at {url} (delays {delay}s)")

@@ -1,0 +1,108 @@
+"""Forms for tenants and their users. They validate; services write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+
+from tenants.models import RESERVED_SLUGS, Tenant
+from tenants.roles import Role
+
+User = get_user_model()
+
+
+class TenantForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["name", "slug", "isolation", "tier", "plan_price", "currency", "contact_email"]
+        help_texts = {
+            "slug": "Lowercase letters, digits and hyphens, up to 40. Used in S3 keys and SageMaker names; "
+            "it cannot change once resources exist.",
+            "isolation": "Silo: dedicated resources. Bridge: shared infrastructure, own model. "
+            "Pool: shared infrastructure and model.",
+        }
+        widgets = {"slug": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})}
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"].strip()
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(f"“{slug}” is reserved; choose another slug.")
+        return slug
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the tenant a name.")
+        return name
+
+
+class OnboardForm(TenantForm):
+    admin_email = forms.EmailField(
+        required=False,
+        label="First tenant admin (email)",
+        help_text="Optional. They get an invitation link to choose a password.",
+    )
+
+    def clean_admin_email(self) -> str:
+        email = self.cleaned_data.get("admin_email", "").strip().lower()
+        if email and User.objects.filter(username__iexact=email).exists():
+            raise forms.ValidationError("A user with this email already exists.")
+        return email
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded in the audit log.",
+    )
+
+
+class OffboardForm(ReasonForm):
+    confirm_slug = forms.CharField(label="Type the tenant's slug to confirm", max_length=40)
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def clean_confirm_slug(self) -> str:
+        value = self.cleaned_data["confirm_slug"].strip()
+        if value != self.tenant.slug:
+            raise forms.ValidationError(f"Type “{self.tenant.slug}” exactly to confirm.")
+        return value
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(
+        choices=[(Role.TENANT_VIEWER.value, "Viewer"), (Role.TENANT_ADMIN.value, "Admin (manages users)")]
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(username__iexact=email).exists():
+            raise forms.ValidationError("A user with this email already exists.")
+        return email
+
+
+class AcceptInvitationForm(forms.Form):
+    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
+    password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        elif p1:
+            try:
+                password_validation.validate_password(p1, User(username=self.email, email=self.email))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

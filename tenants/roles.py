@@ -1,0 +1,43 @@
+"""The role table: who may do what. Views check it; the access-matrix test reads it."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", "Operator"
+    FINANCE = "finance", "Finance"
+    TENANT_ADMIN = "tenant_admin", "Tenant admin"
+    TENANT_VIEWER = "tenant_viewer", "Tenant viewer"
+
+
+VENDOR_ROLES = frozenset({Role.OPERATOR, Role.FINANCE})
+TENANT_ROLES = frozenset({Role.TENANT_ADMIN, Role.TENANT_VIEWER})
+
+# capability -> the roles that have it. Tenant roles only ever reach their own tenant's objects:
+# that part is enforced by the scoped lookups in tenants/access.py, not here.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    # Any signed-in user: their own account and home page.
+    "account": frozenset(Role),
+    # Read tenants' commercial data (name, plan, price, status, contacts) across all tenants.
+    "tenants.view_all": frozenset({Role.OPERATOR, Role.FINANCE}),
+    # Read one tenant's page: vendor staff for any tenant, members for their own.
+    "tenants.view": frozenset(Role),
+    # Onboard, edit, suspend, resume, offboard tenants.
+    "tenants.manage": frozenset({Role.OPERATOR}),
+    # See and manage a tenant's users (tenant admins for their own tenant only).
+    "tenant_users.manage": frozenset({Role.OPERATOR, Role.TENANT_ADMIN}),
+    # The vendor-wide audit log.
+    "audit.view_all": frozenset({Role.OPERATOR}),
+    # Model internals: artifacts, deployments, AWS resources, the queue dashboard.
+    "deployments.view": frozenset({Role.OPERATOR}),
+    "deployments.manage": frozenset({Role.OPERATOR}),
+}
+
+
+def role_can(role: str | None, capability: str) -> bool:
+    """Whether `role` has `capability`; an unknown capability is a programming error."""
+    if capability not in CAPABILITIES:
+        raise KeyError(f"unknown capability {capability!r}")
+    return role is not None and role in CAPABILITIES[capability]

@@ -1,0 +1,194 @@
+"""Writes to tenants, their users and invitations. Every write records an audit event."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tenants.audit import audit_record, snapshot
+from tenants.models import (
+    TENANT_TRANSITIONS,
+    Invitation,
+    Membership,
+    Tenant,
+    TenantStatus,
+)
+from tenants.roles import TENANT_ROLES
+
+User = get_user_model()
+TENANT_FIELDS = ["name", "slug", "isolation", "tier", "plan_price", "currency", "contact_email", "status"]
+INVITATION_DAYS = 7
+
+
+class TransitionError(Exception):
+    """A status change the tenant's current status does not allow."""
+
+
+@transaction.atomic
+def tenant_onboard(
+    *,
+    actor: Any,
+    name: str,
+    slug: str,
+    isolation: str,
+    tier: str,
+    plan_price: Decimal,
+    currency: str,
+    contact_email: str,
+    admin_email: str = "",
+) -> tuple[Tenant, Invitation | None]:
+    """Create a tenant in `onboarding` and, if given, invite its first admin."""
+    tenant = Tenant(
+        name=name,
+        slug=slug,
+        isolation=isolation,
+        tier=tier,
+        plan_price=plan_price,
+        currency=currency,
+        contact_email=contact_email,
+    )
+    tenant.full_clean()
+    tenant.save()
+    audit_record(
+        actor=actor, action="tenant.onboard", obj=tenant, tenant=tenant, after=snapshot(tenant, TENANT_FIELDS)
+    )
+    invitation = None
+    if admin_email:
+        invitation = invitation_create(actor=actor, tenant=tenant, email=admin_email, role="tenant_admin")
+    return tenant, invitation
+
+
+@transaction.atomic
+def tenant_update(*, actor: Any, tenant: Tenant, **fields: Any) -> Tenant:
+    """Change a tenant's editable fields (not its status: that goes through tenant_transition)."""
+    if "status" in fields:
+        raise ValueError("status changes go through tenant_transition")
+    before = snapshot(tenant, TENANT_FIELDS)
+    for name, value in fields.items():
+        setattr(tenant, name, value)
+    tenant.full_clean()
+    tenant.save()
+    after = snapshot(tenant, TENANT_FIELDS)
+    if before != after:
+        audit_record(
+            actor=actor, action="tenant.update", obj=tenant, tenant=tenant, before=before, after=after
+        )
+    return tenant
+
+
+@transaction.atomic
+def tenant_transition(*, actor: Any, tenant: Tenant, to: str, reason: str = "") -> Tenant:
+    """Move a tenant to status `to` if TENANT_TRANSITIONS allows it, with a compare-and-set update.
+
+    Raises TransitionError when the move is not allowed or the tenant changed under us.
+    """
+    current = tenant.status
+    if to not in TENANT_TRANSITIONS[current]:
+        now, then = TenantStatus(current).label.lower(), TenantStatus(to).label.lower()
+        raise TransitionError(f"A tenant that is {now} cannot become {then}.")
+    updated = Tenant.objects.filter(pk=tenant.pk, status=current).update(
+        status=to, status_reason=reason[:500], updated_at=timezone.now()
+    )
+    if not updated:
+        raise TransitionError("The tenant changed while you were looking at it; reload and try again.")
+    tenant.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action=f"tenant.{to}",
+        obj=tenant,
+        tenant=tenant,
+        before={"status": current},
+        after={"status": to, "reason": reason},
+    )
+    if to == TenantStatus.OFFBOARDING:
+        _tenant_users_disable(tenant)
+    return tenant
+
+
+def _tenant_users_disable(tenant: Tenant) -> None:
+    """Disable every user of the tenant and end their sessions; revoke pending invitations."""
+    users = User.objects.filter(membership__tenant=tenant)
+    for user in users:
+        user.is_active = False
+        # A new password hash invalidates every existing session (Django checks the session's auth hash).
+        user.set_unusable_password()
+        user.save(update_fields=["is_active", "password"])
+    tenant.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def invitation_create(*, actor: Any, tenant: Tenant, email: str, role: str) -> Invitation:
+    """Invite `email` to join `tenant` with a tenant role; the link is valid for a week."""
+    if role not in TENANT_ROLES:
+        raise ValidationError({"role": "Choose a tenant role."})
+    if tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
+        raise ValidationError("An offboarded tenant cannot get new users.")
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(username__iexact=email).exists():
+        raise ValidationError({"email": "A user with this email already exists."})
+    invitation = Invitation.objects.create(
+        tenant=tenant,
+        email=email,
+        role=role,
+        token=secrets.token_urlsafe(32),
+        invited_by=actor if getattr(actor, "pk", None) else None,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    audit_record(
+        actor=actor, action="user.invite", obj=invitation, tenant=tenant, after={"email": email, "role": role}
+    )
+    return invitation
+
+
+def invitation_is_open(invitation: Invitation) -> bool:
+    return (
+        invitation.accepted_at is None
+        and invitation.revoked_at is None
+        and invitation.expires_at > timezone.now()
+        and invitation.tenant.status not in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED)
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, password: str) -> Any:
+    """Create the invited user with `password` and their membership; the link cannot be used again."""
+    locked = Invitation.objects.select_for_update().select_related("tenant").get(pk=invitation.pk)
+    if not invitation_is_open(locked):
+        raise ValidationError("This invitation has expired or was already used.")
+    if User.objects.filter(username__iexact=locked.email).exists():
+        raise ValidationError("A user with this email already exists.")
+    user = User.objects.create_user(username=locked.email, email=locked.email, password=password)
+    Membership.objects.create(user=user, role=locked.role, tenant=locked.tenant)
+    locked.accepted_at = timezone.now()
+    locked.save(update_fields=["accepted_at"])
+    audit_record(actor=user, action="user.join", obj=user, tenant=locked.tenant, after={"role": locked.role})
+    return user
+
+
+@transaction.atomic
+def tenant_user_remove(*, actor: Any, tenant: Tenant, user: Any) -> None:
+    """Take a user out of the tenant: the account is disabled and its sessions end."""
+    membership = Membership.objects.get(user=user, tenant=tenant)
+    before = {"username": user.get_username(), "role": membership.role, "is_active": user.is_active}
+    membership.delete()
+    user.is_active = False
+    user.set_unusable_password()
+    user.save(update_fields=["is_active", "password"])
+    audit_record(
+        actor=actor, action="user.remove", obj=user, tenant=tenant, before=before, after={"is_active": False}
+    )
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Any, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(revoked_at=timezone.now())
+    audit_record(actor=actor, action="user.invite_revoke", obj=invitation, tenant=invitation.tenant)

@@ -1,0 +1,48 @@
+"""Small presentation helpers: money, sortable column links, query strings that keep the filters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+@register.filter
+def money(value: Decimal | float | int | None, currency: str = "USD") -> str:
+    """`1234.5, "USD"` → `$1,234.50`."""
+    if value is None:
+        return "—"
+    amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    symbol = CURRENCY_SYMBOLS.get(currency, "")
+    text = f"{abs(amount):,.2f}"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+@register.filter
+def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
+    return (mapping or {}).get(key, 0)
+
+
+@register.simple_tag
+def query_with(params: dict[str, Any], **changes: Any) -> str:
+    """The current filters as a query string, with `changes` applied and blanks dropped."""
+    merged = {**params, **changes}
+    return urlencode({k: v for k, v in merged.items() if v not in ("", None)})
+
+
+@register.simple_tag
+def sort_link(key: str, label: str, params: dict[str, Any]) -> str:
+    """A column header that sorts by `key`, toggling direction, with an arrow on the active column."""
+    current = params.get("sort", "")
+    descending = current == f"-{key}"
+    active = current in (key, f"-{key}")
+    target = key if descending or not active else f"-{key}"
+    arrow = (" ↓" if descending else " ↑") if active else ""
+    return format_html('<a href="?{}">{}{}</a>', query_with(params, sort=target, page=""), label, arrow)

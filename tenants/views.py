@@ -1,0 +1,157 @@
+"""Tenant pages: list, onboarding, detail, edit, status changes. Thin: fetch, validate, call a service."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from tenants import services
+from tenants.access import get_tenant_or_404, membership_of, public, requires, user_can
+from tenants.forms import OffboardForm, OnboardForm, ReasonForm, TenantForm
+from tenants.models import Isolation, TenantStatus
+from tenants.roles import TENANT_ROLES
+from tenants.selectors import TENANT_SORTS, audit_for_tenant, tenant_list, tenant_status_counts
+
+PAGE_SIZE = 25
+
+
+@requires("account")
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to the page it starts from."""
+    membership = membership_of(request.user)
+    assert membership is not None  # requires("account") let only users with a role through
+    if membership.role in TENANT_ROLES:
+        return redirect("tenant_detail", tenant_id=membership.tenant_id)
+    return redirect("tenant_list")
+
+
+@public
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@requires("tenants.view_all")
+def tenant_list_view(request: HttpRequest) -> HttpResponse:
+    params = {
+        "q": request.GET.get("q", "").strip()[:100],
+        "status": request.GET.get("status", "") if request.GET.get("status") in TenantStatus.values else "",
+        "isolation": request.GET.get("isolation", "")
+        if request.GET.get("isolation") in Isolation.values
+        else "",
+        "sort": request.GET.get("sort", "name") if request.GET.get("sort") in TENANT_SORTS else "name",
+    }
+    tenants = tenant_list(
+        user=request.user,
+        search=params["q"],
+        status=params["status"],
+        isolation=params["isolation"],
+        sort=params["sort"],
+    )
+    page = Paginator(tenants, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "params": params,
+        "statuses": TenantStatus.choices,
+        "isolations": Isolation.choices,
+        "status_counts": tenant_status_counts(user=request.user),
+        "sorts": TENANT_SORTS,
+    }
+    template = "tenants/_tenant_table.html" if request.htmx else "tenants/tenant_list.html"
+    return render(request, template, context)
+
+
+@requires("tenants.manage")
+def tenant_onboard(request: HttpRequest) -> HttpResponse:
+    form = OnboardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            tenant, invitation = services.tenant_onboard(actor=request.user, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{tenant.name} is onboarding.")
+            if invitation:
+                link = request.build_absolute_uri(reverse("invitation_accept", args=[invitation.token]))
+                messages.info(request, f"Send {invitation.email} this invitation link: {link}")
+            return redirect("tenant_detail", tenant_id=tenant.pk)
+    return render(request, "tenants/tenant_form.html", {"form": form, "title": "Onboard a tenant"})
+
+
+@requires("tenants.view")
+def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
+    tenant = get_tenant_or_404(request.user, tenant_id)
+    show_audit = user_can(request.user, "tenants.manage") or user_can(request.user, "tenant_users.manage")
+    context = {
+        "tenant": tenant,
+        "members": tenant.memberships.select_related("user").order_by("user__username"),
+        "audit_events": audit_for_tenant(tenant=tenant) if show_audit else None,
+        "can_manage": user_can(request.user, "tenants.manage"),
+        "can_manage_users": user_can(request.user, "tenant_users.manage"),
+    }
+    return render(request, "tenants/tenant_detail.html", context)
+
+
+@requires("tenants.manage")
+def tenant_edit(request: HttpRequest, tenant_id: str) -> HttpResponse:
+    tenant = get_tenant_or_404(request.user, tenant_id)
+    form = TenantForm(request.POST or None, instance=tenant)
+    if request.method == "POST" and form.is_valid():
+        fresh = get_tenant_or_404(request.user, tenant_id)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.tenant_update(actor=request.user, tenant=fresh, **changes)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("tenant_detail", tenant_id=tenant.pk)
+    return render(
+        request, "tenants/tenant_form.html", {"form": form, "tenant": tenant, "title": f"Edit {tenant}"}
+    )
+
+
+def _status_change(
+    request: HttpRequest, tenant_id: str, to: str, verb: str, form_class: type
+) -> HttpResponse:
+    """Shared GET-confirm / POST-apply flow of suspend, resume and offboard."""
+    tenant = get_tenant_or_404(request.user, tenant_id)
+    kwargs = {"tenant": tenant} if form_class is OffboardForm else {}
+    form = form_class(request.POST or None, **kwargs)
+    allowed = tenant.can_become(to)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tenant_transition(
+                actor=request.user, tenant=tenant, to=to, reason=form.cleaned_data["reason"]
+            )
+            if to == TenantStatus.OFFBOARDING:
+                # Nothing else to tear down yet: the deployments app takes over this step once it exists.
+                services.tenant_transition(actor=request.user, tenant=tenant, to=TenantStatus.OFFBOARDED)
+        except services.TransitionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{tenant.name}: {verb} done.")
+        return redirect("tenant_detail", tenant_id=tenant.pk)
+    context = {"tenant": tenant, "form": form, "to": to, "verb": verb, "allowed": allowed}
+    return render(request, "tenants/tenant_status_change.html", context)
+
+
+@requires("tenants.manage")
+def tenant_suspend(request: HttpRequest, tenant_id: str) -> HttpResponse:
+    return _status_change(request, tenant_id, TenantStatus.SUSPENDED, "suspend", ReasonForm)
+
+
+@requires("tenants.manage")
+def tenant_resume(request: HttpRequest, tenant_id: str) -> HttpResponse:
+    return _status_change(request, tenant_id, TenantStatus.ACTIVE, "activate", ReasonForm)
+
+
+@requires("tenants.manage")
+def tenant_offboard(request: HttpRequest, tenant_id: str) -> HttpResponse:
+    return _status_change(request, tenant_id, TenantStatus.OFFBOARDING, "offboard", OffboardForm)
