@@ -1,0 +1,62 @@
+"""S3 operations for model artifacts and multi-model prefixes; each function names the API it calls."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from deployments.aws.clients import call
+from deployments.aws.errors import NotFound
+
+S3 = "s3"
+
+
+def uri_split(uri: str) -> tuple[str, str]:
+    """("bucket", "key") of an s3:// URI; ValueError for anything else."""
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ValueError(f"not an s3:// URI with a key: {uri!r}")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+def bucket_ensure(bucket: str, region: str) -> None:
+    """Create the bucket unless it exists (the emulator starts empty)."""
+    try:
+        # API: HeadBucket
+        call(S3, "head_bucket", f"s3://{bucket}", Bucket=bucket)
+        return
+    except NotFound:
+        pass
+    extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    # API: CreateBucket
+    call(S3, "create_bucket", f"s3://{bucket}", Bucket=bucket, **extra)
+
+
+def object_put(uri: str, body: IO[bytes] | bytes, tags: dict[str, str] | None = None) -> None:
+    bucket, key = uri_split(uri)
+    extra = {"Tagging": "&".join(f"{k}={v}" for k, v in tags.items())} if tags else {}
+    # API: PutObject
+    call(S3, "put_object", uri, Bucket=bucket, Key=key, Body=body, **extra)
+
+
+def object_exists(uri: str) -> bool:
+    bucket, key = uri_split(uri)
+    try:
+        # API: HeadObject
+        call(S3, "head_object", uri, Bucket=bucket, Key=key)
+    except NotFound:
+        return False
+    return True
+
+
+def object_copy(source: str, target: str) -> None:
+    """Server-side copy (a tenant's artifact into a multi-model endpoint's prefix)."""
+    src_bucket, src_key = uri_split(source)
+    bucket, key = uri_split(target)
+    # API: CopyObject
+    call(S3, "copy_object", target, Bucket=bucket, Key=key, CopySource={"Bucket": src_bucket, "Key": src_key})
+
+
+def object_delete(uri: str) -> None:
+    bucket, key = uri_split(uri)
+    # API: DeleteObject (a missing key is not an error in S3)
+    call(S3, "delete_object", uri, Bucket=bucket, Key=key)

@@ -1,0 +1,54 @@
+"""Deployment knobs: Django settings win, then environment variables (for worker subprocesses), then defaults."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from saasadmin.env import envfloat, envint
+
+
+def _float(name: str, default: float) -> float:
+    return float(getattr(settings, name, envfloat(name, default)))
+
+
+def _int(name: str, default: int) -> int:
+    return int(getattr(settings, name, envint(name, default)))
+
+
+def poll_base_seconds() -> float:
+    """First wait between status polls; each further poll waits twice as long. 0 polls at once (tests)."""
+    return _float("DEPLOYMENT_POLL_BASE_SECONDS", 2.0)
+
+
+def poll_max_seconds() -> float:
+    return _float("DEPLOYMENT_POLL_MAX_SECONDS", 60.0)
+
+
+def max_polls() -> int:
+    """Polls of one transition before the deployment is marked failed (stuck)."""
+    return _int("DEPLOYMENT_MAX_POLLS", 120)
+
+
+def max_retries() -> int:
+    """Consecutive transient AWS errors (throttling, 5xx, timeouts) before giving up."""
+    return _int("DEPLOYMENT_MAX_RETRIES", 5)
+
+
+def stale_seconds() -> float:
+    """A transition with no poll for this long is resumed by reconcile (its job was lost)."""
+    return _float("DEPLOYMENT_STALE_SECONDS", 600.0)
+
+
+def pending_grace_seconds() -> float:
+    """A row still pending after this long had its enqueue lost (Redis down): reconcile enqueues it."""
+    return _float("DEPLOYMENT_PENDING_GRACE_SECONDS", 30.0)
+
+
+def max_upload_bytes() -> int:
+    return _int("MODEL_PACKAGE_MAX_BYTES", 512 * 1024 * 1024)
+
+
+def poll_delay(polls: int) -> float:
+    """Exponential backoff for the `polls`-th poll, capped."""
+    base = poll_base_seconds()
+    return 0.0 if base <= 0 else min(base * 2 ** min(polls, 16), poll_max_seconds())

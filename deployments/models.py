@@ -1,0 +1,231 @@
+"""Model packages, deployments (desired state), their members, AWS-call timeline and batch runs."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings as django_settings
+from django.db import models
+
+from tenants.access import TenantScopedQuerySet
+from tenants.models import Isolation, Tenant
+
+
+class Framework(models.TextChoices):
+    XGBOOST = "xgboost", "XGBoost"
+    SKLEARN = "sklearn", "scikit-learn"
+
+
+class Kind(models.TextChoices):
+    BATCH = "batch", "Batch transform"
+    REALTIME = "realtime", "Real-time endpoint"
+    ASYNC = "async", "Asynchronous endpoint"
+    SERVERLESS = "serverless", "Serverless endpoint"
+    MULTI_MODEL = "multi_model", "Multi-model endpoint"
+    MULTI_CONTAINER = "multi_container", "Multi-container endpoint"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CREATING = "creating", "Creating"
+    IN_SERVICE = "in_service", "In service"
+    UPDATING = "updating", "Updating"
+    FAILED = "failed", "Failed"
+    DELETING = "deleting", "Deleting"
+    DELETED = "deleted", "Deleted"
+
+
+class ModelPackage(models.Model):
+    """A model artifact in S3 and the container image that serves it; tenant NULL means shared."""
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="model_packages"
+    )
+    framework = models.CharField(max_length=12, choices=Framework.choices)
+    framework_version = models.CharField(max_length=20)
+    image_uri = models.CharField(max_length=255)
+    model_data_url = models.CharField("ModelDataUrl", max_length=1024)
+    version = models.PositiveIntegerField()
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["tenant__slug", "framework", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "framework", "version"], name="model_package_version_per_owner"
+            ),
+            models.UniqueConstraint(
+                fields=["framework", "version"],
+                condition=models.Q(tenant__isnull=True),
+                name="model_package_version_shared",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.tenant.slug if self.tenant_id else "shared"
+        return f"{owner} {self.get_framework_display()} {self.framework_version} v{self.version}"
+
+
+class Deployment(models.Model):
+    """Desired state of one SageMaker deployment; workers move `status` along deployments.states.
+
+    `tenant` is NULL for a shared deployment (pool real-time, multi-model, multi-container) whose
+    tenants are its members. AWS names are stored before the create calls that use them.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="deployments"
+    )
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    isolation = models.CharField(max_length=10, choices=Isolation.choices)
+    model_package = models.ForeignKey(
+        ModelPackage, on_delete=models.PROTECT, null=True, blank=True, related_name="deployments"
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    # Bumped on every change of desired state; observed is the generation SageMaker has caught up with.
+    generation = models.PositiveIntegerField(default=1)
+    observed_generation = models.PositiveIntegerField(default=0)
+    # AWS names: the endpoint's is fixed at creation; the model/config being rolled out and those live.
+    aws_name = models.CharField(max_length=63, unique=True)
+    target_generation = models.PositiveIntegerField(default=0)
+    model_name = models.CharField(max_length=63, blank=True)
+    config_name = models.CharField(max_length=63, blank=True)
+    live_model_name = models.CharField(max_length=63, blank=True)
+    live_config_name = models.CharField(max_length=63, blank=True)
+    live_spec = models.JSONField(default=dict, blank=True)
+    polls = models.PositiveIntegerField(default=0)
+    polled_at = models.DateTimeField(null=True, blank=True)
+    retries = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    drift = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["kind"]),
+            models.Index(fields=["tenant", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def endpoint_name(self) -> str:
+        """The endpoint's AWS name (batch deployments have none: their runs are transform jobs)."""
+        return "" if self.kind == Kind.BATCH else self.aws_name
+
+    @property
+    def is_shared(self) -> bool:
+        return self.tenant_id is None
+
+    @property
+    def owner_label(self) -> str:
+        return self.tenant.slug if self.tenant_id else "shared"
+
+
+class MemberState(models.TextChoices):
+    JOINING = "joining", "Joining"
+    ACTIVE = "active", "Active"
+    LEAVING = "leaving", "Leaving"
+
+
+class DeploymentMember(models.Model):
+    """A tenant served by a shared deployment: its TargetModel path or container hostname."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="members")
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="deployment_memberships")
+    model_package = models.ForeignKey(
+        ModelPackage, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    target = models.CharField(max_length=120, help_text="TargetModel path or TargetContainerHostname")
+    state = models.CharField(max_length=10, choices=MemberState.choices, default=MemberState.JOINING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deployment", "target"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "tenant"], name="one_membership_per_deployment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} in {self.deployment}"
+
+
+class DeploymentEvent(models.Model):
+    """One line of a deployment's timeline: an AWS call (with its request id) or a state change."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="events")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=60)
+    resource = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=20)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.resource} {self.outcome}"
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    STOPPED = "stopped", "Stopped"
+
+
+class TransformRun(models.Model):
+    """One batch transform job for one tenant: where it read, where it wrote, how it ended."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="runs")
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="transform_runs")
+    sequence = models.PositiveIntegerField()
+    job_name = models.CharField(max_length=63, unique=True)
+    input_prefix = models.CharField(max_length=1024)
+    output_prefix = models.CharField(max_length=1024)
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.PENDING)
+    failure_reason = models.TextField(blank=True)
+    polls = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "sequence"], name="one_run_per_sequence")
+        ]
+
+    def __str__(self) -> str:
+        return self.job_name

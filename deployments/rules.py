@@ -1,0 +1,300 @@
+"""THE table of deployment kinds: where each may run, its limits and settings (DESIGN.md's rules table).
+
+Forms, services and the advisor all read `KIND_RULES` and call `check_*` below, so a rule is written
+once. Every refusal says why and what to choose instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from deployments.models import Kind
+from tenants.models import Isolation
+
+SILO, BRIDGE, POOL = Isolation.SILO, Isolation.BRIDGE, Isolation.POOL
+ALL_ISOLATIONS = frozenset({SILO, BRIDGE, POOL})
+MAX_CONTAINERS = 15
+BATCH_PAYLOAD_PRODUCT_MB = 100
+LATENCIES = ("periodic", "minutes", "milliseconds")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One field of a kind's settings: type, bounds and default (forms build their fields from it)."""
+
+    name: str
+    label: str
+    type: type = int
+    default: Any = None
+    minimum: int | None = None
+    maximum: int | None = None
+    step: int | None = None
+    choices: tuple[str, ...] = ()
+    required: bool = True
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class KindRule:
+    """What DESIGN.md's table says about one kind."""
+
+    kind: Kind
+    isolations: frozenset[str]
+    shared_in: frozenset[str]  # isolations in which the deployment is one shared endpoint with members
+    per_tenant_model: str  # "either", "required" (each member its own), "shared" (one shared model)
+    max_payload_mb: float
+    timeout_seconds: int
+    scale_to_zero: bool
+    latencies: frozenset[str]
+    cold_starts: bool
+    instance_based: bool
+    max_members: int | None = None
+    settings: tuple[Setting, ...] = ()
+    why_isolation: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+INSTANCE = Setting("instance_type", "Instance type", str, "ml.m5.large", help="From the pricing catalogue")
+COUNT = Setting("instance_count", "Instance count", int, 1, 1, 20)
+PAYLOAD = Setting(
+    "payload_mb", "Largest request payload (MB)", int, 1, 0, 1024, required=False,
+    help="What the tenant sends per request; checked against the kind's limit",
+)  # fmt: skip
+
+KIND_RULES: dict[str, KindRule] = {
+    Kind.BATCH: KindRule(
+        Kind.BATCH, ALL_ISOLATIONS, frozenset(), "either", 100, 3600, True,
+        frozenset({"periodic"}), False, True,
+        settings=(
+            INSTANCE, COUNT, PAYLOAD,
+            Setting("max_payload_mb", "MaxPayloadInMB", int, 6, 0, 100),
+            Setting("max_concurrent_transforms", "MaxConcurrentTransforms", int, 1, 1, 100),
+            Setting("split_type", "SplitType", str, "Line", choices=("Line", "None")),
+            Setting("batch_strategy", "BatchStrategy", str, "MultiRecord", choices=("MultiRecord", "SingleRecord")),
+            Setting("content_type", "ContentType", str, "text/csv", choices=("text/csv", "application/json", "application/jsonlines", "application/x-recordio-protobuf")),
+            Setting("join_source", "JoinSource", str, "None", choices=("None", "Input")),
+            Setting("schedule", "Schedule", str, "daily", choices=("manual", "daily", "weekly", "monthly")),
+            Setting("run_minutes", "Expected minutes per run", int, 15, 1, 1440),
+        ),
+        why_isolation="one transform job per tenant, with the tenant's model or a shared one",
+    ),
+    Kind.REALTIME: KindRule(
+        Kind.REALTIME, frozenset({SILO, POOL}), frozenset({POOL}), "either", 6, 60, False,
+        frozenset(LATENCIES), False, True, settings=(INSTANCE, COUNT, PAYLOAD),
+        why_isolation="one endpoint per tenant in Silo, or one endpoint with one shared model in Pool",
+    ),
+    Kind.ASYNC: KindRule(
+        Kind.ASYNC, ALL_ISOLATIONS, frozenset(), "either", 1024, 3600, True,
+        frozenset({"periodic", "minutes"}), True, True,
+        settings=(
+            INSTANCE, COUNT, PAYLOAD,
+            Setting("invocation_timeout_seconds", "InvocationTimeoutSeconds", int, 900, 1, 3600),
+            Setting("max_concurrent_invocations", "Max concurrent invocations per instance", int, 4, 1, 1000),
+            Setting("min_capacity", "Autoscaling minimum instances", int, 0, 0, 20),
+            Setting("max_capacity", "Autoscaling maximum instances", int, 2, 1, 20),
+            Setting("output_path", "S3 output path", str, "", required=False, help="Default: the tenant's prefix"),
+            Setting("failure_path", "S3 failure path", str, "", required=False),
+            Setting("success_topic", "SNS success topic ARN", str, "", required=False),
+            Setting("error_topic", "SNS error topic ARN", str, "", required=False),
+        ),
+        why_isolation="always one endpoint per tenant (it can scale to zero), in every isolation model",
+    ),
+    Kind.SERVERLESS: KindRule(
+        Kind.SERVERLESS, frozenset({SILO}), frozenset(), "either", 4, 60, True,
+        frozenset(LATENCIES), True, False,
+        settings=(
+            Setting("memory_mb", "MemorySizeInMB", int, 2048, 1024, 6144, 1024),
+            Setting("max_concurrency", "MaxConcurrency", int, 5, 1, 200),
+            PAYLOAD,
+            Setting("requests_per_day", "Expected requests per day", int, 1000, 0, 10**9, required=False),
+            Setting("duration_ms", "Expected inference time (ms)", int, 200, 1, 60000, required=False),
+        ),
+        why_isolation="a serverless endpoint serves one model and cannot host multi-model; it suits Silo only",
+    ),
+    Kind.MULTI_MODEL: KindRule(
+        Kind.MULTI_MODEL, frozenset({BRIDGE, POOL}), frozenset({BRIDGE, POOL}), "required", 6, 60, False,
+        frozenset(LATENCIES), True, True,
+        settings=(
+            INSTANCE, COUNT, PAYLOAD,
+            Setting("framework", "Framework (one image for every model)", str, "xgboost", choices=("xgboost", "sklearn")),
+            Setting("framework_version", "Framework version", str, "", required=False, help="Default: the supported one"),
+        ),
+        why_isolation="tenants share the endpoint's instances and each brings its own model (TargetModel)",
+    ),
+    Kind.MULTI_CONTAINER: KindRule(
+        Kind.MULTI_CONTAINER, frozenset({BRIDGE, POOL}), frozenset({BRIDGE, POOL}), "required", 6, 60, False,
+        frozenset(LATENCIES), False, True, max_members=MAX_CONTAINERS, settings=(INSTANCE, COUNT, PAYLOAD),
+        why_isolation="tenants share the endpoint, each in its own container (TargetContainerHostname)",
+    ),
+}  # fmt: skip
+
+
+class RuleError(Exception):
+    """Invalid combinations: `problems` maps a field (or "" for the whole) to messages that say why."""
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(m for msgs in problems.values() for m in msgs))
+        self.problems = problems
+
+
+def rule_for(kind: str) -> KindRule:
+    return KIND_RULES[kind]
+
+
+def is_shared(kind: str, isolation: str) -> bool:
+    """Whether a deployment of `kind` under `isolation` is one endpoint shared by member tenants."""
+    return isolation in KIND_RULES[kind].shared_in
+
+
+def kinds_for(isolation: str) -> list[KindRule]:
+    """The kinds allowed under an isolation model, in the table's order."""
+    return [rule for rule in KIND_RULES.values() if isolation in rule.isolations]
+
+
+def _label(kind: str) -> str:
+    return Kind(kind).label.lower()
+
+
+def isolation_problem(kind: str, isolation: str) -> str | None:
+    """Why `kind` cannot run under `isolation`, naming the kinds that can; None when it can."""
+    rule = KIND_RULES[kind]
+    if isolation in rule.isolations:
+        return None
+    allowed = ", ".join(_label(r.kind) for r in kinds_for(isolation))
+    where = " or ".join(Isolation(i).label for i in sorted(rule.isolations))
+    return (
+        f"A {_label(kind)} runs only in {where}: {rule.why_isolation}. "
+        f"For a {Isolation(isolation).label} tenant choose {allowed}."
+    )
+
+
+def payload_problem(kind: str, payload_mb: float) -> str | None:
+    """Why a payload of `payload_mb` is too large for `kind`, and which kind takes it."""
+    limit = KIND_RULES[kind].max_payload_mb
+    if payload_mb <= limit:
+        return None
+    instead = "an asynchronous endpoint (up to 1 GB through S3)"
+    if payload_mb > KIND_RULES[Kind.ASYNC].max_payload_mb:
+        instead = "batch transform over files split by line (SplitType=Line)"
+    return f"Payloads of {payload_mb:g} MB exceed the {limit:g} MB limit of a {_label(kind)}: use {instead}."
+
+
+def _setting_problem(spec: Setting, value: Any) -> str | None:
+    if value in (None, ""):
+        return f"{spec.label} is required." if spec.required and spec.type is not str else None
+    if spec.type is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{spec.label} must be a whole number."
+        if (
+            spec.minimum is not None
+            and value < spec.minimum
+            or spec.maximum is not None
+            and value > spec.maximum
+        ):
+            return f"{spec.label} must be between {spec.minimum} and {spec.maximum} (got {value})."
+        if spec.step and (value - (spec.minimum or 0)) % spec.step:
+            steps = ", ".join(str(v) for v in range(spec.minimum or 0, (spec.maximum or 0) + 1, spec.step))
+            return f"{spec.label} must be one of {steps} (got {value})."
+    elif spec.choices and value not in spec.choices:
+        return f"{spec.label} must be one of {', '.join(spec.choices)} (got {value})."
+    return None
+
+
+def settings_normalise(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The kind's settings with defaults filled in and unknown keys dropped."""
+    values = {}
+    for spec in KIND_RULES[kind].settings:
+        value = settings.get(spec.name)
+        values[spec.name] = spec.default if value in (None, "") and spec.default is not None else value
+    return values
+
+
+def settings_problems(
+    kind: str, settings: dict[str, Any], instance_types: frozenset[str]
+) -> dict[str, list[str]]:
+    """Field → messages for settings that break the kind's limits (after `settings_normalise`)."""
+    problems: dict[str, list[str]] = {}
+
+    def add(name: str, message: str | None) -> None:
+        if message:
+            problems.setdefault(name, []).append(message)
+
+    for spec in KIND_RULES[kind].settings:
+        add(spec.name, _setting_problem(spec, settings.get(spec.name)))
+    if "payload_mb" in settings and settings.get("payload_mb") is not None and "payload_mb" not in problems:
+        add("payload_mb", payload_problem(kind, settings["payload_mb"]))
+    if KIND_RULES[kind].instance_based and "instance_type" not in problems:
+        if settings.get("instance_type") not in instance_types:
+            add("instance_type", f"{settings.get('instance_type')} is not offered in this region; choose one of "
+                f"{', '.join(sorted(instance_types)[:6])}, ….")  # fmt: skip
+    if kind == Kind.BATCH and not problems.keys() & {"max_payload_mb", "max_concurrent_transforms"}:
+        product = settings["max_payload_mb"] * settings["max_concurrent_transforms"]
+        if product > BATCH_PAYLOAD_PRODUCT_MB:
+            most = BATCH_PAYLOAD_PRODUCT_MB // max(settings["max_payload_mb"], 1)
+            add("max_concurrent_transforms", f"MaxConcurrentTransforms × MaxPayloadInMB is {product} MB, above "
+                f"the 100 MB limit: lower MaxConcurrentTransforms to {most} or MaxPayloadInMB.")  # fmt: skip
+        if settings["join_source"] == "Input" and settings["content_type"] not in ("text/csv", "application/json",
+                                                                               "application/jsonlines"):  # fmt: skip
+            add(
+                "join_source",
+                "JoinSource=Input works only for CSV and JSON input: use None, or send CSV/JSON.",
+            )
+    if kind == Kind.ASYNC and not problems.keys() & {"min_capacity", "max_capacity"}:
+        if settings["min_capacity"] > settings["max_capacity"]:
+            add("min_capacity", "The autoscaling minimum cannot exceed the maximum.")
+    return problems
+
+
+def model_problem(kind: str, isolation: str, *, has_model: bool, model_is_shared: bool) -> str | None:
+    """Why the deployment's own model choice does not fit the kind (members bring theirs separately)."""
+    rule = KIND_RULES[kind]
+    if is_shared(kind, isolation):
+        if rule.per_tenant_model == "required":
+            return None  # each member brings its own model when it joins
+        if not has_model or not model_is_shared:
+            return (
+                f"A {Isolation(isolation).label} {_label(kind)} serves one shared model to all its tenants: "
+                "choose a shared model package (or a multi-model endpoint for per-tenant models)."
+            )
+        return None
+    if not has_model:
+        return f"A {_label(kind)} needs a model package: upload one or choose a shared one."
+    return None
+
+
+def member_problem(
+    kind: str,
+    isolation: str,
+    *,
+    tenant_isolation: str,
+    member_images: list[str],
+    new_image: str | None,
+    new_model_is_own: bool,
+) -> str | None:
+    """Why a tenant cannot join a shared deployment (isolation, one image, ≤ 15 containers, own model)."""
+    rule = KIND_RULES[kind]
+    if not is_shared(kind, isolation):
+        return (
+            f"A {Isolation(isolation).label} {_label(kind)} is one tenant's own endpoint: nobody can join it."
+        )
+    if tenant_isolation != isolation:
+        return (
+            f"The tenant is {Isolation(tenant_isolation).label}: it can join only "
+            f"{Isolation(tenant_isolation).label} deployments (or move the tenant first)."
+        )
+    if rule.per_tenant_model == "required" and (new_image is None or not new_model_is_own):
+        return (
+            f"Each tenant of a {_label(kind)} brings its own model: upload the tenant's model package first."
+        )
+    if kind == Kind.MULTI_MODEL and member_images and new_image not in member_images:
+        return (
+            "A multi-model endpoint runs one container image for all its models; this model needs "
+            f"{new_image}, the endpoint runs {member_images[0]}: use a multi-container endpoint instead."
+        )
+    if rule.max_members is not None and len(member_images) + 1 > rule.max_members:
+        return (
+            f"A multi-container endpoint holds at most {rule.max_members} containers and this one is full: "
+            "create another multi-container endpoint, or a multi-model endpoint if they share one image."
+        )
+    return None

@@ -1,0 +1,164 @@
+"""Reconcile: compare desired rows with what SageMaker reports, resume what stalled, repair drift,
+list orphans, start due batch runs and finish offboardings. Run periodically (saasadmin/cron.py)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+
+import django_rq
+from django.db.models import F, Q
+from django.utils import timezone
+from redis.exceptions import RedisError
+
+from deployments import conf, resources
+from deployments.aws import AwsError, NotFound, recording
+from deployments.aws import sagemaker as sm
+from deployments.models import Deployment, Kind, Status
+from deployments.queueing import QUEUE
+from deployments.services.deployments import deployment_enqueue
+from deployments.services.runs import transform_runs_start_due
+from deployments.services.teardown import tenants_offboard_if_clear
+from deployments.states import StateConflict, call_recorder, event_record, transition
+from tenants.models import Tenant, TenantStatus
+
+log = logging.getLogger(__name__)
+REPORT_KEY = "saasadmin:deployments:reconcile"
+
+
+@dataclass
+class ReconcileReport:
+    """What one reconcile pass did; the last one is kept in Redis for the fleet page."""
+
+    at: str = ""
+    resumed: list[int] = field(default_factory=list)
+    drifted: list[str] = field(default_factory=list)
+    orphans: list[dict[str, str]] = field(default_factory=list)
+    runs_started: int = 0
+    offboarded: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def deployments_reconcile(*, check_orphans: bool = True) -> ReconcileReport:
+    """One reconcile pass over every deployment (see the module docstring)."""
+    report = ReconcileReport(at=timezone.now().isoformat())
+    report.resumed = _resume_stalled()
+    for deployment in Deployment.objects.filter(status=Status.IN_SERVICE).exclude(kind=Kind.BATCH):
+        _drift_check(deployment, report)
+    for deployment in Deployment.objects.filter(status=Status.IN_SERVICE, kind=Kind.BATCH).select_related(
+        "tenant"
+    ):
+        report.runs_started += transform_runs_start_due(deployment=deployment) is not None
+    if check_orphans:
+        try:
+            report.orphans = orphans_list()
+        except AwsError as exc:
+            report.errors.append(f"orphans: {exc}")
+    offboarding = Tenant.objects.filter(status=TenantStatus.OFFBOARDING).values_list("pk", flat=True)
+    report.offboarded = [t.slug for t in tenants_offboard_if_clear(tenant_ids=list(offboarding))]
+    _report_store(report)
+    return report
+
+
+def _resume_stalled() -> list[int]:
+    """Enqueue rows whose job was lost: pending too long, a transition not polled lately, or behind."""
+    now = timezone.now()
+    pending_before = now - timedelta(seconds=conf.pending_grace_seconds())
+    stale_before = now - timedelta(seconds=conf.stale_seconds())
+    moving = Q(status__in=[Status.CREATING, Status.UPDATING, Status.DELETING]) & (
+        Q(polled_at__lt=stale_before) | Q(polled_at__isnull=True, updated_at__lt=stale_before)
+    )
+    stuck = Deployment.objects.filter(Q(status=Status.PENDING, updated_at__lt=pending_before) | moving)
+    resumed = []
+    for deployment in stuck:
+        event_record(deployment, action="Reconcile", outcome="resumed", resource=deployment.status)
+        deployment_enqueue(deployment)
+        resumed.append(deployment.pk)
+    behind = Deployment.objects.filter(status=Status.IN_SERVICE, generation__gt=F("observed_generation"))
+    for deployment in behind:
+        try:
+            transition(deployment, Status.PENDING, reason="Desired state is ahead of SageMaker")
+        except StateConflict:
+            continue
+        deployment_enqueue(deployment)
+        resumed.append(deployment.pk)
+    return resumed
+
+
+def _drift_check(deployment: Deployment, report: ReconcileReport) -> None:
+    """Describe the endpoint; repair it when it was deleted or moved to another config out of band."""
+    with recording(call_recorder(deployment)):
+        try:
+            state = sm.endpoint_describe(deployment.aws_name)
+        except NotFound:
+            _repair(
+                deployment,
+                "The endpoint was deleted outside saasadmin; recreating it.",
+                Status.CREATING,
+                report,
+            )
+            return
+        except AwsError as exc:
+            report.errors.append(f"{deployment.aws_name}: {exc}")
+            return
+    if state.status == "Failed":
+        _repair(
+            deployment,
+            f"SageMaker reports the endpoint Failed: {state.failure_reason}",
+            Status.FAILED,
+            report,
+        )
+    elif state.status == "InService" and state.config_name != deployment.live_config_name:
+        message = f"The endpoint was moved to {state.config_name} outside saasadmin; restoring {deployment.live_config_name}."
+        _repair(deployment, message, Status.UPDATING, report)
+
+
+def _repair(deployment: Deployment, message: str, to: str, report: ReconcileReport) -> None:
+    report.drifted.append(f"{deployment.aws_name}: {message}")
+    event_record(deployment, action="Reconcile", outcome="drift", resource=deployment.aws_name, error=message)
+    fields: dict[str, object] = {"drift": message[:300], "polls": 0, "retries": 0}
+    if to == Status.FAILED:
+        fields["last_error"] = message
+    elif to == Status.UPDATING:
+        # A new generation: its config is created afresh and the endpoint updated back onto it.
+        fields.update(generation=deployment.generation + 1, live_spec={})
+    try:
+        transition(deployment, to, reason=message, **fields)
+    except StateConflict:
+        return
+    if to != Status.FAILED:
+        deployment_enqueue(deployment)
+
+
+def orphans_list() -> list[dict[str, str]]:
+    """Resources tagged by saasadmin (or named like ours) that no live deployment row accounts for."""
+    known: set[str] = set()
+    live = Deployment.objects.exclude(status=Status.DELETED).values_list(
+        "aws_name", "model_name", "config_name", "live_model_name", "live_config_name"
+    )
+    for names in live:
+        known.update(name for name in names if name)
+    orphans = []
+    for resource in sm.resources_list(resources.NAME_PREFIX):
+        if resource.name in known or resources.TAG_DEPLOYMENT not in resource.tags:
+            continue
+        orphans.append({"type": resource.type, "name": resource.name, "arn": resource.arn, **resource.tags})
+    return orphans
+
+
+def _report_store(report: ReconcileReport) -> None:
+    try:
+        django_rq.get_connection(QUEUE).set(REPORT_KEY, json.dumps(asdict(report)), ex=24 * 3600)
+    except RedisError:
+        log.warning("could not store the reconcile report")
+
+
+def reconcile_last_report() -> ReconcileReport | None:
+    """The last reconcile pass's report, or None when none ran in the last day."""
+    try:
+        raw = django_rq.get_connection(QUEUE).get(REPORT_KEY)
+    except RedisError:
+        return None
+    return ReconcileReport(**json.loads(raw)) if raw else None

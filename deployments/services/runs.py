@@ -1,0 +1,112 @@
+"""Batch transform runs: one transform job per tenant run, polled to Completed or Failed and recorded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from deployments import conf, resources
+from deployments.aws import AlreadyExists, AwsError, InProgress, Transient, recording
+from deployments.aws import sagemaker as sm
+from deployments.models import Deployment, Kind, RunStatus, Status, TransformRun
+from deployments.queueing import RUN_ADVANCE, enqueue_on_commit
+from deployments.states import call_recorder, event_record
+from tenants.models import TenantStatus
+
+SCHEDULE_DAYS = {"daily": 1, "weekly": 7, "monthly": 30}
+TERMINAL = {"Completed": RunStatus.COMPLETED, "Failed": RunStatus.FAILED, "Stopped": RunStatus.STOPPED}
+
+
+@transaction.atomic
+def transform_run_start(*, actor: Any, deployment: Deployment) -> TransformRun:
+    """Record the next run of a batch deployment (its job name fixed now) and enqueue it."""
+    if deployment.kind != Kind.BATCH or deployment.status != Status.IN_SERVICE or deployment.tenant is None:
+        raise ValidationError("Only a tenant's batch deployment that is in service can run.")
+    if deployment.tenant.status != TenantStatus.ACTIVE:
+        raise ValidationError(f"{deployment.tenant} is not active: its batch runs are paused.")
+    sequence = (deployment.runs.aggregate(top=Max("sequence"))["top"] or 0) + 1
+    job_name = f"{deployment.aws_name}-r{sequence}"
+    input_prefix, output_prefix = resources.dataset_prefixes(deployment.tenant, job_name)
+    run = TransformRun(
+        deployment=deployment, tenant=deployment.tenant, sequence=sequence, job_name=job_name,
+        input_prefix=input_prefix, output_prefix=output_prefix,
+    )  # fmt: skip
+    run.full_clean()
+    run.save()
+    event_record(deployment, action="Run", outcome="scheduled", resource=job_name)
+    enqueue_on_commit(RUN_ADVANCE, run.pk, str(run.tenant_id))
+    return run
+
+
+def transform_runs_start_due(*, deployment: Deployment, now: Any = None) -> TransformRun | None:
+    """Start the next scheduled run when the schedule says one is due (the first one at once)."""
+    values = resources.values(deployment)
+    days = SCHEDULE_DAYS.get(values["schedule"])
+    if days is None or deployment.tenant is None or deployment.tenant.status != TenantStatus.ACTIVE:
+        return None
+    last = deployment.runs.order_by("-created_at").first()
+    now = now or timezone.now()
+    if last is not None and last.created_at > now - timedelta(days=days):
+        return None
+    try:
+        return transform_run_start(actor=None, deployment=deployment)
+    except IntegrityError:
+        return None  # another worker started the same sequence first
+
+
+def transform_run_advance(*, run_id: int, tenant_id: str) -> str:
+    """Create the run's job if not yet created, then poll it until it ends; returns the run's status."""
+    run = TransformRun.objects.select_related("deployment", "tenant").filter(pk=run_id).first()
+    if run is None or str(run.tenant_id) != str(tenant_id):
+        return "missing"
+    if run.tenant.status == TenantStatus.OFFBOARDED and run.status == RunStatus.PENDING:
+        _run_end(run, RunStatus.STOPPED, "The tenant is offboarded.")
+        return run.status
+    with recording(call_recorder(run.deployment)):
+        try:
+            delay = _run_step(run)
+        except (Transient, InProgress) as exc:
+            delay = conf.poll_delay(run.polls)
+            TransformRun.objects.filter(pk=run.pk).update(polls=run.polls + 1, failure_reason=str(exc)[:2000])
+        except AwsError as exc:
+            _run_end(run, RunStatus.FAILED, str(exc))
+            delay = None
+    if delay is not None:
+        enqueue_on_commit(RUN_ADVANCE, run.pk, str(run.tenant_id), delay=delay)
+    return run.status
+
+
+def _run_step(run: TransformRun) -> float | None:
+    if run.status == RunStatus.PENDING:
+        try:
+            sm.transform_job_create(resources.transform_job_spec(run))
+        except AlreadyExists:
+            pass  # created by an attempt that crashed or timed out before recording it
+        TransformRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
+            status=RunStatus.IN_PROGRESS, started_at=timezone.now()
+        )
+        run.status = RunStatus.IN_PROGRESS
+    if run.status != RunStatus.IN_PROGRESS:
+        return None
+    state = sm.transform_job_describe(run.job_name)
+    if state.status in TERMINAL:
+        _run_end(run, TERMINAL[state.status], state.failure_reason)
+        return None
+    if run.polls >= conf.max_polls():
+        _run_end(run, RunStatus.FAILED, f"Still {state.status} after {run.polls} polls.")
+        return None
+    TransformRun.objects.filter(pk=run.pk).update(polls=run.polls + 1)
+    return conf.poll_delay(run.polls)
+
+
+def _run_end(run: TransformRun, status: str, reason: str) -> None:
+    TransformRun.objects.filter(pk=run.pk, status__in=[RunStatus.PENDING, RunStatus.IN_PROGRESS]).update(
+        status=status, failure_reason=reason[:4000], finished_at=timezone.now()
+    )
+    run.status, run.failure_reason = status, reason
+    event_record(run.deployment, action="Run", outcome=status, resource=run.job_name, error=reason)

@@ -1,0 +1,111 @@
+"""The deployment state machine: which status may follow which, compare-and-set moves, and the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from deployments.aws import CallRecord
+from deployments.models import Deployment, DeploymentEvent, Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.PENDING: frozenset({Status.CREATING, Status.UPDATING, Status.DELETING, Status.FAILED}),
+    Status.CREATING: frozenset({Status.IN_SERVICE, Status.FAILED, Status.DELETING}),
+    Status.IN_SERVICE: frozenset({Status.PENDING, Status.UPDATING, Status.CREATING, Status.DELETING}),
+    Status.UPDATING: frozenset({Status.IN_SERVICE, Status.FAILED, Status.DELETING}),
+    Status.FAILED: frozenset({Status.PENDING, Status.DELETING}),
+    Status.DELETING: frozenset({Status.DELETED, Status.FAILED}),
+    Status.DELETED: frozenset(),
+}
+ACTIVE = frozenset({Status.PENDING, Status.CREATING, Status.UPDATING, Status.DELETING})
+# Progress shown while a deployment moves: a figure and a phrase per state.
+PROGRESS: dict[str, tuple[int, str]] = {
+    Status.PENDING: (5, "Waiting for a worker"),
+    Status.CREATING: (40, "Creating the model, endpoint config and endpoint"),
+    Status.UPDATING: (60, "Rolling out a new endpoint config"),
+    Status.IN_SERVICE: (100, "In service"),
+    Status.FAILED: (100, "Failed"),
+    Status.DELETING: (50, "Deleting the endpoint and its resources"),
+    Status.DELETED: (100, "Deleted"),
+}
+
+
+class StateConflict(Exception):
+    """The row changed under us (another job or an operator moved it): this job stops."""
+
+
+def event_record(
+    deployment: Deployment,
+    *,
+    action: str,
+    outcome: str,
+    resource: str = "",
+    request_id: str = "",
+    duration_ms: int = 0,
+    error: str = "",
+) -> DeploymentEvent:
+    """Append one line to the deployment's timeline."""
+    return DeploymentEvent.objects.create(
+        deployment=deployment,
+        tenant_id=deployment.tenant_id,
+        action=action,
+        resource=resource[:300],
+        request_id=request_id[:100],
+        duration_ms=duration_ms,
+        outcome=outcome[:20],
+        error=error,
+    )
+
+
+def call_recorder(deployment: Deployment) -> Any:
+    """A recorder for `deployments.aws.recording` that writes each AWS call on the timeline."""
+
+    def record(call: CallRecord) -> None:
+        event_record(
+            deployment,
+            action=call.action,
+            outcome=call.outcome,
+            resource=call.resource,
+            request_id=call.request_id,
+            duration_ms=call.duration_ms,
+            error=call.error,
+        )
+
+    return record
+
+
+def transition(deployment: Deployment, to: str, *, reason: str = "", **fields: Any) -> None:
+    """Move `deployment` from its current status to `to` with a compare-and-set update.
+
+    Raises ValueError for a move TRANSITIONS forbids and StateConflict when the row changed meanwhile.
+    """
+    current = deployment.status
+    if to not in TRANSITIONS[current]:
+        raise ValueError(f"a {current} deployment cannot become {to}")
+    now = timezone.now()
+    changes = {"status": to, "status_changed_at": now, "updated_at": now, **fields}
+    if not Deployment.objects.filter(pk=deployment.pk, status=current).update(**changes):
+        raise StateConflict(f"{deployment} is no longer {current}")
+    for name, value in changes.items():
+        setattr(deployment, name, value)
+    event_record(deployment, action="Status", outcome=to, resource=f"{current} → {to}", error=reason)
+
+
+def fields_save(deployment: Deployment, **fields: Any) -> None:
+    """Save `fields` only if the status is still what this job read (a stale job must not overwrite)."""
+    fields["updated_at"] = timezone.now()
+    if not Deployment.objects.filter(pk=deployment.pk, status=deployment.status).update(**fields):
+        raise StateConflict(f"{deployment} is no longer {deployment.status}")
+    for name, value in fields.items():
+        setattr(deployment, name, value)
+
+
+def progress(deployment: Deployment) -> tuple[int, str]:
+    """A 0–100 figure and a phrase for the deployment's state (polls nudge the figure forward)."""
+    figure, phrase = PROGRESS[deployment.status]
+    if deployment.status in (Status.CREATING, Status.UPDATING, Status.DELETING):
+        figure = min(95, figure + 5 * deployment.polls)
+    if deployment.status == Status.FAILED and deployment.last_error:
+        phrase = f"Failed: {deployment.last_error}"
+    return figure, phrase
