@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tenants.audit import audit_record, snapshot
@@ -25,6 +26,11 @@ from tenants.roles import TENANT_ROLES
 User = get_user_model()
 TENANT_FIELDS = ["name", "slug", "isolation", "tier", "plan_price", "currency", "contact_email", "status"]
 INVITATION_DAYS = 7
+
+
+def email_taken(email: str) -> bool:
+    """Whether a user already signs in with, or is reachable at, `email`."""
+    return User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists()
 
 
 class TransitionError(Exception):
@@ -133,7 +139,7 @@ def invitation_create(*, actor: Any, tenant: Tenant, email: str, role: str) -> I
     if tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
         raise ValidationError("An offboarded tenant cannot get new users.")
     email = User.objects.normalize_email(email).lower()
-    if User.objects.filter(username__iexact=email).exists():
+    if email_taken(email):
         raise ValidationError({"email": "A user with this email already exists."})
     invitation = Invitation.objects.create(
         tenant=tenant,
@@ -164,7 +170,7 @@ def invitation_accept(*, invitation: Invitation, password: str) -> Any:
     locked = Invitation.objects.select_for_update().select_related("tenant").get(pk=invitation.pk)
     if not invitation_is_open(locked):
         raise ValidationError("This invitation has expired or was already used.")
-    if User.objects.filter(username__iexact=locked.email).exists():
+    if email_taken(locked.email):
         raise ValidationError("A user with this email already exists.")
     user = User.objects.create_user(username=locked.email, email=locked.email, password=password)
     Membership.objects.create(user=user, role=locked.role, tenant=locked.tenant)
