@@ -33,5 +33,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             url = reverse(name, kwargs={"tenant_id": membership.tenant_id})
         else:
             url = reverse(name)
-        items.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"})
+        items.append({"label": label, "url": url, "active": False})
+    # The deepest item whose URL prefixes the current path is the active one.
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_items": items, "membership": membership}
