@@ -27,7 +27,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@set -e; for f in bench/*.py; do \
-		[ "$$(basename $$f)" = "__init__.py" ] && continue; \
+		[ -e "$$f" ] && [ "$$(basename $$f)" != "__init__.py" ] || continue; \
 		echo "== $$f"; $(TEST_ENV) $(PY) $$f; \
 	done
 

@@ -23,7 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     membership = membership_of(getattr(request, "user", None))
     if membership is None:
         return {"nav_items": [], "membership": None}
-    items = []
+    items: list[dict[str, Any]] = []
     for label, name, capability, per_tenant in NAVIGATION:
         if not role_can(membership.role, capability):
             continue
