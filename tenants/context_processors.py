@@ -16,6 +16,7 @@ NAVIGATION: list[tuple[str, str, str, bool]] = [
     ("My organisation", "tenant_detail", "tenants.view", True),
     ("Users", "tenant_users", "tenant_users.manage", True),
     ("Audit log", "audit_log", "audit.view_all", False),
+    ("Queues", "django_rq:home", "deployments.manage", False),
 ]
 
 

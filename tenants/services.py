@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -21,7 +21,7 @@ from tenants.models import (
     Tenant,
     TenantStatus,
 )
-from tenants.roles import TENANT_ROLES
+from tenants.roles import TENANT_ROLES, Role
 
 User = get_user_model()
 TENANT_FIELDS = ["name", "slug", "isolation", "tier", "plan_price", "currency", "contact_email", "status"]
@@ -129,6 +129,23 @@ def _tenant_users_disable(tenant: Tenant) -> None:
     tenant.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+@transaction.atomic
+def user_create(
+    *, actor: Any, username: str, email: str, role: str, tenant: Tenant | None, password: str
+) -> Any:
+    """Create a user with a role. Operators are staff: the queue dashboard (django-rq) checks is_staff."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError("A user with this username already exists.")
+    user = User(username=username, email=email, is_staff=role == Role.OPERATOR)
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    Membership.objects.create(user=user, role=role, tenant=tenant)
+    audit_record(actor=actor, action="user.create", obj=user, tenant=tenant, after={"role": role})
+    return user
 
 
 @transaction.atomic
