@@ -16,6 +16,7 @@ NAVIGATION: list[tuple[str, str, str, bool]] = [
     ("My organisation", "tenant_detail", "tenants.view", True),
     ("Users", "tenant_users", "tenant_users.manage", True),
     ("Audit log", "audit_log", "audit.view_all", False),
+    ("Queues", "django_rq:home", "deployments.manage", False),
 ]
 
 
@@ -23,7 +24,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     membership = membership_of(getattr(request, "user", None))
     if membership is None:
         return {"nav_items": [], "membership": None}
-    items = []
+    items: list[dict[str, Any]] = []
     for label, name, capability, per_tenant in NAVIGATION:
         if not role_can(membership.role, capability):
             continue
@@ -33,5 +34,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             url = reverse(name, kwargs={"tenant_id": membership.tenant_id})
         else:
             url = reverse(name)
-        items.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"})
+        items.append({"label": label, "url": url, "active": False})
+    # The deepest item whose URL prefixes the current path is the active one.
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return {"nav_items": items, "membership": membership}

@@ -62,7 +62,7 @@ def tenant_list_view(request: HttpRequest) -> HttpResponse:
         "status_counts": tenant_status_counts(user=request.user),
         "sorts": TENANT_SORTS,
     }
-    template = "tenants/_tenant_table.html" if request.htmx else "tenants/tenant_list.html"
+    template = "tenants/_tenant_table.html" if getattr(request, "htmx", False) else "tenants/tenant_list.html"
     return render(request, template, context)
 
 
