@@ -52,5 +52,13 @@ def _offboard_at_once(*, actor: Any, tenant: Tenant) -> None:
 offboarding_handler: list[Callable[..., Any]] = [_offboard_at_once]
 
 
+# Where the operator goes once a tenant is onboarded (deployments: choose how its model is deployed).
+after_onboarding: list[Callable[[Tenant], str]] = []
+
+
+def after_onboarding_redirect(tenant: Tenant) -> str | None:
+    return after_onboarding[-1](tenant) if after_onboarding else None
+
+
 def offboarding_continue(*, actor: Any, tenant: Tenant) -> None:
     offboarding_handler[-1](actor=actor, tenant=tenant)

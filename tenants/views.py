@@ -82,7 +82,8 @@ def tenant_onboard(request: HttpRequest) -> HttpResponse:
             if invitation:
                 link = request.build_absolute_uri(reverse("invitation_accept", args=[invitation.token]))
                 messages.info(request, f"Send {invitation.email} this invitation link: {link}")
-            return redirect("tenant_detail", tenant_id=tenant.pk)
+            next_step = extensions.after_onboarding_redirect(tenant)
+            return redirect(next_step or reverse("tenant_detail", args=[tenant.pk]))
     return render(request, "tenants/tenant_form.html", {"form": form, "title": "Onboard a tenant"})
 
 

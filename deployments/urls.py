@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from deployments import views, views_catalogue
+
+urlpatterns = [
+    path("deployments/", views.fleet, name="deployment_fleet"),
+    path("deployments/new/", views.deployment_new, name="deployment_new"),
+    path("deployments/<dbid:deployment_id>/", views.deployment_detail, name="deployment_detail"),
+    path("deployments/<dbid:deployment_id>/live/", views.deployment_live, name="deployment_live"),
+    path("deployments/<dbid:deployment_id>/edit/", views.deployment_edit, name="deployment_edit"),
+    path("deployments/<dbid:deployment_id>/delete/", views.deployment_delete, name="deployment_delete"),
+    path("deployments/<dbid:deployment_id>/retry/", views.deployment_retry, name="deployment_retry"),
+    path("deployments/<dbid:deployment_id>/cancel/", views.deployment_cancel, name="deployment_cancel"),
+    path("deployments/<dbid:deployment_id>/runs/", views.transform_run_start, name="transform_run_start"),
+    path("deployments/<dbid:deployment_id>/members/", views.member_join, name="member_join"),
+    path(
+        "deployments/<dbid:deployment_id>/members/<uuid:tenant_id>/leave/",
+        views.member_leave,
+        name="member_leave",
+    ),
+    path("models/", views_catalogue.model_packages, name="model_packages"),
+    path("models/upload/", views_catalogue.model_package_upload, name="model_package_upload"),
+    path("advisor/", views_catalogue.advisor, name="advisor"),
+]

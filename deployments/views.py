@@ -1,0 +1,230 @@
+"""Deployment pages: the fleet, one deployment (live progress, timeline), create/change with a plan first,
+delete, retry, members joining and leaving, batch runs. Thin: fetch through selectors, call a service."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from deployments import selectors, services
+from deployments.forms import DeploymentForm, MemberJoinForm
+from deployments.models import Kind, Status
+from deployments.rules import KIND_RULES
+from tenants.access import get_tenant_or_404, requires
+
+PAGE_SIZE = 50
+
+
+@requires("deployments.view")
+def fleet(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", "") if request.GET.get("kind") in Kind.values else ""
+    status = request.GET.get("status", "") if request.GET.get("status") in Status.values else ""
+    deployments = selectors.deployment_list(user=request.user, kind=kind, status=status)
+    page = Paginator(deployments, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "kind": kind,
+        "status": status,
+        "kinds": Kind.choices,
+        "statuses": Status.choices,
+        "counts": selectors.deployment_status_counts(user=request.user, kind=kind),
+        "moving": any(d.status in selectors.ACTIVE for d in page.object_list),
+    }
+    template = "deployments/_fleet_table.html" if getattr(request, "htmx", False) else "deployments/fleet.html"
+    return render(request, template, context)
+
+
+@requires("deployments.view")
+def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    context = {
+        "deployment": deployment,
+        "progress": selectors.deployment_progress(deployment=deployment),
+        "timeline": selectors.deployment_timeline(deployment=deployment),
+        "cost": selectors.deployment_monthly_cost(deployment=deployment),
+        "runs": selectors.transform_run_list(user=request.user, deployment=deployment)[:20],
+        "setting_labels": {s.name: s.label for s in KIND_RULES[deployment.kind].settings},
+    }
+    return render(request, "deployments/detail.html", context)
+
+
+@requires("deployments.view")
+def deployment_live(request: HttpRequest, deployment_id: int) -> HttpResponse:
+    """The part of the detail page htmx refreshes while the deployment moves: status, progress, timeline."""
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    context = {
+        "deployment": deployment,
+        "progress": selectors.deployment_progress(deployment=deployment),
+        "timeline": selectors.deployment_timeline(deployment=deployment),
+    }
+    return render(request, "deployments/_live.html", context)
+
+
+def _plan_or_apply(request: HttpRequest, form: DeploymentForm, deployment: Any = None) -> HttpResponse | None:
+    """POST with action=plan shows the plan; action=apply saves the draft. None: show the form again."""
+    if not form.is_valid():
+        return None
+    draft = form.draft()
+    if request.POST.get("action") == "edit":
+        return None
+    if request.POST.get("action") != "apply":
+        plan = services.deployment_plan(draft=draft, deployment=deployment)
+        context = {"form": form, "plan": plan, "draft": draft, "deployment": deployment}
+        return render(request, "deployments/plan.html", context)
+    try:
+        saved = services.deployment_apply(actor=request.user, draft=draft, deployment=deployment)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None
+    messages.success(request, f"{saved.name}: applied. Workers are taking it from here.")
+    return redirect("deployment_detail", deployment_id=saved.pk)
+
+
+def _form_page(request: HttpRequest, form: DeploymentForm, title: str, deployment: Any = None) -> HttpResponse:
+    settings = {name for kind in Kind.values for name in DeploymentForm.fields_for_kind(kind)}
+    context = {
+        "form": form,
+        "title": title,
+        "deployment": deployment,
+        "kind_fields_json": json.dumps({kind: DeploymentForm.fields_for_kind(kind) for kind in Kind.values}),
+        "base_fields": [form[name] for name in ("name", "tenant", "isolation", "kind", "model_package")],
+        "setting_fields": [form[name] for name in form.fields if name in settings],
+    }
+    return render(request, "deployments/form.html", context)
+
+
+@requires("deployments.manage")
+def deployment_new(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {}
+    tenant_id = request.GET.get("tenant")
+    if tenant_id:
+        tenant = get_tenant_or_404(request.user, tenant_id)
+        initial.update(tenant=tenant, isolation=tenant.isolation, name=f"{tenant.slug}-model")
+    if request.GET.get("kind") in Kind.values:
+        initial["kind"] = request.GET["kind"]
+    form = DeploymentForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        response = _plan_or_apply(request, form)
+        if response is not None:
+            return response
+    return _form_page(request, form, "New deployment")
+
+
+@requires("deployments.manage")
+def deployment_edit(request: HttpRequest, deployment_id: int) -> HttpResponse:
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    if deployment.status in (Status.DELETING, Status.DELETED):
+        messages.error(request, "A deleted deployment cannot change; create a new one.")
+        return redirect("deployment_detail", deployment_id=deployment.pk)
+    form = DeploymentForm(request.POST or None, deployment=deployment)
+    if request.method == "POST":
+        response = _plan_or_apply(request, form, deployment)
+        if response is not None:
+            return response
+    return _form_page(request, form, f"Change {deployment.name}", deployment)
+
+
+@requires("deployments.manage")
+def deployment_delete(request: HttpRequest, deployment_id: int) -> HttpResponse:
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    if request.method == "POST":
+        services.deployment_delete(actor=request.user, deployment=deployment)
+        messages.success(request, f"{deployment.name}: deleting its AWS resources.")
+        return redirect("deployment_detail", deployment_id=deployment.pk)
+    plan = services.deletion_plan(deployment=deployment)
+    return render(request, "deployments/delete.html", {"deployment": deployment, "plan": plan})
+
+
+@requires("deployments.manage")
+@require_POST
+def deployment_retry(request: HttpRequest, deployment_id: int) -> HttpResponse:
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    try:
+        services.deployment_retry(actor=request.user, deployment=deployment)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{deployment.name}: retrying where it stopped.")
+    return redirect("deployment_detail", deployment_id=deployment.pk)
+
+
+@requires("deployments.manage")
+@require_POST
+def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
+    """Cancel a deployment that has not reached AWS yet (or tear down what it created)."""
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    if deployment.status != Status.PENDING:
+        messages.error(request, "Only a pending deployment can be cancelled; delete it instead.")
+    else:
+        services.deployment_delete(actor=request.user, deployment=deployment)
+        messages.success(request, f"{deployment.name}: cancelled.")
+    return redirect("deployment_detail", deployment_id=deployment.pk)
+
+
+@requires("deployments.manage")
+@require_POST
+def transform_run_start(request: HttpRequest, deployment_id: int) -> HttpResponse:
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    try:
+        run = services.transform_run_start(actor=request.user, deployment=deployment)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Batch run {run.job_name} started.")
+    return redirect("deployment_detail", deployment_id=deployment.pk)
+
+
+@requires("deployments.manage")
+def member_join(request: HttpRequest, deployment_id: int) -> HttpResponse:
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    form = MemberJoinForm(request.POST or None, deployment=deployment)
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == "apply":
+            data = form.cleaned_data
+            try:
+                services.deployment_member_join(
+                    actor=request.user, deployment=deployment, tenant=data["tenant"], model_package=data["model_package"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"{data['tenant']} is joining {deployment.name}.")
+                return redirect("deployment_detail", deployment_id=deployment.pk)
+        else:
+            context = {"form": form, "plan": form.plan, "deployment": deployment}
+            return render(request, "deployments/member_plan.html", context)
+    return render(request, "deployments/member_form.html", {"form": form, "deployment": deployment})
+
+
+@requires("deployments.manage")
+def member_leave(request: HttpRequest, deployment_id: int, tenant_id: str) -> HttpResponse:
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    tenant = get_tenant_or_404(request.user, tenant_id)
+    member = get_object_or_404(deployment.members.all(), tenant=tenant)
+    if request.method == "POST":
+        services.deployment_member_leave(actor=request.user, deployment=deployment, tenant=tenant)
+        messages.success(request, f"{tenant} is leaving {deployment.name}.")
+        return redirect("deployment_detail", deployment_id=deployment.pk)
+    return render(request, "deployments/member_leave.html", {"deployment": deployment, "member": member})
+
+
+def tenant_section_context(request: HttpRequest, tenant: Any) -> dict[str, Any]:
+    """The tenant page's deployments block: what serves this tenant, dedicated and shared."""
+    return {
+        "tenant": tenant,
+        "deployments": selectors.deployment_list(user=request.user, tenant=tenant)[:20],
+        "memberships": selectors.tenant_memberships(user=request.user, tenant=tenant),
+    }
+
+
+def after_onboarding_url(tenant: Any) -> str:
+    """Onboarding goes on with the choice of how the tenant's model is deployed, and its plan."""
+    return f"{reverse('deployment_new')}?tenant={tenant.pk}"

@@ -1,0 +1,69 @@
+"""Model packages (list, upload) and the advisor (needs in, ranked kinds with monthly costs out)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from deployments import pricing, selectors, services
+from deployments.advisor import Needs, advise
+from deployments.forms import AdvisorForm, ModelPackageUploadForm
+from deployments.models import Kind
+from tenants.access import requires, user_can
+
+# The comparison the advisor page always shows: many tenants, per-tenant endpoints vs one shared one.
+FLEET_EXAMPLE_TENANTS = 500
+
+
+@requires("deployments.view")
+def model_packages(request: HttpRequest) -> HttpResponse:
+    packages = selectors.model_package_list(user=request.user)
+    form = ModelPackageUploadForm() if user_can(request.user, "deployments.manage") else None
+    return render(request, "deployments/model_packages.html", {"packages": packages, "form": form})
+
+
+@requires("deployments.manage")
+def model_package_upload(request: HttpRequest) -> HttpResponse:
+    form = ModelPackageUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            package = services.model_package_upload(
+                actor=request.user,
+                tenant=data["tenant"],
+                framework=data["framework"],
+                version=data["version"],
+                fileobj=data["archive"],
+                notes=data["notes"],
+            )
+        except ValidationError as exc:
+            form.add_error("archive", exc)
+        else:
+            messages.success(request, f"Uploaded {package} to {package.model_data_url}.")
+            return redirect("model_packages")
+    packages = selectors.model_package_list(user=request.user)
+    return render(request, "deployments/model_packages.html", {"packages": packages, "form": form})
+
+
+@requires("deployments.view")
+def advisor(request: HttpRequest) -> HttpResponse:
+    form = AdvisorForm(request.GET or None)
+    results = advise(form.needs()) if form.is_bound and form.is_valid() else None
+    fleet = {
+        "tenants": FLEET_EXAMPLE_TENANTS,
+        "rows": [
+            advice
+            for advice in advise(Needs(tenants=FLEET_EXAMPLE_TENANTS, peak_rps=0.2, requests_per_day=2000))
+            if advice.valid and advice.kind in (Kind.REALTIME, Kind.MULTI_MODEL, Kind.MULTI_CONTAINER, Kind.SERVERLESS)
+        ],
+    }
+    context = {
+        "form": form,
+        "results": results,
+        "fleet": fleet,
+        "catalogue": {**pricing.catalogue(), "region": settings.AWS_REGION},
+    }
+    return render(request, "deployments/advisor.html", context)
