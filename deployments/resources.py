@@ -5,6 +5,7 @@ Plans, workers and reconcile all read these, so what is planned is what gets cre
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -130,7 +131,7 @@ def desired_spec(deployment: Deployment) -> dict[str, Any]:
     spec: dict[str, Any] = {"model": spec_dict(model_spec(deployment, ""))}
     if deployment.kind != Kind.BATCH:
         spec["config"] = spec_dict(endpoint_config_spec(deployment, "", ""))
-    return spec
+    return json.loads(json.dumps(spec))  # as the JSONField stores it (tuples become lists)
 
 
 def transform_job_spec(run: TransformRun) -> TransformJobSpec:

@@ -83,7 +83,7 @@ def _run_steps(deployment: Deployment) -> float | None:
             return None
         if delay != NEXT:
             return delay
-    return 0.0
+    return _poll(deployment)  # still moving after many steps: back off rather than spin
 
 
 def _retry_later(deployment: Deployment, exc: AwsError) -> float | None:
@@ -169,6 +169,7 @@ def _step_updating(deployment: Deployment) -> float | None:
     if unchanged and deployment.model_name == deployment.live_model_name:
         if deployment.kind == Kind.MULTI_MODEL:
             multi_model_sync(deployment)
+        fields_save(deployment, target_generation=deployment.generation)  # caught up without a new config
         return _settle(deployment)
     if (
         deployment.model_name == deployment.live_model_name

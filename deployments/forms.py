@@ -1,0 +1,155 @@
+"""Forms for the deployment pages; their validation is the rules table's (deployments.rules), not a copy."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+
+from deployments.advisor import Needs
+from deployments.images import FRAMEWORK_VERSIONS
+from deployments.models import Deployment, Framework, Kind, ModelPackage
+from deployments.rules import KIND_RULES, LATENCIES, RuleError, Setting
+from deployments.services.deployments import member_plan
+from deployments.services.packages import artifact_check
+from deployments.services.plans import Draft, draft_problems
+from tenants.models import Isolation, Tenant, TenantStatus
+
+
+def _setting_field(spec: Setting) -> forms.Field:
+    if spec.choices:
+        return forms.ChoiceField(label=spec.label, choices=[(c, c) for c in spec.choices], required=False, help_text=spec.help)
+    if spec.type is int:
+        return forms.IntegerField(label=spec.label, required=False, help_text=spec.help)
+    return forms.CharField(label=spec.label, required=False, help_text=spec.help)
+
+
+# One form field per setting name across the table (instance_type is shared by several kinds).
+SETTING_FIELDS: dict[str, Setting] = {s.name: s for rule in KIND_RULES.values() for s in rule.settings}
+
+
+class DeploymentForm(forms.Form):
+    """Create or change a deployment; `draft()` gives the Draft for deployment_plan / deployment_apply.
+
+    The page shows the fields of the chosen kind (`fields_for_kind`); every rule is checked by
+    `deployments.services.plans.draft_problems`, and its messages land on the matching fields.
+    """
+
+    uid = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    name = forms.CharField(max_length=80)
+    kind = forms.ChoiceField(choices=Kind.choices)
+    isolation = forms.ChoiceField(choices=Isolation.choices)
+    tenant = forms.ModelChoiceField(
+        queryset=Tenant.objects.exclude(status__in=[TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED]),
+        required=False, empty_label="Shared (several tenants)",
+    )  # fmt: skip
+    model_package = forms.ModelChoiceField(queryset=ModelPackage.objects.select_related("tenant"), required=False)
+
+    def __init__(self, *args: Any, deployment: Deployment | None = None, **kwargs: Any) -> None:
+        self.deployment = deployment
+        if deployment is not None:
+            kwargs.setdefault("initial", {}).update(
+                uid=deployment.uid, name=deployment.name, kind=deployment.kind, isolation=deployment.isolation,
+                tenant=deployment.tenant, model_package=deployment.model_package, **deployment.settings,
+            )  # fmt: skip
+        super().__init__(*args, **kwargs)
+        for name, spec in SETTING_FIELDS.items():
+            self.fields[name] = _setting_field(spec)
+            self.fields[name].initial = self.initial.get(name, spec.default)
+        if deployment is not None:
+            for fixed in ("kind", "isolation", "tenant"):
+                self.fields[fixed].disabled = True
+
+    @staticmethod
+    def fields_for_kind(kind: str) -> list[str]:
+        """The setting fields the page shows for `kind`."""
+        return [spec.name for spec in KIND_RULES[kind].settings]
+
+    def draft(self) -> Draft:
+        data = self.cleaned_data
+        settings = {name: data.get(name) for name in self.fields_for_kind(data["kind"])}
+        return Draft(
+            name=data["name"], kind=data["kind"], isolation=data["isolation"], tenant=data.get("tenant"),
+            model_package=data.get("model_package"), settings=settings, uid=data["uid"],
+        )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or not cleaned.get("kind"):
+            return cleaned
+        for field, messages in draft_problems(self.draft()).items():
+            target = field if field in self.fields else None
+            for message in messages:
+                self.add_error(target, message)
+        return cleaned
+
+
+class MemberJoinForm(forms.Form):
+    """A tenant joining a shared deployment, with its own model package when the kind needs one."""
+
+    tenant = forms.ModelChoiceField(queryset=Tenant.objects.all())
+    model_package = forms.ModelChoiceField(queryset=ModelPackage.objects.select_related("tenant"), required=False)
+
+    def __init__(self, *args: Any, deployment: Deployment, **kwargs: Any) -> None:
+        self.deployment = deployment
+        super().__init__(*args, **kwargs)
+        self.fields["tenant"].queryset = Tenant.objects.filter(isolation=deployment.isolation).exclude(
+            status__in=[TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED]
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            self.plan = member_plan(deployment=self.deployment, tenant=cleaned["tenant"], model_package=cleaned.get("model_package"))
+        except RuleError as exc:
+            for messages in exc.problems.values():
+                for message in messages:
+                    self.add_error("tenant", message)
+        return cleaned
+
+
+class ModelPackageUploadForm(forms.Form):
+    """A model.tar.gz for a tenant (or shared), checked before the service uploads it."""
+
+    tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, empty_label="Shared")
+    framework = forms.ChoiceField(choices=Framework.choices)
+    version = forms.ChoiceField(choices=[(v, f"{f} {v}") for f, vs in FRAMEWORK_VERSIONS.items() for v in vs])
+    archive = forms.FileField(help_text="model.tar.gz holding xgboost-model (XGBoost) or model.joblib (scikit-learn)")
+    notes = forms.CharField(widget=forms.Textarea, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        framework, version, archive = cleaned.get("framework"), cleaned.get("version"), cleaned.get("archive")
+        if framework and version and version not in FRAMEWORK_VERSIONS[framework]:
+            self.add_error("version", f"Choose a {framework} version: {', '.join(FRAMEWORK_VERSIONS[framework])}.")
+        if framework and archive:
+            try:
+                artifact_check(archive.read(), framework)
+            except forms.ValidationError as exc:
+                self.add_error("archive", exc)
+            archive.seek(0)
+        return cleaned
+
+
+class AdvisorForm(forms.Form):
+    """A tenant's needs; `needs()` gives what `deployments.advisor.advise` ranks."""
+
+    latency = forms.ChoiceField(choices=[(v, v.capitalize()) for v in LATENCIES], initial="milliseconds")
+    payload_mb = forms.FloatField(min_value=0, initial=0.1, label="Largest payload (MB)")
+    requests_per_day = forms.FloatField(min_value=0, initial=10_000)
+    peak_rps = forms.FloatField(min_value=0, initial=1, label="Peak requests per second (per tenant)")
+    traffic = forms.ChoiceField(choices=[("steady", "Steady"), ("spiky", "Spiky"), ("idle", "Long idle periods")])
+    tenants = forms.IntegerField(min_value=1, initial=1)
+    own_model = forms.BooleanField(required=False, initial=True, label="Each tenant has its own model")
+    same_container = forms.BooleanField(required=False, initial=True, label="All models use the same container")
+    cold_starts_ok = forms.BooleanField(required=False, label="Cold starts are acceptable")
+    inference_ms = forms.FloatField(min_value=1, initial=100, label="Inference time (ms)")
+    isolation = forms.ChoiceField(choices=[("", "Any"), *Isolation.choices], required=False)
+
+    def needs(self) -> Needs:
+        data = dict(self.cleaned_data)
+        data["isolation"] = data.get("isolation") or None
+        return Needs(**data)
