@@ -17,6 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rq import Queue, SimpleWorker
 
+from deployments.models import Deployment, DeploymentMember, Kind
+from deployments.rules import settings_normalise
 from tenants.models import Invitation, Tenant
 from tenants.roles import CAPABILITIES, TENANT_ROLES, Role
 
@@ -35,6 +37,22 @@ def _invitation(tenant: Tenant) -> Invitation:
         },
     )
     return invitation
+
+
+def _deployment(tenant: Tenant, *, shared: bool = False) -> Deployment:
+    """A tenant's own real-time endpoint, or a shared multi-model endpoint with the tenant as member."""
+    kind, isolation = (Kind.MULTI_MODEL, "bridge") if shared else (Kind.REALTIME, "silo")
+    deployment = Deployment.objects.create(
+        tenant=None if shared else tenant,
+        name=f"{tenant.slug}-{kind}",
+        kind=kind,
+        isolation=isolation,
+        aws_name=f"sa-{tenant.slug}-{kind}".replace("_", "-"),
+        settings=settings_normalise(kind, {}),
+    )
+    if shared:
+        DeploymentMember.objects.create(deployment=deployment, tenant=tenant, target=f"{tenant.slug}.tar.gz")
+    return deployment
 
 
 def _finished_job() -> Any:
@@ -59,6 +77,7 @@ PARAM_BUILDERS: dict[str, Builder] = {
     "user_id": lambda world, tenant: (world.viewer_a if tenant == world.tenant_a else world.viewer_b).pk,
     "invitation_id": lambda world, tenant: _invitation(tenant).pk,
     "token": lambda world, tenant: _invitation(tenant).token,
+    "deployment_id": lambda world, tenant: _deployment(tenant).pk,
     # the django-rq dashboard (vendor-wide, no tenant)
     "queue_index": lambda world, tenant: 0,
     "connection_index": lambda world, tenant: 0,
@@ -68,12 +87,19 @@ PARAM_BUILDERS: dict[str, Builder] = {
     "scheduler_name": lambda world, tenant: "none",
     "cron_job_name": lambda world, tenant: "none",
 }
+# Per-pattern builders where the generic one does not fit.
+PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
+    "member_leave": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
+}
 # Views whose answer to an allowed GET is not the plain 200.
 SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
     "home": lambda role: 302,  # sends each role to its start page
     "admin:index": lambda role: 302,  # the queue dashboard's "Home" link: the same start page
     "login": lambda role: 302 if role else 200,  # signed-in users are sent on
     "logout": lambda role: 405,  # POST only
+    "deployment_retry": lambda role: 405,
+    "deployment_cancel": lambda role: 405,
+    "transform_run_start": lambda role: 405,
     # django-rq answers 404 for a cron scheduler that is not running, and sends GETs of its
     # POST-only actions back to the queue page.
     "django_rq:cron_scheduler_detail": lambda role: 404,
@@ -102,7 +128,8 @@ def build_kwargs(pattern: URLPattern, world: SimpleNamespace, tenant: Tenant) ->
     if hasattr(pattern.pattern, "regex"):
         missing |= set(pattern.pattern.regex.groupindex) - set(PARAM_BUILDERS)
     assert not missing, f"teach PARAM_BUILDERS to build {missing} for {pattern.name}"
-    return {name: PARAM_BUILDERS[name](world, tenant) for name in pattern.pattern.converters}
+    builders = {**PARAM_BUILDERS, **PATTERN_BUILDERS.get(pattern.name or "", {})}
+    return {name: builders[name](world, tenant) for name in pattern.pattern.converters}
 
 
 def test_every_pattern_is_named_and_guarded() -> None:
