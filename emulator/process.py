@@ -1,0 +1,94 @@
+"""Starting and stopping an emulator: the HTTP server thread, metrics flusher and persister."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from emulator.catalogue import DEFAULT_CATALOGUE
+from emulator.context import Context
+from emulator.metrics import MetricsSink
+from emulator.persist import Persister
+from emulator.server import EmulatorApp, QuietRequestHandler
+from emulator.state import Settings, Store
+from emulator.transform import run_transform_job
+
+HOST = "127.0.0.1"
+
+
+class EmulatorHandle:
+    """A running emulator: `url` for boto3's endpoint_url, `stop()` (or a `with` block) to end it."""
+
+    def __init__(self, server: BaseWSGIServer, ctx: Context, persister: Persister | None) -> None:
+        self.server = server
+        self.ctx = ctx
+        self.persister = persister
+        self.port = server.server_port
+        self.url = f"http://{HOST}:{self.port}"
+        self._thread = threading.Thread(target=server.serve_forever, name="emulator-http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving, finish background work and save the state."""
+        self.server.shutdown()
+        self._thread.join()
+        self.server.server_close()
+        self.ctx.store.shutdown()
+        self.ctx.metrics.stop()
+        if self.persister is not None:
+            self.persister.stop()
+
+    def __enter__(self) -> EmulatorHandle:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start(
+    port: int = 0,
+    data_dir: str | Path | None = None,
+    delays: float = 0.0,
+    catalogue: str | Path | None = None,
+    verbose: bool = False,
+    **settings: Any,
+) -> EmulatorHandle:
+    """Serve an emulator on 127.0.0.1:`port` (0 picks a free port) in a background thread.
+
+    `delays` is how long Creating/Updating/Deleting and transform jobs take; `data_dir`, when given,
+    holds the state across restarts; other keyword arguments set `Settings` fields.
+    """
+    store = Store(Settings(delay=delays, catalogue_path=str(catalogue or DEFAULT_CATALOGUE), **settings))
+    store.job_runner = run_transform_job
+    persister = None
+    metrics_log = None
+    if data_dir is not None:
+        root = Path(data_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        metrics_log = root / "metrics.jsonl"
+        persister = Persister(store, root)
+        persister.restore()
+    metrics = MetricsSink(metrics_log)
+    metrics.replay()
+    metrics.start()
+    if persister is not None:
+        persister.start()
+    ctx = Context(store, metrics)
+    handler = MotoRequestHandlerFor(verbose)
+    server = make_server(HOST, port, EmulatorApp(ctx), threaded=True, request_handler=handler)
+    return EmulatorHandle(server, ctx, persister)
+
+
+def MotoRequestHandlerFor(verbose: bool) -> type[QuietRequestHandler]:  # noqa: N802 - a class factory
+    """The request handler class: moto's, with or without its access log."""
+    if verbose:
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+        return MotoRequestHandler  # type: ignore[return-value]
+    return QuietRequestHandler
