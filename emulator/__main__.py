@@ -17,9 +17,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=4599, help="port on 127.0.0.1 (default 4599)")
     parser.add_argument("--data-dir", default=None, help="folder that keeps the state across restarts")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds each state transition takes")
-    parser.add_argument("--catalogue", default=str(DEFAULT_CATALOGUE), help="pricing catalogue (instance types)")
+    parser.add_argument(
+        "--catalogue", default=str(DEFAULT_CATALOGUE), help="pricing catalogue (instance types)"
+    )
     parser.add_argument("--cold-start", type=float, default=1.0, help="serverless cold start, seconds")
-    parser.add_argument("--serverless-idle", type=float, default=300.0, help="idle seconds before a cold start")
+    parser.add_argument(
+        "--serverless-idle", type=float, default=300.0, help="idle seconds before a cold start"
+    )
     parser.add_argument("--mme-budget-mb", type=int, default=256, help="multi-model cache budget, MB")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)

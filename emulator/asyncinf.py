@@ -38,14 +38,20 @@ def invoke_endpoint_async(
     record, fleet = served
     config = record["_spec"]["config"].get("AsyncInferenceConfig")
     if not config:
-        raise runtime_validation(f"Endpoint {invocation.endpoint} is not configured for asynchronous inference.")
+        raise runtime_validation(
+            f"Endpoint {invocation.endpoint} is not configured for asynchronous inference."
+        )
     input_location = headers.get("x-amzn-sagemaker-inputlocation")
     if input_location and invocation.body:
-        raise runtime_validation("Body and InputLocation are mutually exclusive: provide exactly one of them.")
+        raise runtime_validation(
+            "Body and InputLocation are mutually exclusive: provide exactly one of them."
+        )
     if not input_location and not invocation.body:
         raise runtime_validation("Either InputLocation or Body must be provided.")
     if len(invocation.body) > INLINE_MAX_BODY:
-        raise runtime_validation(f"The inline Body must be at most {INLINE_MAX_BODY} bytes; use InputLocation.")
+        raise runtime_validation(
+            f"The inline Body must be at most {INLINE_MAX_BODY} bytes; use InputLocation."
+        )
     if input_location:
         try:
             s3io.split_uri(input_location)
@@ -93,8 +99,13 @@ def _process(ctx: Context, fleet: Fleet, invocation: Invocation, job: dict[str, 
         _notify(invocation, job, "Failed", {"failureLocation": job["failure_location"]}, reason)
 
 
-def _notify(invocation: Invocation, job: dict[str, Any], status: str, response: dict[str, str],
-            reason: str | None = None) -> None:
+def _notify(
+    invocation: Invocation,
+    job: dict[str, Any],
+    status: str,
+    response: dict[str, str],
+    reason: str | None = None,
+) -> None:
     topic = job["notification"].get("SuccessTopic" if status == "Completed" else "ErrorTopic")
     if not topic:
         return

@@ -57,7 +57,13 @@ def create_model(store: Store, region: str, params: dict[str, Any]) -> dict[str,
         "CreationTime": time.time(),
         "EnableNetworkIsolation": bool(params.get("EnableNetworkIsolation", False)),
     }
-    for field in ("PrimaryContainer", "Containers", "InferenceExecutionConfig", "ExecutionRoleArn", "VpcConfig"):
+    for field in (
+        "PrimaryContainer",
+        "Containers",
+        "InferenceExecutionConfig",
+        "ExecutionRoleArn",
+        "VpcConfig",
+    ):
         if params.get(field) is not None:
             record[field] = copy.deepcopy(params[field])
     if record.get("PrimaryContainer"):
@@ -95,8 +101,12 @@ def list_models(store: Store, region: str, params: dict[str, Any]) -> dict[str, 
     """ListModels."""
     with store.lock:
         records = [r for (reg, _), r in store.models.items() if reg == region]
-        found, token = page(records, params, name_field="ModelName",
-                            sort_fields={"Name": "ModelName", "CreationTime": "CreationTime"})
+        found, token = page(
+            records,
+            params,
+            name_field="ModelName",
+            sort_fields={"Name": "ModelName", "CreationTime": "CreationTime"},
+        )
         answer: dict[str, Any] = {
             "Models": [{k: r[k] for k in ("ModelName", "ModelArn", "CreationTime")} for r in found]
         }
@@ -132,8 +142,9 @@ def _check_variant(store: Store, region: str, variant: dict[str, Any], has_async
     allowed = store.settings.catalogue.types_for(region)
     if instance_type not in allowed:
         raise validation(
-            f"1 validation error detected: Value '{instance_type}' at 'productionVariants.1.member.instanceType' "
-            f"failed to satisfy constraint: Member must satisfy enum value set: [{', '.join(sorted(allowed))}]"
+            f"1 validation error detected: Value '{instance_type}' at "
+            "'productionVariants.1.member.instanceType' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(sorted(allowed))}]"
         )
 
 
@@ -192,8 +203,12 @@ def list_endpoint_configs(store: Store, region: str, params: dict[str, Any]) -> 
     """ListEndpointConfigs."""
     with store.lock:
         records = [r for (reg, _), r in store.configs.items() if reg == region]
-        found, token = page(records, params, name_field="EndpointConfigName",
-                            sort_fields={"Name": "EndpointConfigName", "CreationTime": "CreationTime"})
+        found, token = page(
+            records,
+            params,
+            name_field="EndpointConfigName",
+            sort_fields={"Name": "EndpointConfigName", "CreationTime": "CreationTime"},
+        )
         keys = ("EndpointConfigName", "EndpointConfigArn", "CreationTime")
         answer: dict[str, Any] = {"EndpointConfigs": [{k: r[k] for k in keys} for r in found]}
     if token:
@@ -205,7 +220,7 @@ def list_endpoint_configs(store: Store, region: str, params: dict[str, Any]) -> 
 
 
 def deployment_spec(store: Store, region: str, config_name: str) -> dict[str, Any]:
-    """Snapshot a config and its models, as SageMaker resolves them when it deploys (caller holds the lock)."""
+    """Snapshot a config and its models as SageMaker resolves them at deploy time (caller holds the lock)."""
     config = store.configs.get((region, config_name.lower()))
     if config is None:
         raise _missing("endpoint-config", region, config_name)
@@ -215,8 +230,11 @@ def deployment_spec(store: Store, region: str, config_name: str) -> dict[str, An
         if model is None:
             raise _missing("model", region, variant["ModelName"])
         models[variant["ModelName"]] = copy.deepcopy(model)
-    return {"config": copy.deepcopy(config), "variants": copy.deepcopy(config["ProductionVariants"]),
-            "models": models}
+    return {
+        "config": copy.deepcopy(config),
+        "variants": copy.deepcopy(config["ProductionVariants"]),
+        "models": models,
+    }
 
 
 def _check_quotas(store: Store, region: str, spec: dict[str, Any], replacing: str | None = None) -> None:
@@ -237,8 +255,9 @@ def _check_quotas(store: Store, region: str, spec: dict[str, Any], replacing: st
         kind, delta = variant.get("InstanceType"), variant.get("InitialInstanceCount", 0)
         if kind and used[kind] + delta > settings.instances_per_type:
             raise limit_exceeded(
-                f"The account-level service limit '{kind} for endpoint usage' is {settings.instances_per_type} "
-                f"Instances, with current utilization of {used[kind]} Instances and a request delta of {delta} "
+                f"The account-level service limit '{kind} for endpoint usage' is "
+                f"{settings.instances_per_type} Instances, with current utilization of {used[kind]} "
+                f"Instances and a request delta of {delta} "
                 "Instances. Please use AWS Service Quotas to request an increase for this quota."
             )
 
@@ -298,7 +317,8 @@ def describe_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict
         answer = copy.deepcopy(public(record))
         spec = record["_spec"]
         answer["ProductionVariants"] = [
-            _variant_summary(v, spec["models"][v["ModelName"]], record["CreationTime"]) for v in spec["variants"]
+            _variant_summary(v, spec["models"][v["ModelName"]], record["CreationTime"])
+            for v in spec["variants"]
         ]
         if spec["config"].get("AsyncInferenceConfig"):
             answer["AsyncInferenceConfig"] = copy.deepcopy(spec["config"]["AsyncInferenceConfig"])
@@ -307,8 +327,10 @@ def describe_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict
             answer["PendingDeploymentSummary"] = {
                 "EndpointConfigName": record["_pending_config"],
                 "ProductionVariants": [
-                    {**_variant_summary(v, pending["models"][v["ModelName"]], record["LastModifiedTime"]),
-                     "VariantStatus": [{"Status": "Creating", "StartTime": record["LastModifiedTime"]}]}
+                    {
+                        **_variant_summary(v, pending["models"][v["ModelName"]], record["LastModifiedTime"]),
+                        "VariantStatus": [{"Status": "Creating", "StartTime": record["LastModifiedTime"]}],
+                    }
                     for v in pending["variants"]
                 ],
                 "StartTime": record["LastModifiedTime"],
@@ -331,8 +353,13 @@ def update_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
             raise validation(f'Cannot update in-progress endpoint "{record["EndpointArn"]}".')
         spec = deployment_spec(store, region, params["EndpointConfigName"])
         _check_quotas(store, region, spec, replacing=key[1])
-        record.update(EndpointStatus="Updating", LastModifiedTime=now, _ready_at=now + store.settings.delay,
-                      _pending_config=params["EndpointConfigName"], _pending_spec=spec)
+        record.update(
+            EndpointStatus="Updating",
+            LastModifiedTime=now,
+            _ready_at=now + store.settings.delay,
+            _pending_config=params["EndpointConfigName"],
+            _pending_spec=spec,
+        )
         record.pop("FailureReason", None)
         store.start_build(key, spec)
         store.touch()
@@ -348,7 +375,9 @@ def delete_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
         if record is None:
             raise _missing("endpoint", region, params["EndpointName"])
         if record["EndpointStatus"] != "Deleting":
-            record.update(EndpointStatus="Deleting", LastModifiedTime=now, _ready_at=now + store.settings.delay)
+            record.update(
+                EndpointStatus="Deleting", LastModifiedTime=now, _ready_at=now + store.settings.delay
+            )
             store.touch()
         store.advance_endpoint(key, now)
     return {}
@@ -360,9 +389,13 @@ def list_endpoints(store: Store, region: str, params: dict[str, Any]) -> dict[st
         for key in [k for k in store.endpoints if k[0] == region]:
             store.advance_endpoint(key)
         records = [r for (reg, _), r in store.endpoints.items() if reg == region]
-        found, token = page(records, params, name_field="EndpointName", status_field="EndpointStatus",
-                            sort_fields={"Name": "EndpointName", "CreationTime": "CreationTime",
-                                         "Status": "EndpointStatus"})
+        found, token = page(
+            records,
+            params,
+            name_field="EndpointName",
+            status_field="EndpointStatus",
+            sort_fields={"Name": "EndpointName", "CreationTime": "CreationTime", "Status": "EndpointStatus"},
+        )
         keys = ("EndpointName", "EndpointArn", "CreationTime", "LastModifiedTime", "EndpointStatus")
         answer: dict[str, Any] = {"Endpoints": [{k: r[k] for k in keys} for r in found]}
     if token:

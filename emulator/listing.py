@@ -54,9 +54,15 @@ def page(
             found = [r for r in found if (r.get(field, 0) < limit) == before]
     sort_by = params.get("SortBy", "CreationTime")
     if sort_by not in sort_fields:
-        raise validation(f"Value '{sort_by}' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [{', '.join(sort_fields)}]")
+        raise validation(
+            f"Value '{sort_by}' at 'sortBy' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(sort_fields)}]"
+        )
     field = sort_fields[sort_by]
-    found.sort(key=lambda r: (r.get(field), r[name_field]), reverse=params.get("SortOrder", "Descending") == "Descending")
+    found.sort(
+        key=lambda r: (r.get(field), r[name_field]),
+        reverse=params.get("SortOrder", "Descending") == "Descending",
+    )
     start = _offset(params.get("NextToken"))
     size = int(params.get("MaxResults") or DEFAULT_PAGE)
     chunk = found[start : start + size]
@@ -69,8 +75,12 @@ def _owner_exists(store: Store, resource_arn: str) -> bool:
     if len(parts) != 6 or "/" not in parts[5]:
         return False
     region, (kind, _, name) = parts[3], parts[5].partition("/")
-    table = {"model": store.models, "endpoint-config": store.configs, "endpoint": store.endpoints,
-             "transform-job": store.jobs}.get(kind)
+    table = {
+        "model": store.models,
+        "endpoint-config": store.configs,
+        "endpoint": store.endpoints,
+        "transform-job": store.jobs,
+    }.get(kind)
     return table is not None and (region, name) in table
 
 

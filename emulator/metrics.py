@@ -37,7 +37,9 @@ class MetricsSink:
     def __init__(self, log_path: Path | None = None, interval: float = 1.0) -> None:
         self.log_path = log_path
         self.interval = interval
-        self._pending: dict[_Series, list[float]] = defaultdict(lambda: [0.0, 0.0, float("inf"), float("-inf")])
+        self._pending: dict[_Series, list[float]] = defaultdict(
+            lambda: [0.0, 0.0, float("inf"), float("-inf")]
+        )
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -55,7 +57,10 @@ class MetricsSink:
     def flush(self) -> None:
         """Write what has been recorded to CloudWatch (and the replay log, when persisting)."""
         with self._lock:
-            pending, self._pending = self._pending, defaultdict(lambda: [0.0, 0.0, float("inf"), float("-inf")])
+            pending, self._pending = (
+                self._pending,
+                defaultdict(lambda: [0.0, 0.0, float("inf"), float("-inf")]),
+            )
         if not pending:
             return
         now = utcnow()
@@ -64,8 +69,10 @@ class MetricsSink:
             by_region[region].append(
                 {
                     "MetricName": metric,
-                    "Dimensions": [{"Name": "EndpointName", "Value": endpoint},
-                                   {"Name": "VariantName", "Value": variant}],
+                    "Dimensions": [
+                        {"Name": "EndpointName", "Value": endpoint},
+                        {"Name": "VariantName", "Value": variant},
+                    ],
                     "StatisticValues": {"SampleCount": count, "Sum": total, "Minimum": low, "Maximum": high},
                     "Unit": UNITS.get(metric, "None"),
                 }

@@ -85,7 +85,7 @@ def start(
     return EmulatorHandle(server, ctx, persister)
 
 
-def MotoRequestHandlerFor(verbose: bool) -> type[QuietRequestHandler]:  # noqa: N802 - a class factory
+def MotoRequestHandlerFor(verbose: bool) -> type[QuietRequestHandler]:
     """The request handler class: moto's, with or without its access log."""
     if verbose:
         from moto.moto_server.werkzeug_app import MotoRequestHandler

@@ -37,22 +37,27 @@ def not_found(invocation: Invocation) -> AwsError:
 
 
 def _log_group(invocation: Invocation) -> str:
-    return f"arn:aws:logs:{invocation.region}:{ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/{invocation.endpoint}"
+    group = f"/aws/sagemaker/Endpoints/{invocation.endpoint}"
+    return f"arn:aws:logs:{invocation.region}:{ACCOUNT_ID}:log-group:{group}"
 
 
 def _container(variant: Variant, invocation: Invocation) -> Container:
     if variant.direct:
         if not invocation.target_hostname:
-            raise runtime_validation("TargetContainerHostname is required for an endpoint with Direct invocation.")
+            raise runtime_validation(
+                "TargetContainerHostname is required for an endpoint with Direct invocation."
+            )
         found = variant.container_for(invocation.target_hostname)
         if found is None:
             raise runtime_validation(
-                f"Container hostname {invocation.target_hostname} is not found in endpoint {invocation.endpoint}."
+                f"Container hostname {invocation.target_hostname} is not found "
+                f"in endpoint {invocation.endpoint}."
             )
         return found
     if invocation.target_hostname:
         raise runtime_validation(
-            f"TargetContainerHostname is not supported for endpoint {invocation.endpoint}: it is not configured "
+            f"TargetContainerHostname is not supported for endpoint {invocation.endpoint}: "
+            "it is not configured "
             "for Direct invocation."
         )
     return variant.containers[0]
@@ -61,14 +66,20 @@ def _container(variant: Variant, invocation: Invocation) -> Container:
 def _model(ctx: Context, container: Container, invocation: Invocation) -> LoadedModel:
     if not container.multi_model:
         if invocation.target_model:
-            raise runtime_validation(f"Endpoint {invocation.endpoint} is not a multi-model endpoint: remove TargetModel.")
+            raise runtime_validation(
+                f"Endpoint {invocation.endpoint} is not a multi-model endpoint: remove TargetModel."
+            )
         assert container.model is not None  # single-model containers are loaded when the fleet is built
         return container.model
     if not invocation.target_model:
         raise runtime_validation("TargetModel is required when invoking a multi-model endpoint.")
-    prefix = container.model_data_url if container.model_data_url.endswith("/") else container.model_data_url + "/"
+    prefix = (
+        container.model_data_url if container.model_data_url.endswith("/") else container.model_data_url + "/"
+    )
     try:
-        model, hit, waited = ctx.store.cache.get(container.framework, prefix + invocation.target_model.lstrip("/"))
+        model, hit, waited = ctx.store.cache.get(
+            container.framework, prefix + invocation.target_model.lstrip("/")
+        )
     except ModelLoadError as exc:
         raise runtime_validation(str(exc)) from exc
     invocation.metrics["ModelCacheHit"] = 1.0 if hit else 0.0
@@ -92,7 +103,8 @@ def _score(ctx: Context, variant: Variant, invocation: Invocation) -> tuple[byte
             raise model_error(
                 f'Received client error (400) from {name} with message "{exc}". See '
                 f"https://{invocation.region}.console.aws.amazon.com/cloudwatch/home?region={invocation.region}"
-                f"#logEventViewer:group=/aws/sagemaker/Endpoints/{invocation.endpoint} in account {ACCOUNT_ID} "
+                f"#logEventViewer:group=/aws/sagemaker/Endpoints/{invocation.endpoint} "
+                f"in account {ACCOUNT_ID} "
                 "for more information.",
                 400,
                 str(exc),
@@ -122,7 +134,9 @@ def run(ctx: Context, fleet: Fleet, invocation: Invocation) -> tuple[bytes, str,
     """Score an invocation on a served fleet; returns body, MIME type and the variant that answered."""
     variant = fleet.pick(invocation.target_variant)
     if variant is None:
-        raise runtime_validation(f"Variant {invocation.target_variant} not found for endpoint {invocation.endpoint}.")
+        raise runtime_validation(
+            f"Variant {invocation.target_variant} not found for endpoint {invocation.endpoint}."
+        )
     started = time.perf_counter()
     if variant.serverless:
         _serverless_gate(ctx, variant, invocation)
@@ -133,8 +147,12 @@ def run(ctx: Context, fleet: Fleet, invocation: Invocation) -> tuple[bytes, str,
         if elapsed > ctx.settings.invocation_timeout_seconds:
             status = 500
             raise model_error(
-                f"Received server error (0) from primary with message \"Your invocation timed out while waiting "
-                f"for a response from container primary.\".", 0, "timeout", _log_group(invocation)
+                "Received server error (0) from primary with message "
+                '"Your invocation timed out while waiting '
+                'for a response from container primary.".',
+                0,
+                "timeout",
+                _log_group(invocation),
             )
         return body, mime, variant.name
     except AwsError as exc:

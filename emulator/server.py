@@ -98,7 +98,9 @@ class EmulatorApp:
             s3io.s3_changed.set()
         return answer
 
-    def _reply(self, start_response: StartResponse, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
+    def _reply(
+        self, start_response: StartResponse, status: int, headers: dict[str, str], body: bytes
+    ) -> list[bytes]:
         headers = {**headers, "x-amzn-RequestId": str(uuid.uuid4()), "Content-Length": str(len(body))}
         start_response(_status(status), list(headers.items()))
         return [body]
@@ -111,11 +113,16 @@ class EmulatorApp:
         headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": error.code}
         return self._reply(start_response, error.status, headers, json.dumps(payload).encode())
 
-    def _control(self, environ: dict[str, Any], start_response: StartResponse, action: str, region: str) -> list[bytes]:
+    def _control(
+        self, environ: dict[str, Any], start_response: StartResponse, action: str, region: str
+    ) -> list[bytes]:
         try:
             op = operation(action) if action else None
             if op is None:
-                raise AwsError("UnknownOperationException", f"The action {action or '(none)'} is not valid for SageMaker.")
+                raise AwsError(
+                    "UnknownOperationException",
+                    f"The action {action or '(none)'} is not valid for SageMaker.",
+                )
             handler = ACTIONS.get(action)
             if handler is None:
                 raise AwsError("UnknownOperationException", f"The emulator does not implement {action}.")
@@ -123,14 +130,18 @@ class EmulatorApp:
             try:
                 params = json.loads(raw or b"{}")
             except ValueError as exc:
-                raise AwsError("SerializationException", f"The request body is not valid JSON: {exc}") from exc
+                raise AwsError(
+                    "SerializationException", f"The request body is not valid JSON: {exc}"
+                ) from exc
             validate_request(op, params)
             answer = handler(self.ctx.store, region, params)
         except AwsError as exc:
             return self._error(start_response, exc, runtime=False)
         except Exception as exc:  # never let a bug take the connection down: answer as AWS does
             log.exception("SageMaker.%s failed", action)
-            return self._error(start_response, AwsError("InternalFailure", str(exc), status=500), runtime=False)
+            return self._error(
+                start_response, AwsError("InternalFailure", str(exc), status=500), runtime=False
+            )
         body = json.dumps(answer).encode()
         return self._reply(start_response, 200, {"Content-Type": "application/x-amz-json-1.1"}, body)
 
@@ -152,7 +163,9 @@ class EmulatorApp:
             region=region,
             endpoint=endpoint,
             body=_read_body(environ),
-            content_type=(headers.get("x-amzn-sagemaker-content-type") if async_call else environ.get("CONTENT_TYPE"))
+            content_type=(
+                headers.get("x-amzn-sagemaker-content-type") if async_call else environ.get("CONTENT_TYPE")
+            )
             or "application/octet-stream",
             accept=headers.get("x-amzn-sagemaker-accept") if async_call else headers.get("accept"),
             target_model=headers.get("x-amzn-sagemaker-target-model"),
@@ -168,7 +181,9 @@ class EmulatorApp:
             return self._error(start_response, exc, runtime=True)
         except Exception as exc:
             log.exception("runtime call to %s failed", endpoint)
-            return self._error(start_response, AwsError("InternalFailure", str(exc), status=500), runtime=True)
+            return self._error(
+                start_response, AwsError("InternalFailure", str(exc), status=500), runtime=True
+            )
         return self._reply(start_response, status, answer, body)
 
 

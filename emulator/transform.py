@@ -45,8 +45,12 @@ def _joined(inputs: list[bytes], outputs: list[bytes], content_type: str) -> lis
     if len(inputs) != len(outputs):
         raise JobFailure("ClientError: JoinSource=Input needs one output line per input record.")
     if "json" in content_type:
-        return [i.rstrip()[:-1] + b', "SageMakerOutput": ' + o + b"}" if i.rstrip().endswith(b"}")
-                else b"[" + i + b", " + o + b"]" for i, o in zip(inputs, outputs, strict=True)]
+        return [
+            i.rstrip()[:-1] + b', "SageMakerOutput": ' + o + b"}"
+            if i.rstrip().endswith(b"}")
+            else b"[" + i + b", " + o + b"]"
+            for i, o in zip(inputs, outputs, strict=True)
+        ]
     return [i.rstrip(b"\r") + b"," + o for i, o in zip(inputs, outputs, strict=True)]
 
 
@@ -63,7 +67,9 @@ def _transform_object(model: LoadedModel, job: dict[str, Any], uri: str, data: b
     for start, batch in _batches(records, job.get("BatchStrategy", "MultiRecord"), max_payload):
         body = b"\n".join(batch)
         if len(body) > max_payload and job.get("MaxPayloadInMB", 6) > 0:
-            raise JobFailure(f"ClientError: Too much data for max payload size in {uri} (record {start + 1}).")
+            raise JobFailure(
+                f"ClientError: Too much data for max payload size in {uri} (record {start + 1})."
+            )
         try:
             answer, _ = predict(model, body, content_type, accept)
         except PayloadError as exc:
@@ -112,7 +118,7 @@ def run_transform_job(job: dict[str, Any], stop: threading.Event) -> tuple[str, 
         return "Failed", (
             f'ClientError: No S3 objects found under S3 URL "{source_uri}" given in input data source. '
             "Please ensure that the bucket exists in the selected region, that objects exist under that "
-            "S3 prefix, and that the role has \"s3:ListBucket\" permissions on the bucket."
+            'S3 prefix, and that the role has "s3:ListBucket" permissions on the bucket.'
         )
     failures: list[str] = []
     for key in keys:

@@ -19,7 +19,8 @@ def _check_job(store: Store, region: str, params: dict[str, Any]) -> dict[str, A
         raise validation("MaxPayloadInMB must be less than or equal to 100.")
     if concurrent * max_payload > 100:
         raise validation(
-            f"The value of MaxConcurrentTransforms ({concurrent}) multiplied by MaxPayloadInMB ({max_payload}) "
+            f"The value of MaxConcurrentTransforms ({concurrent}) multiplied by "
+            f"MaxPayloadInMB ({max_payload}) "
             "must be less than or equal to 100 MB."
         )
     source = params["TransformInput"]["DataSource"]["S3DataSource"]
@@ -35,7 +36,8 @@ def _check_job(store: Store, region: str, params: dict[str, Any]) -> dict[str, A
     allowed = store.settings.catalogue.types_for(region)
     if instance_type not in allowed:
         raise validation(
-            f"1 validation error detected: Value '{instance_type}' at 'transformResources.instanceType' failed "
+            f"1 validation error detected: Value '{instance_type}' at "
+            "'transformResources.instanceType' failed "
             f"to satisfy constraint: Member must satisfy enum value set: [{', '.join(sorted(allowed))}]"
         )
     model = store.models.get((region, params["ModelName"].lower()))
@@ -72,8 +74,16 @@ def create_transform_job(store: Store, region: str, params: dict[str, Any]) -> d
             "_ready_at": now + store.settings.delay,
             "_model": model,
         }
-        for field in ("Environment", "TransformInput", "TransformOutput", "TransformResources",
-                      "DataProcessing", "ModelClientConfig", "DataCaptureConfig", "ExperimentConfig"):
+        for field in (
+            "Environment",
+            "TransformInput",
+            "TransformOutput",
+            "TransformResources",
+            "DataProcessing",
+            "ModelClientConfig",
+            "DataCaptureConfig",
+            "ExperimentConfig",
+        ):
             if params.get(field) is not None:
                 record[field] = copy.deepcopy(params[field])
         store.jobs[(region, name.lower())] = record
@@ -107,7 +117,9 @@ def stop_transform_job(store: Store, region: str, params: dict[str, Any]) -> dic
                 f'Cannot stop transform job "{record["TransformJobArn"]}" because its status is {status}.'
             )
         if status == "InProgress":
-            record.update(TransformJobStatus="Stopping", LastModifiedTime=now, _ready_at=now + store.settings.delay)
+            record.update(
+                TransformJobStatus="Stopping", LastModifiedTime=now, _ready_at=now + store.settings.delay
+            )
             store.request_stop((region, params["TransformJobName"].lower()))
             store.touch()
     return {}
@@ -119,11 +131,26 @@ def list_transform_jobs(store: Store, region: str, params: dict[str, Any]) -> di
         for key in [k for k in store.jobs if k[0] == region]:
             store.advance_job(key)
         records = [r for (reg, _), r in store.jobs.items() if reg == region]
-        found, token = page(records, params, name_field="TransformJobName", status_field="TransformJobStatus",
-                            sort_fields={"Name": "TransformJobName", "CreationTime": "CreationTime",
-                                         "Status": "TransformJobStatus"})
-        keys = ("TransformJobName", "TransformJobArn", "CreationTime", "TransformEndTime", "LastModifiedTime",
-                "TransformJobStatus", "FailureReason")
+        found, token = page(
+            records,
+            params,
+            name_field="TransformJobName",
+            status_field="TransformJobStatus",
+            sort_fields={
+                "Name": "TransformJobName",
+                "CreationTime": "CreationTime",
+                "Status": "TransformJobStatus",
+            },
+        )
+        keys = (
+            "TransformJobName",
+            "TransformJobArn",
+            "CreationTime",
+            "TransformEndTime",
+            "LastModifiedTime",
+            "TransformJobStatus",
+            "FailureReason",
+        )
         answer: dict[str, Any] = {"TransformJobSummaries": [{k: r[k] for k in keys if k in r} for r in found]}
     if token:
         answer["NextToken"] = token

@@ -83,7 +83,9 @@ def _walk(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         for required in shape.required_members:
             if value.get(required) is None:
                 where = f"{path}.{_camel(required)}" if path else _camel(required)
-                errors.append(f"Value null at '{where}' failed to satisfy constraint: Member must not be null")
+                errors.append(
+                    f"Value null at '{where}' failed to satisfy constraint: Member must not be null"
+                )
         for name, member in shape.members.items():
             if value.get(name) is not None:
                 _walk(member, value[name], f"{path}.{_camel(name)}" if path else _camel(name), errors)
@@ -92,9 +94,15 @@ def _walk(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
             raise AwsError("SerializationException", f"Expected a list at '{path}'")
         meta = shape.metadata
         if "min" in meta and len(value) < meta["min"]:
-            errors.append(f"Value at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {meta['min']}")
+            errors.append(
+                f"Value at '{path}' failed to satisfy constraint: "
+                f"Member must have length greater than or equal to {meta['min']}"
+            )
         if "max" in meta and len(value) > meta["max"]:
-            errors.append(f"Value at '{path}' failed to satisfy constraint: Member must have length less than or equal to {meta['max']}")
+            errors.append(
+                f"Value at '{path}' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {meta['max']}"
+            )
         for index, item in enumerate(value, start=1):
             _walk(shape.member, item, f"{path}.{index}.member", errors)
     elif kind == "map":
@@ -104,7 +112,8 @@ def _walk(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         problems: list[str] = []
         _check_scalar(shape, value, path, problems)
         errors.extend(
-            f"Value {_shown(value)} at '{path}' failed to satisfy constraint: {problem}" for problem in problems
+            f"Value {_shown(value)} at '{path}' failed to satisfy constraint: {problem}"
+            for problem in problems
         )
 
 
