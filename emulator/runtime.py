@@ -90,7 +90,9 @@ def _model(ctx: Context, container: Container, invocation: Invocation) -> Loaded
 
 
 def _score(ctx: Context, variant: Variant, invocation: Invocation) -> tuple[bytes, str]:
-    containers = [_container(variant, invocation)] if variant.direct else variant.containers
+    chosen = _container(variant, invocation)
+    # Without Direct invocation, several containers form a serial pipeline.
+    containers = [chosen] if variant.direct else variant.containers
     body, mime = invocation.body, invocation.content_type
     for index, container in enumerate(containers):
         model = _model(ctx, container, invocation)
