@@ -21,8 +21,12 @@ def topics(aws: Any) -> dict[str, Any]:
     for kind in ("success", "error"):
         topic = sns.create_topic(Name=f"async-{kind}")["TopicArn"]
         queue = sqs.create_queue(QueueName=f"async-{kind}")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(
+            TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+        )
         found[kind] = {"topic": topic, "queue": queue}
     return found
 
@@ -66,7 +70,9 @@ def test_it_writes_the_result_to_s3_and_notifies_success(
 ) -> None:
     s3.put_object(Bucket=BUCKET, Key="async/input/one.csv", Body=csv_body(features))
     answer = runtime.invoke_endpoint_async(
-        EndpointName=async_endpoint, InputLocation=f"s3://{BUCKET}/async/input/one.csv", ContentType="text/csv"
+        EndpointName=async_endpoint,
+        InputLocation=f"s3://{BUCKET}/async/input/one.csv",
+        ContentType="text/csv",
     )
     inference_id = answer["InferenceId"]
     assert answer["OutputLocation"] == f"s3://{BUCKET}/async/output/{inference_id}.out"
@@ -87,7 +93,9 @@ def test_it_writes_the_failure_to_the_failure_path_and_notifies_the_error_topic(
 ) -> None:
     s3.put_object(Bucket=BUCKET, Key="async/input/bad.csv", Body=b"1,2,3\n")
     answer = runtime.invoke_endpoint_async(
-        EndpointName=async_endpoint, InputLocation=f"s3://{BUCKET}/async/input/bad.csv", ContentType="text/csv"
+        EndpointName=async_endpoint,
+        InputLocation=f"s3://{BUCKET}/async/input/bad.csv",
+        ContentType="text/csv",
     )
     wait_until(lambda: s3_exists(s3, answer["FailureLocation"]))
     assert not s3_exists(s3, answer["OutputLocation"])
@@ -111,7 +119,9 @@ def test_it_uses_the_given_inference_id(s3: Any, runtime: Any, async_endpoint: s
 
 def test_a_missing_input_object_ends_in_the_failure_path(s3: Any, runtime: Any, async_endpoint: str) -> None:
     answer = runtime.invoke_endpoint_async(
-        EndpointName=async_endpoint, InputLocation=f"s3://{BUCKET}/async/input/none.csv", ContentType="text/csv"
+        EndpointName=async_endpoint,
+        InputLocation=f"s3://{BUCKET}/async/input/none.csv",
+        ContentType="text/csv",
     )
     wait_until(lambda: s3_exists(s3, answer["FailureLocation"]))
 

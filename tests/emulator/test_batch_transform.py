@@ -15,7 +15,9 @@ from emulator.testing import BUCKET, ROLE, csv_body, scores, wait_job, xgboost_m
 @pytest.fixture(scope="module")
 def acme_model(sagemaker: Any, demo: Any) -> str:
     """A model for acme's batch jobs."""
-    sagemaker.create_model(ModelName="batch-acme", ExecutionRoleArn=ROLE, **xgboost_model(demo.models["acme"]))
+    sagemaker.create_model(
+        ModelName="batch-acme", ExecutionRoleArn=ROLE, **xgboost_model(demo.models["acme"])
+    )
     return "batch-acme"
 
 
@@ -40,10 +42,18 @@ def job_request(name: str, model: str, input_uri: str, output_uri: str, **extra:
     return request
 
 
-def test_it_scores_every_input_object_in_order(sagemaker: Any, s3: Any, acme_model: str, demo: Any, name: str) -> None:
+def test_it_scores_every_input_object_in_order(
+    sagemaker: Any, s3: Any, acme_model: str, demo: Any, name: str
+) -> None:
     s3.put_object(Bucket=BUCKET, Key=f"{name}/in/extra.csv", Body=b"1,2,3,4,5,6\n")
     sagemaker.create_transform_job(
-        **job_request(name, acme_model, f"{demo.datasets['acme']}", f"s3://{BUCKET}/{name}/out", BatchStrategy="MultiRecord")
+        **job_request(
+            name,
+            acme_model,
+            f"{demo.datasets['acme']}",
+            f"s3://{BUCKET}/{name}/out",
+            BatchStrategy="MultiRecord",
+        )
     )
     described = wait_job(sagemaker, name)
     assert described["TransformJobStatus"] == "Completed", described.get("FailureReason")
@@ -74,7 +84,11 @@ def test_join_source_input_appends_the_prediction_to_each_row(
 ) -> None:
     s3.put_object(Bucket=BUCKET, Key=f"{name}/in/a.csv", Body=csv_body(features))
     request = job_request(
-        name, acme_model, f"s3://{BUCKET}/{name}/in/", f"s3://{BUCKET}/{name}/out", DataProcessing={"JoinSource": "Input"}
+        name,
+        acme_model,
+        f"s3://{BUCKET}/{name}/in/",
+        f"s3://{BUCKET}/{name}/out",
+        DataProcessing={"JoinSource": "Input"},
     )
     sagemaker.create_transform_job(**request)
     assert wait_job(sagemaker, name)["TransformJobStatus"] == "Completed"
@@ -90,7 +104,9 @@ def test_a_bad_record_fails_the_job_naming_the_file_and_line(
 ) -> None:
     s3.put_object(Bucket=BUCKET, Key=f"{name}/in/good.csv", Body=b"1,2,3,4,5,6\n")
     s3.put_object(Bucket=BUCKET, Key=f"{name}/in/bad.csv", Body=b"1,2,3,4,5,6\n1,2,x,4,5,6\n")
-    sagemaker.create_transform_job(**job_request(name, acme_model, f"s3://{BUCKET}/{name}/in/", f"s3://{BUCKET}/{name}/out"))
+    sagemaker.create_transform_job(
+        **job_request(name, acme_model, f"s3://{BUCKET}/{name}/in/", f"s3://{BUCKET}/{name}/out")
+    )
     described = wait_job(sagemaker, name)
     assert described["TransformJobStatus"] == "Failed"
     assert f"s3://{BUCKET}/{name}/in/bad.csv at line 2" in described["FailureReason"]
@@ -99,14 +115,18 @@ def test_a_bad_record_fails_the_job_naming_the_file_and_line(
 
 
 def test_an_empty_input_prefix_fails_the_job(sagemaker: Any, acme_model: str, name: str) -> None:
-    sagemaker.create_transform_job(**job_request(name, acme_model, f"s3://{BUCKET}/{name}/none/", f"s3://{BUCKET}/o"))
+    sagemaker.create_transform_job(
+        **job_request(name, acme_model, f"s3://{BUCKET}/{name}/none/", f"s3://{BUCKET}/o")
+    )
     described = wait_job(sagemaker, name)
     assert described["TransformJobStatus"] == "Failed"
     assert "No S3 objects found" in described["FailureReason"]
 
 
 @pytest.mark.parametrize(("concurrent", "payload"), [(1, 101), (2, 60), (20, 6)])
-def test_it_enforces_the_payload_limits(sagemaker: Any, acme_model: str, name: str, concurrent: int, payload: int) -> None:
+def test_it_enforces_the_payload_limits(
+    sagemaker: Any, acme_model: str, name: str, concurrent: int, payload: int
+) -> None:
     request = job_request(name, acme_model, f"s3://{BUCKET}/x/", f"s3://{BUCKET}/y")
     with pytest.raises(ClientError) as excinfo:
         sagemaker.create_transform_job(**request, MaxConcurrentTransforms=concurrent, MaxPayloadInMB=payload)
@@ -123,7 +143,9 @@ def test_it_rejects_a_duplicate_job_name(sagemaker: Any, acme_model: str, demo: 
 
 
 def test_it_refuses_to_stop_a_finished_job(sagemaker: Any, acme_model: str, demo: Any, name: str) -> None:
-    sagemaker.create_transform_job(**job_request(name, acme_model, demo.datasets["acme"], f"s3://{BUCKET}/{name}/o"))
+    sagemaker.create_transform_job(
+        **job_request(name, acme_model, demo.datasets["acme"], f"s3://{BUCKET}/{name}/o")
+    )
     assert wait_job(sagemaker, name)["TransformJobStatus"] == "Completed"
     with pytest.raises(ClientError) as excinfo:
         sagemaker.stop_transform_job(TransformJobName=name)
@@ -132,7 +154,11 @@ def test_it_refuses_to_stop_a_finished_job(sagemaker: Any, acme_model: str, demo
 
 
 def test_it_lists_jobs_by_status(sagemaker: Any, acme_model: str, demo: Any, name: str) -> None:
-    sagemaker.create_transform_job(**job_request(name, acme_model, demo.datasets["acme"], f"s3://{BUCKET}/{name}/o"))
+    sagemaker.create_transform_job(
+        **job_request(name, acme_model, demo.datasets["acme"], f"s3://{BUCKET}/{name}/o")
+    )
     wait_job(sagemaker, name)
-    found = sagemaker.list_transform_jobs(NameContains=name, StatusEquals="Completed")["TransformJobSummaries"]
+    found = sagemaker.list_transform_jobs(NameContains=name, StatusEquals="Completed")[
+        "TransformJobSummaries"
+    ]
     assert [j["TransformJobName"] for j in found] == [name]

@@ -20,18 +20,28 @@ def delayed(demo: Any) -> Iterator[dict[str, Any]]:
     """An emulator with DELAY-second transitions, and its SageMaker clients (S3 is shared with moto)."""
     with emulator.start(port=0, delays=DELAY) as handle:
         kwargs = client_kwargs(handle.url)
-        yield {"sagemaker": boto3.client("sagemaker", **kwargs), "runtime": boto3.client("sagemaker-runtime", **kwargs)}
+        yield {
+            "sagemaker": boto3.client("sagemaker", **kwargs),
+            "runtime": boto3.client("sagemaker-runtime", **kwargs),
+        }
 
 
 def create(sagemaker: Any, name: str, model_data_url: str, instance_type: str = "ml.m5.large") -> None:
     """Model, config and endpoint, without waiting."""
     sagemaker.create_model(ModelName=name, **xgboost_model(model_data_url))
-    variant = {"VariantName": "v", "ModelName": name, "InstanceType": instance_type, "InitialInstanceCount": 1}
+    variant = {
+        "VariantName": "v",
+        "ModelName": name,
+        "InstanceType": instance_type,
+        "InitialInstanceCount": 1,
+    }
     sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
 
 
-def test_an_endpoint_is_creating_until_the_delay_is_over(delayed: dict[str, Any], demo: Any, name: str) -> None:
+def test_an_endpoint_is_creating_until_the_delay_is_over(
+    delayed: dict[str, Any], demo: Any, name: str
+) -> None:
     sagemaker = delayed["sagemaker"]
     create(sagemaker, name, demo.models["acme"])
     assert endpoint_status(sagemaker, name) == "Creating"
@@ -49,18 +59,29 @@ def test_an_update_keeps_serving_the_old_config_until_it_is_done(
     create(sagemaker, name, demo.models["acme"])
     wait_endpoint(sagemaker, name)
     sagemaker.create_model(ModelName=f"{name}-b", **xgboost_model(demo.models["globex"]))
-    variant = {"VariantName": "v", "ModelName": f"{name}-b", "InstanceType": "ml.c6i.large", "InitialInstanceCount": 1}
+    variant = {
+        "VariantName": "v",
+        "ModelName": f"{name}-b",
+        "InstanceType": "ml.c6i.large",
+        "InitialInstanceCount": 1,
+    }
     sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-b", ProductionVariants=[variant])
-    before = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")["Body"].read()
+    before = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")[
+        "Body"
+    ].read()
     sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b")
     described = sagemaker.describe_endpoint(EndpointName=name)
     assert described["EndpointStatus"] == "Updating"
     assert described["EndpointConfigName"] == name
     assert described["PendingDeploymentSummary"]["EndpointConfigName"] == f"{name}-b"
-    during = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")["Body"].read()
+    during = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")[
+        "Body"
+    ].read()
     assert during == before
     assert wait_endpoint(sagemaker, name)["EndpointConfigName"] == f"{name}-b"
-    after = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")["Body"].read()
+    after = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")[
+        "Body"
+    ].read()
     assert after != before
 
 
@@ -82,7 +103,9 @@ def test_a_missing_artifact_fails_the_endpoint_after_the_delay(delayed: dict[str
     sagemaker.delete_endpoint(EndpointName=name)
 
 
-def test_a_stopped_transform_job_goes_stopping_then_stopped(delayed: dict[str, Any], demo: Any, name: str) -> None:
+def test_a_stopped_transform_job_goes_stopping_then_stopped(
+    delayed: dict[str, Any], demo: Any, name: str
+) -> None:
     sagemaker = delayed["sagemaker"]
     sagemaker.create_model(ModelName=name, **xgboost_model(demo.models["acme"]))
     sagemaker.create_transform_job(
