@@ -35,6 +35,33 @@ def fetch_and_load(framework: str, uri: str) -> LoadedModel:
         raise ModelLoadError(f'Failed to load the model from URL "{uri}": {exc}') from exc
 
 
+_SHARED_LIMIT = 32
+_shared: OrderedDict[tuple[str, str, str], LoadedModel] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def load_shared(framework: str, uri: str) -> LoadedModel:
+    """A single-model container's model, reused by every endpoint deploying the same unchanged object.
+
+    Keyed by the object's ETag, so a re-uploaded artifact is loaded afresh; loaded models are read-only.
+    """
+    etag = s3io.object_etag(*s3io.split_uri(uri)) if uri.startswith("s3://") else None
+    if etag is None:
+        return fetch_and_load(framework, uri)
+    key = (framework, uri, etag)
+    with _shared_lock:
+        found = _shared.get(key)
+        if found is not None:
+            _shared.move_to_end(key)
+            return found
+    model = fetch_and_load(framework, uri)
+    with _shared_lock:
+        _shared[key] = model
+        while len(_shared) > _SHARED_LIMIT:
+            _shared.popitem(last=False)
+    return model
+
+
 class ModelCache:
     """Multi-model endpoints' loaded models, least recently used evicted past a memory budget."""
 
@@ -160,7 +187,7 @@ def build_fleet(endpoint_name: str, spec: dict[str, Any]) -> Fleet:
             if not container.multi_model:
                 if not container.model_data_url:
                     raise ModelLoadError(f"The container {container.hostname} has no ModelDataUrl.")
-                container.model = fetch_and_load(container.framework, container.model_data_url)
+                container.model = load_shared(container.framework, container.model_data_url)
         serverless = variant_spec.get("ServerlessConfig")
         variants.append(
             Variant(
