@@ -17,6 +17,8 @@ from emulator.fleet import Fleet
 from emulator.runtime import Invocation, not_found, run
 
 INLINE_MAX_BODY = 128_000
+S3_MAX_BODY = 1024**3
+MAX_INVOCATION_TIMEOUT = 3600
 log = logging.getLogger(__name__)
 
 
@@ -52,6 +54,9 @@ def invoke_endpoint_async(
         raise runtime_validation(
             f"The inline Body must be at most {INLINE_MAX_BODY} bytes; use InputLocation."
         )
+    timeout = headers.get("x-amzn-sagemaker-invocationtimeoutseconds")
+    if timeout is not None and not (timeout.isdigit() and 1 <= int(timeout) <= MAX_INVOCATION_TIMEOUT):
+        raise runtime_validation(f"InvocationTimeoutSeconds must be between 1 and {MAX_INVOCATION_TIMEOUT}.")
     if input_location:
         try:
             s3io.split_uri(input_location)
@@ -87,6 +92,8 @@ def _process(ctx: Context, fleet: Fleet, invocation: Invocation, job: dict[str, 
     try:
         if job["input_location"]:
             invocation.body = s3io.get_bytes(*s3io.split_uri(job["input_location"]))
+            if len(invocation.body) > S3_MAX_BODY:
+                raise ValueError(f"{job['input_location']}: the payload exceeds 1 GB")
         body, mime, _variant = run(ctx, fleet, invocation)
         s3io.put_bytes(*s3io.split_uri(job["output_location"]), body)
         _notify(invocation, job, "Completed", {"contentType": mime, "outputLocation": job["output_location"]})

@@ -42,7 +42,7 @@ def _check_containers(params: dict[str, Any]) -> None:
         names = [c.get("ContainerHostname") for c in containers]
         if None in names or len(set(names)) != len(names):
             raise validation("With Direct invocation every container needs a unique ContainerHostname.")
-    for container in [primary] if primary else containers:
+    for container in [primary] if primary else containers or []:
         if not container.get("Image"):
             raise validation("Every container needs an Image.")
 

@@ -144,7 +144,7 @@ def _json_rows(text: str, lines: bool) -> list[list[float]]:
     for number, record in records:
         features = record.get("features") if isinstance(record, dict) else record
         try:
-            rows.append([float(value) for value in features])
+            rows.append([float(value) for value in features or ()])
         except (TypeError, ValueError) as exc:
             raise PayloadError(f"Unable to parse record {number}: {exc}", line=number) from exc
     return rows

@@ -16,6 +16,7 @@ from emulator.persist import Persister
 from emulator.server import EmulatorApp, QuietRequestHandler
 from emulator.state import Settings, Store
 from emulator.transform import run_transform_job
+from emulator.validation import service_model
 
 HOST = "127.0.0.1"
 
@@ -64,6 +65,7 @@ def start(
     `delays` is how long Creating/Updating/Deleting and transform jobs take; `data_dir`, when given,
     holds the state across restarts; other keyword arguments set `Settings` fields.
     """
+    service_model()  # load botocore's SageMaker model now, not on the first request
     store = Store(Settings(delay=delays, catalogue_path=str(catalogue or DEFAULT_CATALOGUE), **settings))
     store.job_runner = run_transform_job
     persister = None

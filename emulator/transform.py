@@ -29,7 +29,8 @@ def _batches(records: list[bytes], strategy: str, max_payload: int) -> Iterator[
     if strategy == "SingleRecord":
         yield from ((i, [r]) for i, r in enumerate(records))
         return
-    start, batch, size = 0, [], 0
+    start, size = 0, 0
+    batch: list[bytes] = []
     for index, record in enumerate(records):
         if batch and size + len(record) + 1 > max_payload:
             yield start, batch
