@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from emulator.errors import limit_exceeded, validation
-from emulator.listing import page, put_tags
+from emulator.listing import list_answer, put_tags
 from emulator.state import Store, arn, public
 
 _SERVERLESS_MEMORY = range(1024, 6144 + 1, 1024)
@@ -100,19 +100,14 @@ def delete_model(store: Store, region: str, params: dict[str, Any]) -> dict[str,
 def list_models(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """ListModels."""
     with store.lock:
-        records = [r for (reg, _), r in store.models.items() if reg == region]
-        found, token = page(
-            records,
+        return list_answer(
+            store.models,
+            region,
             params,
+            result_key="Models",
+            summary_keys=("ModelName", "ModelArn", "CreationTime"),
             name_field="ModelName",
-            sort_fields={"Name": "ModelName", "CreationTime": "CreationTime"},
         )
-        answer: dict[str, Any] = {
-            "Models": [{k: r[k] for k in ("ModelName", "ModelArn", "CreationTime")} for r in found]
-        }
-    if token:
-        answer["NextToken"] = token
-    return answer
 
 
 # Endpoint configs --------------------------------------------------------------------------------
@@ -202,18 +197,14 @@ def delete_endpoint_config(store: Store, region: str, params: dict[str, Any]) ->
 def list_endpoint_configs(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """ListEndpointConfigs."""
     with store.lock:
-        records = [r for (reg, _), r in store.configs.items() if reg == region]
-        found, token = page(
-            records,
+        return list_answer(
+            store.configs,
+            region,
             params,
+            result_key="EndpointConfigs",
+            summary_keys=("EndpointConfigName", "EndpointConfigArn", "CreationTime"),
             name_field="EndpointConfigName",
-            sort_fields={"Name": "EndpointConfigName", "CreationTime": "CreationTime"},
         )
-        keys = ("EndpointConfigName", "EndpointConfigArn", "CreationTime")
-        answer: dict[str, Any] = {"EndpointConfigs": [{k: r[k] for k in keys} for r in found]}
-    if token:
-        answer["NextToken"] = token
-    return answer
 
 
 # Endpoints ---------------------------------------------------------------------------------------
@@ -384,20 +375,22 @@ def delete_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
 
 
 def list_endpoints(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
-    """ListEndpoints."""
+    """ListEndpoints (statuses brought up to date first)."""
     with store.lock:
         for key in [k for k in store.endpoints if k[0] == region]:
             store.advance_endpoint(key)
-        records = [r for (reg, _), r in store.endpoints.items() if reg == region]
-        found, token = page(
-            records,
+        return list_answer(
+            store.endpoints,
+            region,
             params,
+            result_key="Endpoints",
+            summary_keys=(
+                "EndpointName",
+                "EndpointArn",
+                "CreationTime",
+                "LastModifiedTime",
+                "EndpointStatus",
+            ),
             name_field="EndpointName",
             status_field="EndpointStatus",
-            sort_fields={"Name": "EndpointName", "CreationTime": "CreationTime", "Status": "EndpointStatus"},
         )
-        keys = ("EndpointName", "EndpointArn", "CreationTime", "LastModifiedTime", "EndpointStatus")
-        answer: dict[str, Any] = {"Endpoints": [{k: r[k] for k in keys} for r in found]}
-    if token:
-        answer["NextToken"] = token
-    return answer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
 from typing import Any
 
 from emulator.errors import not_found, validation
@@ -28,16 +27,22 @@ def _offset(token: str | None) -> int:
     raise validation("Invalid pagination token because the token was not recognized.")
 
 
-def page(
-    records: Iterable[dict[str, Any]],
+def list_answer(
+    table: dict[tuple[str, str], dict[str, Any]],
+    region: str,
     params: dict[str, Any],
     *,
+    result_key: str,
+    summary_keys: tuple[str, ...],
     name_field: str,
-    sort_fields: dict[str, str],
     status_field: str | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
-    """Filter by NameContains/StatusEquals/time bounds, sort by SortBy/SortOrder, return one page."""
-    found = list(records)
+) -> dict[str, Any]:
+    """A List* answer: the region's records filtered, sorted, paged and summarised (caller holds the lock).
+
+    Filters are NameContains, StatusEquals and the creation/modification time bounds; SortBy is Name,
+    CreationTime or (with a status) Status, SortOrder defaults to Descending.
+    """
+    found = [r for (reg, _), r in table.items() if reg == region]
     if params.get("NameContains"):
         needle = params["NameContains"].lower()
         found = [r for r in found if needle in r[name_field].lower()]
@@ -52,6 +57,9 @@ def page(
         if params.get(bound) is not None:
             limit = float(params[bound])
             found = [r for r in found if (r.get(field, 0) < limit) == before]
+    sort_fields = {"Name": name_field, "CreationTime": "CreationTime"}
+    if status_field:
+        sort_fields["Status"] = status_field
     sort_by = params.get("SortBy", "CreationTime")
     if sort_by not in sort_fields:
         raise validation(
@@ -59,14 +67,16 @@ def page(
             f"Member must satisfy enum value set: [{', '.join(sort_fields)}]"
         )
     field = sort_fields[sort_by]
-    found.sort(
-        key=lambda r: (r.get(field), r[name_field]),
-        reverse=params.get("SortOrder", "Descending") == "Descending",
-    )
+    descending = params.get("SortOrder", "Descending") == "Descending"
+    found.sort(key=lambda r: (r.get(field), r[name_field]), reverse=descending)
     start = _offset(params.get("NextToken"))
     size = int(params.get("MaxResults") or DEFAULT_PAGE)
-    chunk = found[start : start + size]
-    return chunk, (_token(start + size) if start + size < len(found) else None)
+    answer: dict[str, Any] = {
+        result_key: [{k: r[k] for k in summary_keys if k in r} for r in found[start : start + size]]
+    }
+    if start + size < len(found):
+        answer["NextToken"] = _token(start + size)
+    return answer
 
 
 def _owner_exists(store: Store, resource_arn: str) -> bool:
@@ -84,12 +94,16 @@ def _owner_exists(store: Store, resource_arn: str) -> bool:
     return table is not None and (region, name) in table
 
 
+def _require_owner(store: Store, resource_arn: str) -> None:
+    if not _owner_exists(store, resource_arn):
+        raise not_found(f"Resource {resource_arn} does not exist.")
+
+
 def add_tags(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """AddTags: set tags on a resource by ARN (at most 50 per resource)."""
     resource = params["ResourceArn"]
     with store.lock:
-        if not _owner_exists(store, resource):
-            raise not_found(f"Resource {resource} does not exist.")
+        _require_owner(store, resource)
         current = store.tags.setdefault(resource, {})
         merged = {**current, **{t["Key"]: t.get("Value", "") for t in params["Tags"]}}
         if len(merged) > 50:
@@ -103,8 +117,7 @@ def list_tags(store: Store, region: str, params: dict[str, Any]) -> dict[str, An
     """ListTags: the tags of a resource, paginated."""
     resource = params["ResourceArn"]
     with store.lock:
-        if not _owner_exists(store, resource):
-            raise not_found(f"Resource {resource} does not exist.")
+        _require_owner(store, resource)
         tags = [{"Key": k, "Value": v} for k, v in sorted(store.tags.get(resource, {}).items())]
     start = _offset(params.get("NextToken"))
     size = int(params.get("MaxResults") or 50)
@@ -118,8 +131,7 @@ def delete_tags(store: Store, region: str, params: dict[str, Any]) -> dict[str, 
     """DeleteTags: remove tag keys from a resource."""
     resource = params["ResourceArn"]
     with store.lock:
-        if not _owner_exists(store, resource):
-            raise not_found(f"Resource {resource} does not exist.")
+        _require_owner(store, resource)
         current = store.tags.get(resource, {})
         for key in params["TagKeys"]:
             current.pop(key, None)

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from emulator.errors import in_use, not_found, validation
-from emulator.listing import page, put_tags
+from emulator.listing import list_answer, put_tags
 from emulator.state import Store, arn, public
 
 
@@ -126,32 +126,25 @@ def stop_transform_job(store: Store, region: str, params: dict[str, Any]) -> dic
 
 
 def list_transform_jobs(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
-    """ListTransformJobs."""
+    """ListTransformJobs (statuses brought up to date first)."""
+    keys = (
+        "TransformJobName",
+        "TransformJobArn",
+        "CreationTime",
+        "TransformEndTime",
+        "LastModifiedTime",
+        "TransformJobStatus",
+        "FailureReason",
+    )
     with store.lock:
         for key in [k for k in store.jobs if k[0] == region]:
             store.advance_job(key)
-        records = [r for (reg, _), r in store.jobs.items() if reg == region]
-        found, token = page(
-            records,
+        return list_answer(
+            store.jobs,
+            region,
             params,
+            result_key="TransformJobSummaries",
+            summary_keys=keys,
             name_field="TransformJobName",
             status_field="TransformJobStatus",
-            sort_fields={
-                "Name": "TransformJobName",
-                "CreationTime": "CreationTime",
-                "Status": "TransformJobStatus",
-            },
         )
-        keys = (
-            "TransformJobName",
-            "TransformJobArn",
-            "CreationTime",
-            "TransformEndTime",
-            "LastModifiedTime",
-            "TransformJobStatus",
-            "FailureReason",
-        )
-        answer: dict[str, Any] = {"TransformJobSummaries": [{k: r[k] for k in keys if k in r} for r in found]}
-    if token:
-        answer["NextToken"] = token
-    return answer
