@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -78,3 +79,20 @@ def scores(body: bytes) -> np.ndarray:
 def xgboost_model(model_data_url: str) -> dict[str, Any]:
     """CreateModel arguments for the SageMaker XGBoost container."""
     return {"PrimaryContainer": {"Image": XGBOOST_IMAGE, "ModelDataUrl": model_data_url}}
+
+
+def metric_statistics(
+    cloudwatch: Any, endpoint: str, metric: str, variant: str = "AllTraffic"
+) -> dict[str, float]:
+    """Sum and SampleCount of an AWS/SageMaker metric over the last hour (zeros when nothing was emitted)."""
+    now = datetime.now(UTC)
+    points = cloudwatch.get_metric_statistics(
+        Namespace="AWS/SageMaker",
+        MetricName=metric,
+        Dimensions=[{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5),
+        Period=3600,
+        Statistics=["Sum", "SampleCount"],
+    )["Datapoints"]
+    return {"Sum": sum(p["Sum"] for p in points), "SampleCount": sum(p["SampleCount"] for p in points)}

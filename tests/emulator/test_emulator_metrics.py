@@ -3,31 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from emulator.testing import BUCKET, XGBOOST_IMAGE, wait_until, xgboost_model
-
-
-def statistics(cloudwatch: Any, endpoint: str, metric: str) -> dict[str, float]:
-    """Sum and SampleCount of a metric over the last hour (zeros when nothing was emitted)."""
-    now = datetime.now(UTC)
-    points = cloudwatch.get_metric_statistics(
-        Namespace="AWS/SageMaker",
-        MetricName=metric,
-        Dimensions=[
-            {"Name": "EndpointName", "Value": endpoint},
-            {"Name": "VariantName", "Value": "AllTraffic"},
-        ],
-        StartTime=now - timedelta(hours=1),
-        EndTime=now + timedelta(minutes=5),
-        Period=3600,
-        Statistics=["Sum", "SampleCount"],
-    )["Datapoints"]
-    return {
-        "Sum": sum(p["Sum"] for p in points),
-        "SampleCount": sum(p["SampleCount"] for p in points),
-    }
+from emulator.testing import metric_statistics as statistics
 
 
 def test_invocations_and_latency_are_emitted_per_endpoint_and_variant(

@@ -123,3 +123,26 @@ def test_a_stopped_transform_job_goes_stopping_then_stopped(
     sagemaker.stop_transform_job(TransformJobName=name)
     assert sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"] == "Stopping"
     assert wait_job(sagemaker, name)["TransformJobStatus"] == "Stopped"
+
+
+def test_a_failed_update_rolls_back_to_the_serving_config(
+    delayed: dict[str, Any], demo: Any, name: str
+) -> None:
+    sagemaker = delayed["sagemaker"]
+    create(sagemaker, name, demo.models["acme"])
+    wait_endpoint(sagemaker, name)
+    sagemaker.create_model(
+        ModelName=f"{name}-bad", **xgboost_model(f"s3://{BUCKET}/models/missing/model.tar.gz")
+    )
+    variant = {
+        "VariantName": "v",
+        "ModelName": f"{name}-bad",
+        "InstanceType": "ml.m5.large",
+        "InitialInstanceCount": 1,
+    }
+    sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-bad", ProductionVariants=[variant])
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-bad")
+    described = wait_endpoint(sagemaker, name)
+    assert described["EndpointConfigName"] == name
+    assert "Failed to download model data" in described["FailureReason"]
+    delayed["runtime"].invoke_endpoint(EndpointName=name, Body=b"1,2,3,4,5,6", ContentType="text/csv")
