@@ -6,15 +6,19 @@ Run standalone: `.venv/bin/python bench/emulator.py`. The last line is `emulator
 from __future__ import annotations
 
 import logging
+import socket
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
 import numpy as np
+from botocore.exceptions import EndpointConnectionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -60,9 +64,40 @@ def deploy(sagemaker: Any, name: str, container: dict[str, Any]) -> None:
     wait_endpoint(sagemaker, name)
 
 
-def invocation_overhead(handle: emulator.EmulatorHandle, artifact: bytes) -> None:
+@contextmanager
+def emulator_process() -> Iterator[str]:
+    """`python -m emulator` in a child process, as `make run` starts it; yields its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", str(port), "--cold-start", "0"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        probe_client = boto3.client("s3", **client_kwargs(url))
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                probe_client.list_buckets()
+                break
+            except (EndpointConnectionError, ConnectionError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+def invocation_overhead(url: str, artifact: bytes) -> None:
     """p50 of InvokeEndpoint through boto3 vs the same model's in-process predict, for one CSV row."""
-    kwargs = client_kwargs(handle.url)
+    kwargs = client_kwargs(url)
     sagemaker, runtime = boto3.client("sagemaker", **kwargs), boto3.client("sagemaker-runtime", **kwargs)
     deploy(
         sagemaker,
@@ -107,9 +142,9 @@ def control_cycles(url: str, prefix: str, image: str, model_data_url: str) -> fl
     return CYCLES / (time.perf_counter() - started)
 
 
-def multi_model(handle: emulator.EmulatorHandle, s3: Any) -> None:
+def multi_model(url: str, s3: Any) -> None:
     """Cold (first call loads the tenant's model) vs warm (cached) multi-model invocations."""
-    kwargs = client_kwargs(handle.url)
+    kwargs = client_kwargs(url)
     sagemaker, runtime = boto3.client("sagemaker", **kwargs), boto3.client("sagemaker-runtime", **kwargs)
     for index in range(COLD_MODELS):
         s3.copy_object(
@@ -143,15 +178,21 @@ def main() -> None:
     # Moto's server logs each request through werkzeug; silenced so logging does not weigh on its rate.
     logging.getLogger("werkzeug").disabled = True
 
-    # Quotas raised: the control-plane loop creates many endpoints of one instance type.
+    artifact = artifacts.xgboost_artifact("acme")
+    model_url = f"s3://{BUCKET}/models/acme/model.tar.gz"
+    # Invocations against a separate process, as the product reaches it: client and server share no GIL.
+    with emulator_process() as url:
+        s3 = boto3.client("s3", **client_kwargs(url))
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="models/acme/model.tar.gz", Body=artifact)
+        invocation_overhead(url, artifact)
+        multi_model(url, s3)
+    # The control-plane rate in-process on both sides (moto's ThreadedMotoServer runs in-process too).
+    # Quotas raised: the loop creates many endpoints of one instance type.
     with emulator.start(port=0, max_endpoints=10_000, instances_per_type=10_000) as handle:
         s3 = boto3.client("s3", **client_kwargs(handle.url))
         s3.create_bucket(Bucket=BUCKET)
-        artifact = artifacts.xgboost_artifact("acme")
         s3.put_object(Bucket=BUCKET, Key="models/acme/model.tar.gz", Body=artifact)
-        invocation_overhead(handle, artifact)
-        multi_model(handle, s3)
-        model_url = f"s3://{BUCKET}/models/acme/model.tar.gz"
         ours = control_cycles(handle.url, "bench-cp", XGBOOST_IMAGE, model_url)
     moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto_server.start()
