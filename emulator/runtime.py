@@ -139,9 +139,10 @@ def run(ctx: Context, fleet: Fleet, invocation: Invocation) -> tuple[bytes, str,
         raise runtime_validation(
             f"Variant {invocation.target_variant} not found for endpoint {invocation.endpoint}."
         )
-    started = time.perf_counter()
     if variant.serverless:
         _serverless_gate(ctx, variant, invocation)
+    # Started after the gate: as on AWS, a serverless cold start counts as overhead, not model latency.
+    started = time.perf_counter()
     status = 200
     try:
         body, mime = _score(ctx, variant, invocation)

@@ -106,7 +106,8 @@ class Store:
             return record
         del self._builds[key]
         failure = build.exception()
-        record["LastModifiedTime"] = now
+        # The transition ends when its delay does (loading normally finishes well within it).
+        record["LastModifiedTime"] = max(record["_ready_at"], record["LastModifiedTime"])
         if failure is None:
             self.fleets[key] = build.result()
             if status == "Updating":
@@ -185,7 +186,7 @@ class Store:
         status, reason = ("Failed", f"InternalServerError: {failure}") if failure else run.result()
         if record["TransformJobStatus"] == "Stopping":
             status, reason = "Stopped", None
-        self._settle_job(record, status, reason, now)
+        self._settle_job(record, status, reason, max(record["_ready_at"], record["LastModifiedTime"]))
         return record
 
     def _settle_job(self, record: dict[str, Any], status: str, reason: str | None, now: float) -> None:

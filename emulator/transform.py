@@ -18,10 +18,12 @@ class JobFailure(Exception):
     """Stops the processing of one input object; the message becomes the job's FailureReason."""
 
 
-def _records(data: bytes, split_type: str) -> list[bytes]:
+def _records(data: bytes, split_type: str) -> tuple[list[bytes], list[int]]:
+    """The records of an object and the file line each starts on (blank lines are not records)."""
     if split_type == "Line":
-        return [line for line in data.split(b"\n") if line.strip()]
-    return [data]
+        numbered = [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
+        return [line for _, line in numbered], [n for n, _ in numbered]
+    return [data], [1]
 
 
 def _batches(records: list[bytes], strategy: str, max_payload: int) -> Iterator[tuple[int, list[bytes]]]:
@@ -63,7 +65,7 @@ def _transform_object(model: LoadedModel, job: dict[str, Any], uri: str, data: b
     max_payload = int(job.get("MaxPayloadInMB", 6)) * MB
     if source.get("CompressionType") == "Gzip":
         data = gzip.decompress(data)
-    records = _records(data, source.get("SplitType", "None"))
+    records, first_lines = _records(data, source.get("SplitType", "None"))
     outputs: list[bytes] = []
     for start, batch in _batches(records, job.get("BatchStrategy", "MultiRecord"), max_payload):
         body = b"\n".join(batch)
@@ -74,7 +76,9 @@ def _transform_object(model: LoadedModel, job: dict[str, Any], uri: str, data: b
         try:
             answer, _ = predict(model, body, content_type, accept)
         except PayloadError as exc:
-            line = start + (exc.line or 1)
+            # exc.line counts lines within the mini-batch body, whose lines are records in Line mode.
+            within = (exc.line or 1) - 1
+            line = first_lines[start + within] if len(first_lines) > 1 else first_lines[start] + within
             raise JobFailure(f"ClientError: Bad input in {uri} at line {line}: {exc}") from exc
         lines = answer.split(b"\n")
         outputs.extend(lines if len(lines) == len(batch) else [answer])

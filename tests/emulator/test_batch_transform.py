@@ -162,3 +162,13 @@ def test_it_lists_jobs_by_status(sagemaker: Any, acme_model: str, demo: Any, nam
         "TransformJobSummaries"
     ]
     assert [j["TransformJobName"] for j in found] == [name]
+
+
+def test_the_failure_names_the_file_line_despite_blank_lines(
+    sagemaker: Any, s3: Any, acme_model: str, name: str
+) -> None:
+    s3.put_object(Bucket=BUCKET, Key=f"{name}/in/gaps.csv", Body=b"1,2,3,4,5,6\n\n1,2,3,4,5,6\n1,y,3,4,5,6\n")
+    sagemaker.create_transform_job(
+        **job_request(name, acme_model, f"s3://{BUCKET}/{name}/in/", f"s3://{BUCKET}/{name}/out")
+    )
+    assert "gaps.csv at line 4" in wait_job(sagemaker, name)["FailureReason"]
