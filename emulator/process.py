@@ -7,13 +7,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
-
 from emulator.catalogue import DEFAULT_CATALOGUE
 from emulator.context import Context
+from emulator.httpserver import EmulatorHTTPServer
 from emulator.metrics import MetricsSink
 from emulator.persist import Persister
-from emulator.server import EmulatorApp, QuietRequestHandler
+from emulator.server import EmulatorApp
 from emulator.state import Settings, Store
 from emulator.transform import run_transform_job
 from emulator.validation import service_model
@@ -24,7 +23,7 @@ HOST = "127.0.0.1"
 class EmulatorHandle:
     """A running emulator: `url` for boto3's endpoint_url, `stop()` (or a `with` block) to end it."""
 
-    def __init__(self, server: BaseWSGIServer, ctx: Context, persister: Persister | None) -> None:
+    def __init__(self, server: EmulatorHTTPServer, ctx: Context, persister: Persister | None) -> None:
         self.server = server
         self.ctx = ctx
         self.persister = persister
@@ -38,6 +37,7 @@ class EmulatorHandle:
         self.server.shutdown()
         self._thread.join()
         self.server.server_close()
+        self.server.close_connections()
         self.ctx.store.shutdown()
         self.ctx.metrics.stop()
         if self.persister is not None:
@@ -82,15 +82,5 @@ def start(
     if persister is not None:
         persister.start()
     ctx = Context(store, metrics)
-    handler = MotoRequestHandlerFor(verbose)
-    server = make_server(HOST, port, EmulatorApp(ctx), threaded=True, request_handler=handler)
+    server = EmulatorHTTPServer(HOST, port, EmulatorApp(ctx), verbose=verbose)
     return EmulatorHandle(server, ctx, persister)
-
-
-def MotoRequestHandlerFor(verbose: bool) -> type[QuietRequestHandler]:
-    """The request handler class: moto's, with or without its access log."""
-    if verbose:
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-        return MotoRequestHandler  # type: ignore[return-value]
-    return QuietRequestHandler

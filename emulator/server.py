@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from emulator import control, listing, s3io, transform_api
 from emulator.asyncinf import invoke_endpoint_async
@@ -154,7 +154,6 @@ class EmulatorApp:
             length = 0
         if kind == "invocations" and length > REALTIME_MAX_BODY:
             # AWS's front end refuses the body before SageMaker sees it: a bare 413, no error type.
-            _drain(environ, length)
             message = f"HTTP content length exceeded {REALTIME_MAX_BODY} bytes.".encode()
             return self._reply(start_response, 413, {"Content-Type": "text/plain"}, message)
         async_call = kind == "async-invocations"
@@ -185,22 +184,3 @@ class EmulatorApp:
                 start_response, AwsError("InternalFailure", str(exc), status=500), runtime=True
             )
         return self._reply(start_response, status, answer, body)
-
-
-def _drain(environ: dict[str, Any], length: int) -> None:
-    # Read the refused body so the kept-alive connection stays in step for the next request.
-    stream = environ["wsgi.input"]
-    while length > 0:
-        chunk = stream.read(min(length, 1 << 20))
-        if not chunk:
-            break
-        length -= len(chunk)
-
-
-class QuietRequestHandler(MotoRequestHandler):
-    """Moto's request handler on HTTP/1.1 keep-alive, without a log line per request (hot-path costs)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Skip the access log."""
