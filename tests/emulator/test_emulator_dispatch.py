@@ -98,6 +98,32 @@ def test_moto_services_answer_on_the_same_port(aws: Any) -> None:
     assert "ResultsByTime" in answer
 
 
+def test_cost_explorer_answers_the_results_queued_through_moto_api(
+    emulator_handle: emulator.EmulatorHandle, aws: Any
+) -> None:
+    queued = {
+        "ResultsByTime": [
+            {
+                "TimePeriod": {"Start": "2026-03-01", "End": "2026-04-01"},
+                "Total": {"UnblendedCost": {"Amount": "42.5", "Unit": "USD"}},
+            }
+        ]
+    }
+    status, _ = post(
+        emulator_handle,
+        json.dumps({"results": [queued]}).encode(),
+        {"Content-Type": "application/json"},
+        path="/moto-api/static/ce/cost-and-usage-results",
+    )
+    assert status == 201
+    answer = aws("ce").get_cost_and_usage(
+        TimePeriod={"Start": "2026-03-01", "End": "2026-04-01"},
+        Granularity="MONTHLY",
+        Metrics=["UnblendedCost"],
+    )
+    assert answer["ResultsByTime"][0]["Total"]["UnblendedCost"]["Amount"] == "42.5"
+
+
 def test_the_standard_endpoint_variables_reach_the_emulator(
     emulator_handle: emulator.EmulatorHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
