@@ -1,0 +1,50 @@
+"""`python -m emulator`: serve the SageMaker emulator (and moto's S3, SNS, CloudWatch, Cost Explorer)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from emulator.catalogue import DEFAULT_CATALOGUE
+from emulator.process import start
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the flags, start the emulator and serve until SIGINT/SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
+    parser.add_argument("--port", type=int, default=4599, help="port on 127.0.0.1 (default 4599)")
+    parser.add_argument("--data-dir", default=None, help="folder that keeps the state across restarts")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds each state transition takes")
+    parser.add_argument(
+        "--catalogue", default=str(DEFAULT_CATALOGUE), help="pricing catalogue (instance types)"
+    )
+    parser.add_argument("--cold-start", type=float, default=1.0, help="serverless cold start, seconds")
+    parser.add_argument(
+        "--serverless-idle", type=float, default=300.0, help="idle seconds before a cold start"
+    )
+    parser.add_argument("--mme-budget-mb", type=int, default=256, help="multi-model cache budget, MB")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    handle = start(
+        port=args.port,
+        data_dir=args.data_dir,
+        delays=args.delay,
+        catalogue=args.catalogue,
+        verbose=args.verbose,
+        cold_start_seconds=args.cold_start,
+        serverless_idle_seconds=args.serverless_idle,
+        mme_budget_bytes=args.mme_budget_mb * 1024 * 1024,
+    )
+    logging.getLogger("emulator").info("SageMaker emulator listening on %s", handle.url)
+    done = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: done.set())
+    done.wait()
+    handle.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Batch transform execution: read S3 input objects, score their records, write `<key>.out` files."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from emulator import s3io
+from emulator.fleet import fetch_and_load
+from emulator.models import LoadedModel, ModelLoadError, PayloadError, framework_for_image, predict
+
+MB = 1024 * 1024
+
+
+class JobFailure(Exception):
+    """Stops the processing of one input object; the message becomes the job's FailureReason."""
+
+
+def _records(data: bytes, split_type: str) -> tuple[list[bytes], list[int]]:
+    """The records of an object and the file line each starts on (blank lines are not records)."""
+    if split_type == "Line":
+        numbered = [(n, line) for n, line in enumerate(data.split(b"\n"), start=1) if line.strip()]
+        return [line for _, line in numbered], [n for n, _ in numbered]
+    return [data], [1]
+
+
+def _batches(records: list[bytes], strategy: str, max_payload: int) -> Iterator[tuple[int, list[bytes]]]:
+    """Mini-batches (first record index, records) within the payload limit, in input order."""
+    if strategy == "SingleRecord":
+        yield from ((i, [r]) for i, r in enumerate(records))
+        return
+    start, size = 0, 0
+    batch: list[bytes] = []
+    for index, record in enumerate(records):
+        if batch and size + len(record) + 1 > max_payload:
+            yield start, batch
+            start, batch, size = index, [], 0
+        batch.append(record)
+        size += len(record) + 1
+    if batch:
+        yield start, batch
+
+
+def _joined(inputs: list[bytes], outputs: list[bytes], content_type: str) -> list[bytes]:
+    # JoinSource=Input: CSV rows get the prediction appended as a last column, JSON records gain a field.
+    if len(inputs) != len(outputs):
+        raise JobFailure("ClientError: JoinSource=Input needs one output line per input record.")
+    if "json" in content_type:
+        return [
+            i.rstrip()[:-1] + b', "SageMakerOutput": ' + o + b"}"
+            if i.rstrip().endswith(b"}")
+            else b"[" + i + b", " + o + b"]"
+            for i, o in zip(inputs, outputs, strict=True)
+        ]
+    return [i.rstrip(b"\r") + b"," + o for i, o in zip(inputs, outputs, strict=True)]
+
+
+def _transform_object(model: LoadedModel, job: dict[str, Any], uri: str, data: bytes) -> bytes:
+    """The `.out` content for one input object, or JobFailure naming the record that broke."""
+    source = job["TransformInput"]
+    content_type = source.get("ContentType", "text/csv")
+    accept = job.get("TransformOutput", {}).get("Accept")
+    max_payload = int(job.get("MaxPayloadInMB", 6)) * MB
+    if source.get("CompressionType") == "Gzip":
+        data = gzip.decompress(data)
+    records, first_lines = _records(data, source.get("SplitType", "None"))
+    outputs: list[bytes] = []
+    for start, batch in _batches(records, job.get("BatchStrategy", "MultiRecord"), max_payload):
+        body = b"\n".join(batch)
+        if len(body) > max_payload and job.get("MaxPayloadInMB", 6) > 0:
+            raise JobFailure(
+                f"ClientError: Too much data for max payload size in {uri} (record {start + 1})."
+            )
+        try:
+            answer, _ = predict(model, body, content_type, accept)
+        except PayloadError as exc:
+            # exc.line counts lines within the mini-batch body, whose lines are records in Line mode.
+            within = (exc.line or 1) - 1
+            line = first_lines[start + within] if len(first_lines) > 1 else first_lines[start] + within
+            raise JobFailure(f"ClientError: Bad input in {uri} at line {line}: {exc}") from exc
+        lines = answer.split(b"\n")
+        outputs.extend(lines if len(lines) == len(batch) else [answer])
+    if job.get("DataProcessing", {}).get("JoinSource") == "Input":
+        rows = [row for row in data.split(b"\n") if row.strip()]
+        outputs = _joined(rows, [line for chunk in outputs for line in chunk.split(b"\n")], content_type)
+    if job.get("TransformOutput", {}).get("AssembleWith") == "Line":
+        return b"".join(o + b"\n" for o in outputs)
+    return b"".join(outputs)
+
+
+def _output_key(prefix_key: str, key: str, output_uri: str) -> tuple[str, str]:
+    # The output mirrors the input path below the prefix's folder: <S3OutputPath>/<relative key>.out
+    base = prefix_key[: prefix_key.rfind("/") + 1] if "/" in prefix_key else ""
+    out_bucket, out_prefix = s3io.split_uri(output_uri)
+    relative = key[len(base) :]
+    return out_bucket, (out_prefix.rstrip("/") + "/" if out_prefix.strip("/") else "") + relative + ".out"
+
+
+def _load_job_model(job: dict[str, Any]) -> LoadedModel:
+    model = job["_model"]
+    container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+    if container.get("Mode") == "MultiModel":
+        raise ModelLoadError("Batch transform does not support multi-model containers.")
+    framework = framework_for_image(container.get("Image", ""))
+    return fetch_and_load(framework, container.get("ModelDataUrl", ""))
+
+
+def run_transform_job(job: dict[str, Any], stop: threading.Event) -> tuple[str, str | None]:
+    """Run a job to its end: ("Completed", None), ("Failed", reason) or ("Stopped", None)."""
+    try:
+        model = _load_job_model(job)
+    except ModelLoadError as exc:
+        return "Failed", f"ClientError: {exc}"
+    source_uri = job["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
+    bucket, prefix = s3io.split_uri(source_uri)
+    try:
+        keys = [k for k in s3io.list_keys(bucket, prefix) if not k.endswith("/")]
+    except s3io.S3Missing:
+        keys = []
+    if not keys:
+        return "Failed", (
+            f'ClientError: No S3 objects found under S3 URL "{source_uri}" given in input data source. '
+            "Please ensure that the bucket exists in the selected region, that objects exist under that "
+            'S3 prefix, and that the role has "s3:ListBucket" permissions on the bucket.'
+        )
+    failures: list[str] = []
+    for key in keys:
+        if stop.is_set():
+            return "Stopped", None
+        uri = f"s3://{bucket}/{key}"
+        try:
+            content = _transform_object(model, job, uri, s3io.get_bytes(bucket, key))
+            out_bucket, out_key = _output_key(prefix, key, job["TransformOutput"]["S3OutputPath"])
+            s3io.put_bytes(out_bucket, out_key, content)
+        except JobFailure as exc:
+            failures.append(str(exc))
+        except (s3io.S3Missing, OSError, ValueError) as exc:
+            failures.append(f"ClientError: Unable to process {uri}: {exc}")
+    if failures:
+        return "Failed", "; ".join(failures)[:1024]
+    return "Completed", None

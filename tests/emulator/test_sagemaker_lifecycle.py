@@ -1,0 +1,148 @@
+"""State transitions driven by time: an emulator whose transitions take a fraction of a second."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+import emulator
+from emulator.testing import BUCKET, client_kwargs, endpoint_status, wait_endpoint, wait_job, xgboost_model
+
+DELAY = 0.4
+
+
+@pytest.fixture(scope="module")
+def delayed(demo: Any) -> Iterator[dict[str, Any]]:
+    """An emulator with DELAY-second transitions, and its SageMaker clients (S3 is shared with moto)."""
+    with emulator.start(port=0, delays=DELAY) as handle:
+        kwargs = client_kwargs(handle.url)
+        yield {
+            "sagemaker": boto3.client("sagemaker", **kwargs),
+            "runtime": boto3.client("sagemaker-runtime", **kwargs),
+        }
+
+
+def create(sagemaker: Any, name: str, model_data_url: str, instance_type: str = "ml.m5.large") -> None:
+    """Model, config and endpoint, without waiting."""
+    sagemaker.create_model(ModelName=name, **xgboost_model(model_data_url))
+    variant = {
+        "VariantName": "v",
+        "ModelName": name,
+        "InstanceType": instance_type,
+        "InitialInstanceCount": 1,
+    }
+    sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+
+
+def test_an_endpoint_is_creating_until_the_delay_is_over(
+    delayed: dict[str, Any], demo: Any, name: str
+) -> None:
+    sagemaker = delayed["sagemaker"]
+    create(sagemaker, name, demo.models["acme"])
+    assert endpoint_status(sagemaker, name) == "Creating"
+    with pytest.raises(ClientError, match="not found"):
+        delayed["runtime"].invoke_endpoint(EndpointName=name, Body=b"1,2,3,4,5,6", ContentType="text/csv")
+    with pytest.raises(ClientError, match="Cannot update in-progress endpoint"):
+        sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=name)
+    wait_endpoint(sagemaker, name)
+
+
+def test_an_update_keeps_serving_the_old_config_until_it_is_done(
+    delayed: dict[str, Any], demo: Any, name: str
+) -> None:
+    sagemaker, runtime = delayed["sagemaker"], delayed["runtime"]
+    create(sagemaker, name, demo.models["acme"])
+    wait_endpoint(sagemaker, name)
+    sagemaker.create_model(ModelName=f"{name}-b", **xgboost_model(demo.models["globex"]))
+    variant = {
+        "VariantName": "v",
+        "ModelName": f"{name}-b",
+        "InstanceType": "ml.c6i.large",
+        "InitialInstanceCount": 1,
+    }
+    sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-b", ProductionVariants=[variant])
+    before = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")[
+        "Body"
+    ].read()
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b")
+    described = sagemaker.describe_endpoint(EndpointName=name)
+    assert described["EndpointStatus"] == "Updating"
+    assert described["EndpointConfigName"] == name
+    assert described["PendingDeploymentSummary"]["EndpointConfigName"] == f"{name}-b"
+    during = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")[
+        "Body"
+    ].read()
+    assert during == before
+    assert wait_endpoint(sagemaker, name)["EndpointConfigName"] == f"{name}-b"
+    after = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")[
+        "Body"
+    ].read()
+    assert after != before
+
+
+def test_a_deleted_endpoint_is_deleting_then_gone(delayed: dict[str, Any], demo: Any, name: str) -> None:
+    sagemaker = delayed["sagemaker"]
+    create(sagemaker, name, demo.models["acme"])
+    wait_endpoint(sagemaker, name)
+    sagemaker.delete_endpoint(EndpointName=name)
+    assert endpoint_status(sagemaker, name) == "Deleting"
+    wait_endpoint(sagemaker, name, "Gone")
+
+
+def test_a_missing_artifact_fails_the_endpoint_after_the_delay(delayed: dict[str, Any], name: str) -> None:
+    sagemaker = delayed["sagemaker"]
+    create(sagemaker, name, f"s3://{BUCKET}/models/missing/model.tar.gz")
+    assert endpoint_status(sagemaker, name) == "Creating"
+    described = wait_endpoint(sagemaker, name, "Failed")
+    assert "Failed to download model data" in described["FailureReason"]
+    sagemaker.delete_endpoint(EndpointName=name)
+
+
+def test_a_stopped_transform_job_goes_stopping_then_stopped(
+    delayed: dict[str, Any], demo: Any, name: str
+) -> None:
+    sagemaker = delayed["sagemaker"]
+    sagemaker.create_model(ModelName=name, **xgboost_model(demo.models["acme"]))
+    sagemaker.create_transform_job(
+        TransformJobName=name,
+        ModelName=name,
+        TransformInput={
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": demo.datasets["acme"]}},
+            "ContentType": "text/csv",
+            "SplitType": "Line",
+        },
+        TransformOutput={"S3OutputPath": f"s3://{BUCKET}/{name}/out"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    )
+    assert sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"] == "InProgress"
+    sagemaker.stop_transform_job(TransformJobName=name)
+    assert sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"] == "Stopping"
+    assert wait_job(sagemaker, name)["TransformJobStatus"] == "Stopped"
+
+
+def test_a_failed_update_rolls_back_to_the_serving_config(
+    delayed: dict[str, Any], demo: Any, name: str
+) -> None:
+    sagemaker = delayed["sagemaker"]
+    create(sagemaker, name, demo.models["acme"])
+    wait_endpoint(sagemaker, name)
+    sagemaker.create_model(
+        ModelName=f"{name}-bad", **xgboost_model(f"s3://{BUCKET}/models/missing/model.tar.gz")
+    )
+    variant = {
+        "VariantName": "v",
+        "ModelName": f"{name}-bad",
+        "InstanceType": "ml.m5.large",
+        "InitialInstanceCount": 1,
+    }
+    sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-bad", ProductionVariants=[variant])
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-bad")
+    described = wait_endpoint(sagemaker, name)
+    assert described["EndpointConfigName"] == name
+    assert "Failed to download model data" in described["FailureReason"]
+    delayed["runtime"].invoke_endpoint(EndpointName=name, Body=b"1,2,3,4,5,6", ContentType="text/csv")
