@@ -35,8 +35,13 @@ def test_an_operator_onboards_a_tenant_and_finds_it_in_the_list(
     assert page.input_value("input[name=name]") == "Cyberdyne Systems"  # kept what was typed
     page.fill("input[name=slug]", "cyberdyne")
     page.click("button[type=submit]")
-    page.wait_for_selector("h1:has-text('Cyberdyne Systems')")
+    # Step 2: how the tenant's model is deployed, ending with the plan and its cost.
+    page.wait_for_selector("h1:has-text('New deployment')")
     assert Tenant.objects.get(slug="cyberdyne").isolation == "bridge"
+    page.select_option("select[name=kind]", "async")
+    assert page.is_hidden("[data-setting=memory_mb]")  # serverless settings hide for other kinds
+    page.click("button[value=plan]")
+    page.wait_for_selector("text=needs a model package")  # the rules table speaks: nothing planned yet
     page.click("nav >> text=Tenants")
     page.fill("input[name=q]", "cyber")
     page.wait_for_function("!document.querySelector('#tenant-table').innerText.includes('Alpha Corp')")

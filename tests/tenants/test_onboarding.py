@@ -35,7 +35,8 @@ def test_it_onboards_a_tenant_and_records_it(operator_client: Any, world: Simple
     response = operator_client.post(reverse("tenant_onboard"), VALID)
     tenant = Tenant.objects.get(slug="cyberdyne")
     assert response.status_code == 302
-    assert response["Location"] == reverse("tenant_detail", args=[tenant.pk])
+    # onboarding goes on with the choice of how the tenant's model is deployed
+    assert response["Location"] == f"{reverse('deployment_new')}?tenant={tenant.pk}"
     assert tenant.status == "onboarding"
     event = AuditEvent.objects.get(action="tenant.onboard")
     assert event.actor == world.operator
