@@ -10,7 +10,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from importlib.util import find_spec
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from saasadmin.embedded import redis_start
+from tenants.demo import DEMO_TENANTS
 
 
 def _answers(url: str) -> bool:
@@ -65,23 +65,31 @@ class Command(BaseCommand):
             self.stdout.write(f"Redis: embedded, {settings.REDIS_URL}")
         if settings.AWS_MODE == "emulated":
             self._start_emulator(emulator_delay)
+            self._upload_demo_artifacts()
         call_command("migrate", interactive=False, verbosity=0)
-        for command in self._seed_commands():
-            call_command(command, stdout=self.stdout)
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        # The worker starts before the demo is seeded so that the seeded deployments move at once.
         self.children.append(subprocess.Popen([*manage, "rqworker", "default", "--with-scheduler"]))  # noqa: S603
+        self.children.append(subprocess.Popen([*manage, "rqcron", "saasadmin.cron"]))  # noqa: S603
+        for command in ("seed_demo", "seed_deployments"):
+            call_command(command, stdout=self.stdout)
         self.children.append(
             subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"])  # noqa: S603
         )
         self.stdout.write(self.style.SUCCESS(f"\n  saasadmin is up: http://127.0.0.1:{port}/\n"))
 
-    def _seed_commands(self) -> list[str]:
-        """The demo seeders, in dependency order; later apps add theirs."""
-        return ["seed_demo"]
+    def _upload_demo_artifacts(self) -> None:
+        """Real demo models and datasets into the emulator's S3 (idempotent; kept across restarts)."""
+        slugs = ",".join(slug for slug, *_ in DEMO_TENANTS)
+        command = [
+            sys.executable, "-m", "emulator.artifacts", "--endpoint-url", settings.EMULATOR_URL,
+            "--bucket", settings.SAASADMIN_BUCKET, "--tenants", slugs, "--region", settings.AWS_REGION,
+        ]  # fmt: skip
+        subprocess.run(command, check=True)  # noqa: S603
 
     def _start_emulator(self, delay: float) -> None:
         url = settings.EMULATOR_URL
-        if _answers(url) or find_spec("emulator.__main__") is None:
+        if _answers(url):
             return
         port = url.rsplit(":", 1)[-1].strip("/")
         data_dir = settings.DATA_DIR / "emulator"
