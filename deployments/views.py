@@ -38,7 +38,9 @@ def fleet(request: HttpRequest) -> HttpResponse:
         "counts": selectors.deployment_status_counts(user=request.user, kind=kind),
         "moving": any(d.status in selectors.ACTIVE for d in page.object_list),
     }
-    template = "deployments/_fleet_table.html" if getattr(request, "htmx", False) else "deployments/fleet.html"
+    template = (
+        "deployments/_fleet_table.html" if getattr(request, "htmx", False) else "deployments/fleet.html"
+    )
     return render(request, template, context)
 
 
@@ -88,7 +90,9 @@ def _plan_or_apply(request: HttpRequest, form: DeploymentForm, deployment: Any =
     return redirect("deployment_detail", deployment_id=saved.pk)
 
 
-def _form_page(request: HttpRequest, form: DeploymentForm, title: str, deployment: Any = None) -> HttpResponse:
+def _form_page(
+    request: HttpRequest, form: DeploymentForm, title: str, deployment: Any = None
+) -> HttpResponse:
     settings = {name for kind in Kind.values for name in DeploymentForm.fields_for_kind(kind)}
     context = {
         "form": form,
@@ -191,7 +195,10 @@ def member_join(request: HttpRequest, deployment_id: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 services.deployment_member_join(
-                    actor=request.user, deployment=deployment, tenant=data["tenant"], model_package=data["model_package"]
+                    actor=request.user,
+                    deployment=deployment,
+                    tenant=data["tenant"],
+                    model_package=data["model_package"],
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -1,0 +1,247 @@
+"""The deployment pages as an operator uses them: plan before apply, rules refused with why, actions."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from deployments.models import Deployment, Kind, ModelPackage, Status
+from deployments.rules import settings_normalise
+from deployments.services import model_package_register
+
+
+@pytest.fixture
+def operator_client(client: Any, world: SimpleNamespace) -> Any:
+    client.force_login(world.operator)
+    return client
+
+
+@pytest.fixture
+def alpha_package(world: SimpleNamespace) -> ModelPackage:
+    return model_package_register(
+        actor=None,
+        tenant=world.tenant_a,
+        framework="xgboost",
+        version="3.0-5",
+        model_data_url="s3://saasadmin-tests/models/alpha/model.tar.gz",
+    )
+
+
+def _form(world: SimpleNamespace, package: ModelPackage, **changes: Any) -> dict[str, Any]:
+    data = {
+        "uid": "6f0d3b3e-8a41-4a6f-9a55-0b8c2f6e7d10",
+        "name": "alpha-realtime",
+        "kind": Kind.REALTIME,
+        "isolation": "silo",
+        "tenant": str(world.tenant_a.pk),
+        "model_package": str(package.pk),
+        "instance_type": "ml.m5.large",
+        "instance_count": "1",
+        "payload_mb": "1",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_plan_comes_first_and_names_the_resources(
+    operator_client: Any, world: SimpleNamespace, alpha_package: ModelPackage
+) -> None:
+    response = operator_client.post(
+        reverse("deployment_new"), {**_form(world, alpha_package), "action": "plan"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Plan for alpha-realtime" in body
+    assert "ml.m5.large" in body
+    assert "Endpoint" in body
+    assert "$83.95" in body  # 730 h x $0.115, from the pricing catalogue
+    assert not Deployment.objects.exists()  # nothing created before apply
+
+
+def test_apply_saves_the_desired_state_with_the_planned_names(
+    operator_client: Any,
+    world: SimpleNamespace,
+    alpha_package: ModelPackage,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    data = _form(world, alpha_package)
+    plan = operator_client.post(reverse("deployment_new"), {**data, "action": "plan"}).content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = operator_client.post(reverse("deployment_new"), {**data, "action": "apply"})
+    deployment = Deployment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("deployment_detail", args=[deployment.pk])
+    assert deployment.status == Status.PENDING
+    assert deployment.aws_name in plan  # the plan showed the very names that will be created
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"kind": Kind.SERVERLESS, "isolation": "bridge"}, "Silo"),
+        ({"kind": Kind.MULTI_MODEL, "isolation": "silo"}, "Bridge or Pool"),
+        ({"payload_mb": "50"}, "asynchronous endpoint"),
+        ({"instance_type": "ml.z9.huge"}, "not offered"),
+        ({"kind": Kind.SERVERLESS, "memory_mb": "1500", "max_concurrency": "5"}, "must be one of"),
+        ({"kind": Kind.SERVERLESS, "memory_mb": "2048", "max_concurrency": "500"}, "between 1 and 200"),
+        ({"kind": Kind.BATCH, "max_payload_mb": "50", "max_concurrent_transforms": "4"}, "100 MB limit"),
+        ({"kind": Kind.ASYNC, "invocation_timeout_seconds": "7200"}, "between 1 and 3600"),
+    ],
+)
+def test_the_form_refuses_invalid_combinations_and_says_why(
+    operator_client: Any,
+    world: SimpleNamespace,
+    alpha_package: ModelPackage,
+    changes: dict[str, str],
+    message: str,
+) -> None:
+    response = operator_client.post(
+        reverse("deployment_new"), {**_form(world, alpha_package, **changes), "action": "plan"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert message in body
+    assert "alpha-realtime" in body  # what was typed is kept
+    assert not Deployment.objects.exists()
+
+
+def test_a_tenant_page_offers_the_deployment_step(operator_client: Any, world: SimpleNamespace) -> None:
+    body = operator_client.get(reverse("tenant_detail", args=[world.tenant_a.pk])).content.decode()
+    assert f"{reverse('deployment_new')}?tenant={world.tenant_a.pk}" in body
+    form = operator_client.get(reverse("deployment_new"), {"tenant": str(world.tenant_a.pk)}).content.decode()
+    assert "alpha-model" in form
+
+
+def _deployment(world: SimpleNamespace, status: str, **fields: Any) -> Deployment:
+    return Deployment.objects.create(
+        tenant=world.tenant_a,
+        name="alpha-rt",
+        kind=Kind.REALTIME,
+        isolation="silo",
+        aws_name="sa-alpha-rt",
+        status=status,
+        settings=settings_normalise(Kind.REALTIME, {}),
+        **fields,
+    )
+
+
+def test_a_failed_deployment_shows_why_and_can_be_retried(
+    operator_client: Any, world: SimpleNamespace, django_capture_on_commit_callbacks: Any
+) -> None:
+    deployment = _deployment(
+        world, Status.FAILED, last_error="Could not find model data at s3://x/model.tar.gz"
+    )
+    body = operator_client.get(reverse("deployment_detail", args=[deployment.pk])).content.decode()
+    assert "Could not find model data" in body
+    assert "retry" in body.lower()
+    with django_capture_on_commit_callbacks(execute=False):
+        operator_client.post(reverse("deployment_retry", args=[deployment.pk]))
+    deployment.refresh_from_db()
+    assert deployment.status == Status.PENDING
+
+
+def test_only_failed_deployments_retry(operator_client: Any, world: SimpleNamespace) -> None:
+    deployment = _deployment(world, Status.IN_SERVICE)
+    response = operator_client.post(reverse("deployment_retry", args=[deployment.pk]), follow=True)
+    assert "Only a failed deployment can be retried" in response.content.decode()
+    deployment.refresh_from_db()
+    assert deployment.status == Status.IN_SERVICE
+
+
+def test_a_pending_deployment_can_be_cancelled(
+    operator_client: Any, world: SimpleNamespace, django_capture_on_commit_callbacks: Any
+) -> None:
+    deployment = _deployment(world, Status.PENDING)
+    with django_capture_on_commit_callbacks(execute=False):
+        operator_client.post(reverse("deployment_cancel", args=[deployment.pk]))
+    deployment.refresh_from_db()
+    assert deployment.status == Status.DELETING
+
+
+def test_the_live_part_polls_only_while_moving(operator_client: Any, world: SimpleNamespace) -> None:
+    deployment = _deployment(world, Status.CREATING)
+    body = operator_client.get(reverse("deployment_live", args=[deployment.pk])).content.decode()
+    assert 'hx-trigger="every 2s"' in body
+    Deployment.objects.filter(pk=deployment.pk).update(status=Status.IN_SERVICE)
+    body = operator_client.get(reverse("deployment_live", args=[deployment.pk])).content.decode()
+    assert "hx-trigger" not in body
+
+
+def test_the_fleet_filters_and_counts(operator_client: Any, world: SimpleNamespace) -> None:
+    _deployment(world, Status.FAILED)
+    body = operator_client.get(reverse("deployment_fleet"), {"status": "failed"}).content.decode()
+    assert "alpha-rt" in body
+    body = operator_client.get(reverse("deployment_fleet"), {"kind": Kind.BATCH}).content.decode()
+    assert "alpha-rt" not in body
+    assert operator_client.get(reverse("deployment_fleet"), {"kind": "bogus", "page": "x"}).status_code == 200
+
+
+def test_the_fleet_query_count_does_not_grow(operator_client: Any, world: SimpleNamespace) -> None:
+    for i in range(3):
+        Deployment.objects.create(
+            tenant=world.tenant_a, name=f"d{i}", kind=Kind.REALTIME, isolation="silo", aws_name=f"sa-d{i}"
+        )
+    with CaptureQueriesContext(connection) as few:
+        operator_client.get(reverse("deployment_fleet"))
+    for i in range(3, 40):
+        Deployment.objects.create(
+            tenant=world.tenant_b, name=f"d{i}", kind=Kind.ASYNC, isolation="silo", aws_name=f"sa-d{i}"
+        )
+    with CaptureQueriesContext(connection) as many:
+        operator_client.get(reverse("deployment_fleet"))
+    assert len(many) == len(few)
+
+
+def test_the_advisor_ranks_valid_kinds_with_costs(operator_client: Any, world: SimpleNamespace) -> None:
+    params = {"latency": "milliseconds", "payload_mb": "1", "requests_per_day": "5000", "peak_rps": "1",
+              "traffic": "steady", "tenants": "500", "own_model": "on", "same_container": "on",
+              "inference_ms": "50", "isolation": ""}  # fmt: skip
+    body = operator_client.get(reverse("advisor"), params).content.decode()
+    assert "Multi-model endpoint" in body
+    assert "not valid" in body  # refused kinds are listed with the reason
+    assert "$" in body
+
+
+def test_the_advisor_shows_the_fleet_comparison_by_default(
+    operator_client: Any, world: SimpleNamespace
+) -> None:
+    body = operator_client.get(reverse("advisor")).content.decode()
+    assert "500 tenants" in body
+    assert "Multi-model endpoint" in body
+    assert "Real-time endpoint" in body
+
+
+def _tarball(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"not a tarball at all", "tar"),
+        (_tarball({"model.joblib": b"x"}), "xgboost-model"),
+    ],
+)
+def test_uploads_are_checked_before_they_are_accepted(
+    operator_client: Any, world: SimpleNamespace, payload: bytes, message: str
+) -> None:
+    upload = io.BytesIO(payload)
+    upload.name = "model.tar.gz"
+    data = {"tenant": str(world.tenant_a.pk), "framework": "xgboost", "version": "3.0-5", "archive": upload}
+    response = operator_client.post(reverse("model_package_upload"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ModelPackage.objects.exists()
