@@ -17,9 +17,16 @@ from deployments.services.plans import Draft, draft_problems
 from tenants.models import Isolation, Tenant, TenantStatus
 
 
+class RuleChoiceField(forms.ChoiceField):
+    """Offers the table's choices but leaves refusing other values to the rules (one message, one place)."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
 def _setting_field(spec: Setting) -> forms.Field:
     if spec.choices:
-        return forms.ChoiceField(label=spec.label, choices=[(c, c) for c in spec.choices], required=False, help_text=spec.help)
+        return RuleChoiceField(label=spec.label, choices=[(c, c) for c in spec.choices], required=False, help_text=spec.help)
     if spec.type is int:
         return forms.IntegerField(label=spec.label, required=False, help_text=spec.help)
     return forms.CharField(label=spec.label, required=False, help_text=spec.help)

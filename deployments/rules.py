@@ -58,7 +58,7 @@ class KindRule:
 INSTANCE = Setting("instance_type", "Instance type", str, "ml.m5.large", help="From the pricing catalogue")
 COUNT = Setting("instance_count", "Instance count", int, 1, 1, 20)
 PAYLOAD = Setting(
-    "payload_mb", "Largest request payload (MB)", int, 1, 0, 1024, required=False,
+    "payload_mb", "Largest request payload (MB)", int, 1, 0, None, required=False,
     help="What the tenant sends per request; checked against the kind's limit",
 )  # fmt: skip
 
@@ -186,12 +186,10 @@ def _setting_problem(spec: Setting, value: Any) -> str | None:
     if spec.type is int:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"{spec.label} must be a whole number."
-        if (
-            spec.minimum is not None
-            and value < spec.minimum
-            or spec.maximum is not None
-            and value > spec.maximum
-        ):
+        too_low = spec.minimum is not None and value < spec.minimum
+        if too_low or (spec.maximum is not None and value > spec.maximum):
+            if spec.maximum is None:
+                return f"{spec.label} must be at least {spec.minimum} (got {value})."
             return f"{spec.label} must be between {spec.minimum} and {spec.maximum} (got {value})."
         if spec.step and (value - (spec.minimum or 0)) % spec.step:
             steps = ", ".join(str(v) for v in range(spec.minimum or 0, (spec.maximum or 0) + 1, spec.step))

@@ -78,7 +78,7 @@ def _client_settings() -> tuple[str, str, str, int, float, float]:
 @lru_cache(maxsize=16)
 def _build(service: str, mode: str, region: str, url: str, attempts: int, connect: float, read: float) -> Any:
     config = Config(
-        retries={"mode": "standard", "max_attempts": attempts},
+        retries={"mode": "standard", "total_max_attempts": attempts},
         connect_timeout=connect,
         read_timeout=read,
         max_pool_connections=20,

@@ -96,13 +96,13 @@ def _owner_problem(draft: Draft) -> str | None:
 
 def _package_problem(draft: Draft) -> str | None:
     package = draft.model_package
-    if package is None:
-        return model_problem(draft.kind, draft.isolation, has_model=False, model_is_shared=False)
+    shared_model = package is not None and package.tenant_id is None
+    problem = model_problem(draft.kind, draft.isolation, has_model=package is not None, model_is_shared=shared_model)
+    if problem or package is None:
+        return problem
     if package.tenant_id is not None and package.tenant_id != getattr(draft.tenant, "pk", None):
         return "This model package belongs to another tenant: choose the tenant's own or a shared one."
-    return model_problem(
-        draft.kind, draft.isolation, has_model=True, model_is_shared=package.tenant_id is None
-    )
+    return None
 
 
 def draft_problems(draft: Draft) -> dict[str, list[str]]:

@@ -1,0 +1,127 @@
+"""Idempotency and faults, table-driven: whatever AWS does, one of everything, or a clear failure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from deployments.models import Deployment, DeploymentEvent, Status
+from deployments.queueing import ADVANCE, enqueue_now
+from deployments.services import Draft, deployment_apply
+from tests.deployments.conftest import BUCKET
+from tests.deployments.faults import Faults
+
+
+@pytest.fixture
+def faults(aws: Any, settings: Any) -> Iterator[Faults]:
+    settings.AWS_MAX_ATTEMPTS = 2
+    injector = Faults(aws.sagemaker)
+    yield injector
+    injector.close()
+
+
+def _apply(world: SimpleNamespace, package: Any, capture: Any, **settings: Any) -> Deployment:
+    tenant = world.tenant_a
+    with capture(execute=True):
+        return deployment_apply(actor=world.operator, draft=Draft(
+            name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant), settings=settings))  # fmt: skip
+
+
+def _outcomes(deployment: Deployment, action: str) -> list[str]:
+    return list(DeploymentEvent.objects.filter(deployment=deployment, action=action).values_list("outcome", flat=True))
+
+
+def _count(aws: Any, deployment: Deployment) -> tuple[int, int, int]:
+    name = deployment.aws_name
+    return (
+        len(aws.sagemaker.list_endpoints(NameContains=name)["Endpoints"]),
+        len(aws.sagemaker.list_endpoint_configs(NameContains=name)["EndpointConfigs"]),
+        len(aws.sagemaker.list_models(NameContains=name)["Models"]),
+    )
+
+
+# (case, operation, fault, times, outcomes of that operation on the timeline)
+RECOVERED = [
+    # botocore retries the timed-out create itself and hears "already exists": the seam carries on.
+    ("create-times-out-then-exists", "CreateEndpoint", "timeout", 1, ["AlreadyExists"]),
+    # Every attempt times out: the job re-enqueues itself; the next one finds the endpoint and continues.
+    ("create-times-out-every-attempt", "CreateEndpoint", "timeout", 2, ["Transient", "AlreadyExists"]),
+    # Throttled once: botocore's standard retry absorbs it.
+    ("describe-throttled-once", "DescribeEndpoint", "throttle", 1, ["ok"]),
+    # Throttled past botocore's attempts: the job backs off and polls again.
+    ("describe-throttled-past-retries", "DescribeEndpoint", "throttle", 2, ["Throttled", "ok"]),
+    ("model-5xx-past-retries", "CreateModel", "5xx", 2, ["Transient", "ok"]),
+]
+
+
+@pytest.mark.parametrize(("operation", "fault", "times", "outcomes"), [c[1:] for c in RECOVERED], ids=[c[0] for c in RECOVERED])
+def test_it_recovers_with_one_of_everything(
+    world: SimpleNamespace, aws: Any, package: Any, faults: Faults, run_worker: Any,
+    django_capture_on_commit_callbacks: Any, operation: str, fault: str, times: int, outcomes: list[str],
+) -> None:  # fmt: skip
+    faults.add(operation, fault, times)
+    deployment = _apply(world, package, django_capture_on_commit_callbacks)
+    run_worker()
+    deployment.refresh_from_db()
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    assert _count(aws, deployment) == (1, 1, 1)
+    assert _outcomes(deployment, operation)[: len(outcomes)] == outcomes
+
+
+def test_a_failed_endpoint_stops_with_its_reason(world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+    tenant = world.tenant_a
+    missing = package(tenant, key="no-such-tenant")
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment = deployment_apply(actor=world.operator, draft=Draft(
+            name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=missing))  # fmt: skip
+    run_worker()
+    deployment.refresh_from_db()
+    assert deployment.status == Status.FAILED
+    assert "Failed to download model data" in deployment.last_error
+    assert "key: models/no-such-tenant/model.tar.gz" in deployment.last_error
+
+
+def test_a_quota_error_is_terminal_and_says_so(world: SimpleNamespace, aws: Any, package: Any, faults: Faults, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+    faults.add("CreateEndpoint", "limit")
+    deployment = _apply(world, package, django_capture_on_commit_callbacks)
+    run_worker()
+    deployment.refresh_from_db()
+    assert deployment.status == Status.FAILED
+    assert deployment.last_error.startswith("ResourceLimitExceeded: The account-level service limit")
+    event = DeploymentEvent.objects.get(deployment=deployment, action="CreateEndpoint")
+    assert (event.outcome, event.request_id) == ("Terminal", "fault-ResourceLimitExceeded")
+
+
+def test_the_job_run_twice_creates_one_of_everything(world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+    deployment = _apply(world, package, django_capture_on_commit_callbacks)
+    enqueue_now(ADVANCE, deployment.pk, str(deployment.tenant_id))
+    enqueue_now(ADVANCE, deployment.pk, str(deployment.tenant_id))
+    run_worker()
+    deployment.refresh_from_db()
+    assert deployment.status == Status.IN_SERVICE
+    assert _count(aws, deployment) == (1, 1, 1)
+    assert _outcomes(deployment, "CreateEndpoint") == ["ok"]
+
+
+def test_a_retry_after_failure_replaces_the_failed_endpoint(world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from deployments.services import deployment_retry
+
+    tenant = world.tenant_a
+    missing = package(tenant, key="late-artifact")
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment = deployment_apply(actor=world.operator, draft=Draft(
+            name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=missing))  # fmt: skip
+    run_worker()
+    deployment.refresh_from_db()
+    assert deployment.status == Status.FAILED
+    body = aws.s3.get_object(Bucket=BUCKET, Key="models/alpha/model.tar.gz")["Body"].read()
+    aws.s3.put_object(Bucket=BUCKET, Key="models/late-artifact/model.tar.gz", Body=body)
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_retry(actor=world.operator, deployment=deployment)
+    run_worker()
+    deployment.refresh_from_db()
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    assert _count(aws, deployment) == (1, 1, 1)
