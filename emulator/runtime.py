@@ -167,6 +167,7 @@ def run(ctx: Context, fleet: Fleet, invocation: Invocation) -> tuple[bytes, str,
         finished = time.perf_counter()
         values = {
             "Invocations": 1.0,
+            "InvocationsPerInstance": 1.0 / variant.instance_count,
             "Invocation4XXErrors": 1.0 if 400 <= int(status) < 500 else 0.0,
             "Invocation5XXErrors": 1.0 if int(status) >= 500 or int(status) == 0 else 0.0,
             "ModelLatency": (finished - started) * 1e6,
