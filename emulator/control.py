@@ -9,7 +9,7 @@ from typing import Any
 
 from emulator.errors import limit_exceeded, validation
 from emulator.listing import list_answer, put_tags
-from emulator.state import Store, arn, public
+from emulator.state import Store, arn, copy_given, public
 
 _SERVERLESS_MEMORY = range(1024, 6144 + 1, 1024)
 
@@ -57,15 +57,8 @@ def create_model(store: Store, region: str, params: dict[str, Any]) -> dict[str,
         "CreationTime": time.time(),
         "EnableNetworkIsolation": bool(params.get("EnableNetworkIsolation", False)),
     }
-    for field in (
-        "PrimaryContainer",
-        "Containers",
-        "InferenceExecutionConfig",
-        "ExecutionRoleArn",
-        "VpcConfig",
-    ):
-        if params.get(field) is not None:
-            record[field] = copy.deepcopy(params[field])
+    fields = ("PrimaryContainer", "Containers", "InferenceExecutionConfig", "ExecutionRoleArn", "VpcConfig")
+    copy_given(record, params, fields)
     if record.get("PrimaryContainer"):
         record["PrimaryContainer"].setdefault("Mode", "SingleModel")
     with store.lock:
@@ -165,9 +158,7 @@ def create_endpoint_config(store: Store, region: str, params: dict[str, Any]) ->
             "ProductionVariants": variants,
             "CreationTime": time.time(),
         }
-        for field in ("AsyncInferenceConfig", "DataCaptureConfig", "KmsKeyId"):
-            if params.get(field) is not None:
-                record[field] = copy.deepcopy(params[field])
+        copy_given(record, params, ("AsyncInferenceConfig", "DataCaptureConfig", "KmsKeyId"))
         store.configs[(region, name.lower())] = record
         put_tags(store, record["EndpointConfigArn"], params.get("Tags"))
         store.touch()

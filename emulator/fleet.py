@@ -128,6 +128,7 @@ class Variant:
     containers: list[Container]
     direct: bool
     serverless: dict[str, Any] | None
+    instance_count: int = 1
     semaphore: threading.BoundedSemaphore | None = None
     last_used: float = field(default=float("-inf"))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -196,6 +197,7 @@ def build_fleet(endpoint_name: str, spec: dict[str, Any]) -> Fleet:
                 containers=containers,
                 direct=direct,
                 serverless=serverless,
+                instance_count=int(variant_spec.get("InitialInstanceCount") or 1),
                 semaphore=threading.BoundedSemaphore(serverless["MaxConcurrency"]) if serverless else None,
             )
         )

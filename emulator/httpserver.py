@@ -16,6 +16,8 @@ from typing import Any
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import ThreadedWSGIServer
 
+from emulator.server import read_body
+
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 120  # an idle kept-alive connection is closed after this long
 
@@ -42,7 +44,7 @@ class KeepAliveHandler(MotoRequestHandler):
         """Serve one request: read its whole body, call the app, write the response in one piece."""
         environ = self.make_environ()
         # Reading the whole body keeps the stream in step for the next request on this connection.
-        body = environ["wsgi.input"].read() if environ.get("wsgi.input_terminated") else _read(environ)
+        body = environ["wsgi.input"].read() if environ.get("wsgi.input_terminated") else read_body(environ)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         answer: dict[str, Any] = {}
@@ -89,14 +91,6 @@ class KeepAliveHandler(MotoRequestHandler):
         """Log only when verbose: a line per request costs time on the hot path."""
         if self.verbose:
             super().log_request(code, size)
-
-
-def _read(environ: dict[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
 class EmulatorHTTPServer(ThreadedWSGIServer):

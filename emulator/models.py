@@ -30,11 +30,15 @@ class ArchiveError(ModelLoadError):
 
 
 class PayloadError(Exception):
-    """The request body cannot be scored; `line` is the 1-based record that broke, when known."""
+    """The request body cannot be scored; `line` is the 1-based record that broke, when known.
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    `status` is what the container answers: 415 for a MIME type it does not read or write, else 400.
+    """
+
+    def __init__(self, message: str, line: int | None = None, status: int = 400) -> None:
         super().__init__(message)
         self.line = line
+        self.status = status
 
 
 def framework_for_image(image: str) -> str:
@@ -164,7 +168,7 @@ def parse_rows(body: bytes, content_type: str) -> np.ndarray:
     elif kind == "application/json":
         rows = _json_rows(text, lines=False)
     else:
-        raise PayloadError(f"Content type {content_type} is not supported by this algorithm.")
+        raise PayloadError(f"Content type {content_type} is not supported by this algorithm.", status=415)
     if not rows:
         raise PayloadError("The payload holds no records.")
     width = len(rows[0])
@@ -192,7 +196,7 @@ def format_scores(scores: np.ndarray, mime: str) -> bytes:
         return "\n".join(json.dumps({"score": float(v)}) for v in values).encode()
     if mime in ("text/csv", "text/plain"):
         return "\n".join(values).encode()
-    raise PayloadError(f"Accept type {mime} is not supported by this algorithm.")
+    raise PayloadError(f"Accept type {mime} is not supported by this algorithm.", status=415)
 
 
 def predict(model: LoadedModel, body: bytes, content_type: str, accept: str | None) -> tuple[bytes, str]:

@@ -103,12 +103,12 @@ def _score(ctx: Context, variant: Variant, invocation: Invocation) -> tuple[byte
         except PayloadError as exc:
             name = container.hostname if variant.direct else "primary"
             raise model_error(
-                f'Received client error (400) from {name} with message "{exc}". See '
+                f'Received client error ({exc.status}) from {name} with message "{exc}". See '
                 f"https://{invocation.region}.console.aws.amazon.com/cloudwatch/home?region={invocation.region}"
                 f"#logEventViewer:group=/aws/sagemaker/Endpoints/{invocation.endpoint} "
                 f"in account {ACCOUNT_ID} "
                 "for more information.",
-                400,
+                exc.status,
                 str(exc),
                 _log_group(invocation),
             ) from exc
@@ -167,6 +167,7 @@ def run(ctx: Context, fleet: Fleet, invocation: Invocation) -> tuple[bytes, str,
         finished = time.perf_counter()
         values = {
             "Invocations": 1.0,
+            "InvocationsPerInstance": 1.0 / variant.instance_count,
             "Invocation4XXErrors": 1.0 if 400 <= int(status) < 500 else 0.0,
             "Invocation5XXErrors": 1.0 if int(status) >= 500 or int(status) == 0 else 0.0,
             "ModelLatency": (finished - started) * 1e6,

@@ -66,7 +66,8 @@ def _status(code: int) -> str:
     return f"{code} {HTTPStatus(code).phrase}"
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
+def read_body(environ: dict[str, Any]) -> bytes:
+    """The request body, as long as CONTENT_LENGTH says (empty without one)."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -126,7 +127,7 @@ class EmulatorApp:
             handler = ACTIONS.get(action)
             if handler is None:
                 raise AwsError("UnknownOperationException", f"The emulator does not implement {action}.")
-            raw = _read_body(environ)
+            raw = read_body(environ)
             try:
                 params = json.loads(raw or b"{}")
             except ValueError as exc:
@@ -161,7 +162,7 @@ class EmulatorApp:
         invocation = Invocation(
             region=region,
             endpoint=endpoint,
-            body=_read_body(environ),
+            body=read_body(environ),
             content_type=(
                 headers.get("x-amzn-sagemaker-content-type") if async_call else environ.get("CONTENT_TYPE")
             )

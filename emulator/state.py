@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +39,13 @@ class Settings:
 def arn(region: str, kind: str, name: str) -> str:
     """A SageMaker ARN, with the name lower-cased as SageMaker writes it."""
     return f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:{kind}/{name.lower()}"
+
+
+def copy_given(record: dict[str, Any], params: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """Copy into the record the optional request fields that were given (deep: requests are not shared)."""
+    for name in fields:
+        if params.get(name) is not None:
+            record[name] = copy.deepcopy(params[name])
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from emulator.errors import in_use, not_found, validation
 from emulator.listing import list_answer, put_tags
-from emulator.state import Store, arn, public
+from emulator.state import Store, arn, copy_given, public
 
 
 def _check_job(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def create_transform_job(store: Store, region: str, params: dict[str, Any]) -> d
             "_ready_at": now + store.settings.delay,
             "_model": model,
         }
-        for field in (
+        optional = (
             "Environment",
             "TransformInput",
             "TransformOutput",
@@ -83,9 +83,8 @@ def create_transform_job(store: Store, region: str, params: dict[str, Any]) -> d
             "ModelClientConfig",
             "DataCaptureConfig",
             "ExperimentConfig",
-        ):
-            if params.get(field) is not None:
-                record[field] = copy.deepcopy(params[field])
+        )
+        copy_given(record, params, optional)
         store.jobs[(region, name.lower())] = record
         put_tags(store, job_arn, params.get("Tags"))
         store.start_job((region, name.lower()))

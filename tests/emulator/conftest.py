@@ -14,6 +14,8 @@ import emulator
 from emulator import artifacts
 from emulator.testing import BUCKET, REGION, ROLE, TENANTS, client_kwargs, wait_endpoint
 
+DELAY = 0.4  # seconds: long enough to observe a transition, short enough for a fast suite
+
 
 @pytest.fixture(scope="session")
 def emulator_handle() -> Iterator[emulator.EmulatorHandle]:
@@ -21,6 +23,13 @@ def emulator_handle() -> Iterator[emulator.EmulatorHandle]:
     handle = emulator.start(port=0, delays=0.0, cold_start_seconds=0.0)
     yield handle
     handle.stop()
+
+
+@pytest.fixture(scope="module")
+def delayed_emulator() -> Iterator[emulator.EmulatorHandle]:
+    """An emulator whose transitions take DELAY seconds, for tests that watch Creating, Updating, Stopping."""
+    with emulator.start(port=0, delays=DELAY) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -12,18 +11,15 @@ from botocore.exceptions import ClientError
 import emulator
 from emulator.testing import BUCKET, client_kwargs, endpoint_status, wait_endpoint, wait_job, xgboost_model
 
-DELAY = 0.4
-
 
 @pytest.fixture(scope="module")
-def delayed(demo: Any) -> Iterator[dict[str, Any]]:
-    """An emulator with DELAY-second transitions, and its SageMaker clients (S3 is shared with moto)."""
-    with emulator.start(port=0, delays=DELAY) as handle:
-        kwargs = client_kwargs(handle.url)
-        yield {
-            "sagemaker": boto3.client("sagemaker", **kwargs),
-            "runtime": boto3.client("sagemaker-runtime", **kwargs),
-        }
+def delayed(delayed_emulator: emulator.EmulatorHandle, demo: Any) -> dict[str, Any]:
+    """SageMaker clients for the delayed emulator (S3 is moto's, shared with the other emulator)."""
+    kwargs = client_kwargs(delayed_emulator.url)
+    return {
+        "sagemaker": boto3.client("sagemaker", **kwargs),
+        "runtime": boto3.client("sagemaker-runtime", **kwargs),
+    }
 
 
 def create(sagemaker: Any, name: str, model_data_url: str, instance_type: str = "ml.m5.large") -> None:

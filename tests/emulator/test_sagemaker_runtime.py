@@ -242,3 +242,10 @@ def test_a_serverless_endpoint_throttles_past_max_concurrency(demo: Any) -> None
         for thread in threads:
             thread.join()
         assert sorted(outcomes) == ["ThrottlingException", "ok"]
+
+
+def test_an_unsupported_content_type_is_a_415_from_the_container(runtime: Any, realtime: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        runtime.invoke_endpoint(EndpointName=realtime, Body=b"\x00\x01", ContentType="application/x-image")
+    assert excinfo.value.response["Error"]["Code"] == "ModelError"
+    assert excinfo.value.response["OriginalStatusCode"] == 415
