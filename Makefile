@@ -46,5 +46,9 @@ seed: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo
 
+# Refresh catalogue/sagemaker_prices.json from the AWS Pricing API (needs real AWS credentials).
+prices: $(STAMP)
+	AWS_MODE=aws DEBUG=1 $(PY) manage.py refresh_prices
+
 clean:
 	rm -rf .data staticfiles
