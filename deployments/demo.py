@@ -20,19 +20,66 @@ from tenants.models import Tenant
 
 XGBOOST, SKLEARN = ("xgboost", "3.0-5"), ("sklearn", "1.4-2")
 # name, kind, isolation, owner slug (None: shared), model key, settings, members [(slug, model key)]
-DEMO_DEPLOYMENTS: list[tuple[str, str, str, str | None, str | None, dict[str, Any], list[tuple[str, str | None]]]] = [
+DEMO_DEPLOYMENTS: list[
+    tuple[str, str, str, str | None, str | None, dict[str, Any], list[tuple[str, str | None]]]
+] = [
     ("Acme real-time", "realtime", "silo", "acme", "acme", {"instance_type": "ml.m5.large"}, []),
-    ("Acme nightly scoring", "batch", "silo", "acme", "acme", {"schedule": "daily", "instance_type": "ml.m5.large"}, []),
-    ("Globex serverless", "serverless", "silo", "globex", "globex", {"memory_mb": 2048, "max_concurrency": 5}, []),
-    ("Globex async", "async", "silo", "globex", "globex", {"instance_type": "ml.m5.large", "invocation_timeout_seconds": 1800}, []),
-    ("Bridge multi-model", "multi_model", "bridge", None, None, {"instance_type": "ml.m5.xlarge"},
-     [("initech", "initech"), ("umbrella", "umbrella"), ("hooli", "hooli")]),
-    ("Bridge multi-container", "multi_container", "bridge", None, None, {"instance_type": "ml.m5.large"},
-     [("initech", "initech"), ("hooli", "sklearn")]),
-    ("Pool real-time", "realtime", "pool", None, "shared", {"instance_type": "ml.m5.large", "instance_count": 2},
-     [("stark", None), ("wayne", None), ("wonka", None)]),
+    (
+        "Acme nightly scoring",
+        "batch",
+        "silo",
+        "acme",
+        "acme",
+        {"schedule": "daily", "instance_type": "ml.m5.large"},
+        [],
+    ),
+    (
+        "Globex serverless",
+        "serverless",
+        "silo",
+        "globex",
+        "globex",
+        {"memory_mb": 2048, "max_concurrency": 5},
+        [],
+    ),
+    (
+        "Globex async",
+        "async",
+        "silo",
+        "globex",
+        "globex",
+        {"instance_type": "ml.m5.large", "invocation_timeout_seconds": 1800},
+        [],
+    ),
+    (
+        "Bridge multi-model",
+        "multi_model",
+        "bridge",
+        None,
+        None,
+        {"instance_type": "ml.m5.xlarge"},
+        [("initech", "initech"), ("umbrella", "umbrella"), ("hooli", "hooli")],
+    ),
+    (
+        "Bridge multi-container",
+        "multi_container",
+        "bridge",
+        None,
+        None,
+        {"instance_type": "ml.m5.large"},
+        [("initech", "initech"), ("hooli", "sklearn")],
+    ),
+    (
+        "Pool real-time",
+        "realtime",
+        "pool",
+        None,
+        "shared",
+        {"instance_type": "ml.m5.large", "instance_count": 2},
+        [("stark", None), ("wayne", None), ("wonka", None)],
+    ),
     ("Soylent real-time", "realtime", "silo", "soylent", "soylent", {"instance_type": "ml.m5.large"}, []),
-]  # fmt: skip
+]
 ALWAYS_DECLARED = {"soylent"}  # its artifact is missing on purpose: the demo's failure
 
 
@@ -51,12 +98,18 @@ def _package(owner: Tenant | None, key: str) -> ModelPackage:
     framework, version = SKLEARN if key == "sklearn" else XGBOOST
     found = ModelPackage.objects.filter(tenant=owner, model_data_url=_artifact(key)).first()
     return found or model_package_register(
-        actor=None, tenant=owner, framework=framework, version=version, model_data_url=_artifact(key),
+        actor=None,
+        tenant=owner,
+        framework=framework,
+        version=version,
+        model_data_url=_artifact(key),
         notes="Demo model from python -m emulator.artifacts",
-    )  # fmt: skip
+    )
 
 
-def _members(entries: list[tuple[str, str | None]], tenants: dict[str, Tenant]) -> tuple[tuple[Tenant, Any], ...]:
+def _members(
+    entries: list[tuple[str, str | None]], tenants: dict[str, Tenant]
+) -> tuple[tuple[Tenant, Any], ...]:
     members = []
     for slug, key in entries:
         if slug not in tenants:
@@ -69,7 +122,7 @@ def _members(entries: list[tuple[str, str | None]], tenants: dict[str, Tenant]) 
 
 @transaction.atomic
 def demo_deployments_seed() -> dict[str, int]:
-    """Declare the demo deployments that do not exist yet and enqueue them; running it twice changes nothing."""
+    """Declare the demo deployments not there yet and enqueue them; running it twice changes nothing."""
     operator = get_user_model().objects.filter(username="operator").first()
     tenants = {t.slug: t for t in Tenant.objects.exclude(status__in=["offboarding", "offboarded"])}
     created = skipped = 0
@@ -83,8 +136,15 @@ def demo_deployments_seed() -> dict[str, int]:
             skipped += 1
             continue
         package = _package(tenant if key != "shared" else None, key) if key else None
-        draft = Draft(name=name, kind=kind, isolation=isolation, tenant=tenant, model_package=package,
-                      settings=settings, members=members)  # fmt: skip
+        draft = Draft(
+            name=name,
+            kind=kind,
+            isolation=isolation,
+            tenant=tenant,
+            model_package=package,
+            settings=settings,
+            members=members,
+        )
         deployment_apply(actor=operator, draft=draft)
         created += 1
     return {"created": created, "skipped": skipped}

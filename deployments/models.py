@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings as django_settings
 from django.db import models
+from django.utils import timezone
 
 from tenants.access import TenantScopedQuerySet
 from tenants.models import Isolation, Tenant
@@ -184,7 +185,8 @@ class DeploymentEvent(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=20)
     error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the call happened (events of a job are written together when it ends).
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = TenantScopedQuerySet.as_manager()
 

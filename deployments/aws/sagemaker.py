@@ -3,6 +3,7 @@ their request shapes. Each function names the API it calls."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -154,11 +155,9 @@ def model_exists(name: str) -> bool:
 
 def model_delete(name: str) -> None:
     """Delete the model; a model already gone is fine."""
-    try:
+    with contextlib.suppress(NotFound):
         # API: DeleteModel
         call(SM, "delete_model", name, ModelName=name)
-    except NotFound:
-        pass
 
 
 def endpoint_config_create(spec: EndpointConfigSpec) -> None:
@@ -198,11 +197,9 @@ def _async_config(spec: AsyncSpec) -> dict[str, Any]:
 
 def endpoint_config_delete(name: str) -> None:
     """Delete the endpoint config; one already gone is fine."""
-    try:
+    with contextlib.suppress(NotFound):
         # API: DeleteEndpointConfig
         call(SM, "delete_endpoint_config", name, EndpointConfigName=name)
-    except NotFound:
-        pass
 
 
 def endpoint_create(name: str, config_name: str, tags: tuple[tuple[str, str], ...]) -> None:
@@ -231,11 +228,9 @@ def endpoint_update(name: str, config_name: str) -> None:
 
 def endpoint_delete(name: str) -> None:
     """Delete the endpoint; one already gone is fine."""
-    try:
+    with contextlib.suppress(NotFound):
         # API: DeleteEndpoint
         call(SM, "delete_endpoint", name, EndpointName=name)
-    except NotFound:
-        pass
 
 
 def scaling_register(endpoint_name: str, min_capacity: int, max_capacity: int) -> None:

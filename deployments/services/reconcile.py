@@ -111,7 +111,10 @@ def _drift_check(deployment: Deployment, report: ReconcileReport) -> None:
             report,
         )
     elif state.status == "InService" and state.config_name != deployment.live_config_name:
-        message = f"The endpoint was moved to {state.config_name} outside saasadmin; restoring {deployment.live_config_name}."
+        message = (
+            f"The endpoint was moved to {state.config_name} outside saasadmin; "
+            f"restoring {deployment.live_config_name}."
+        )
         _repair(deployment, message, Status.UPDATING, report)
 
 

@@ -52,8 +52,14 @@ def slow_emulator(emulator_handle: Any, demo_artifacts: Any) -> Iterator[Any]:
 
 def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "manage.py", "rqworker", "default", "--worker-class", "rq.Worker", *extra]
-    return subprocess.Popen(command, cwd=django_settings.BASE_DIR, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        command,
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _wait(check: Any, timeout: float) -> None:
@@ -69,15 +75,30 @@ def test_a_killed_worker_leaves_one_set_of_resources(
     settings.EMULATOR_URL = slow_emulator.url
     settings.DEPLOYMENT_STALE_SECONDS = 0
     settings.DEPLOYMENT_PENDING_GRACE_SECONDS = 0
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": django_settings.REDIS_URL,
-           "EMULATOR_URL": slow_emulator.url, "AWS_MODE": "emulated", "AWS_REGION": "us-east-1",
-           "SAASADMIN_BUCKET": BUCKET, "DEPLOYMENT_POLL_BASE_SECONDS": "0", "DEPLOYMENT_MAX_POLLS": "100000",
-           "DEBUG": "0", "HTTPS": "0", "STATIC_MANIFEST": "0", "SECRET_KEY": "crash-test"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": django_settings.REDIS_URL,
+        "EMULATOR_URL": slow_emulator.url,
+        "AWS_MODE": "emulated",
+        "AWS_REGION": "us-east-1",
+        "SAASADMIN_BUCKET": BUCKET,
+        "DEPLOYMENT_POLL_BASE_SECONDS": "0",
+        "DEPLOYMENT_MAX_POLLS": "100000",
+        "DEBUG": "0",
+        "HTTPS": "0",
+        "STATIC_MANIFEST": "0",
+        "SECRET_KEY": "crash-test",
+    }
     queue = django_rq.get_queue("default")
     queue.empty()
     tenant = world.tenant_a
-    deployment = deployment_apply(actor=world.operator, draft=Draft(
-        name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)))  # fmt: skip
+    deployment = deployment_apply(
+        actor=world.operator,
+        draft=Draft(
+            name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)
+        ),
+    )
 
     worker = _worker(env)
     created = DeploymentEvent.objects.filter(deployment=deployment, action="CreateEndpoint")

@@ -17,7 +17,9 @@ from tenants.demo import demo_seed
 from tests.deployments.conftest import BUCKET, REGION
 
 
-def test_the_demo_fleet_provisions_every_kind_and_one_fails_clearly(db: None, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_the_demo_fleet_provisions_every_kind_and_one_fails_clearly(
+    db: None, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     from emulator import artifacts
 
     artifacts.upload_demo(aws.s3, BUCKET, ["acme", "globex", "initech"], REGION, with_images=False)
@@ -28,7 +30,14 @@ def test_the_demo_fleet_provisions_every_kind_and_one_fails_clearly(db: None, aw
     statuses = dict(Deployment.objects.values_list("name", "status"))
     assert statuses.pop("Soylent real-time") == Status.FAILED
     assert set(statuses.values()) == {Status.IN_SERVICE}
-    assert {d.kind for d in Deployment.objects.all()} == {"batch", "realtime", "async", "serverless", "multi_model", "multi_container"}
+    assert {d.kind for d in Deployment.objects.all()} == {
+        "batch",
+        "realtime",
+        "async",
+        "serverless",
+        "multi_model",
+        "multi_container",
+    }
     assert "Failed to download model data" in Deployment.objects.get(name="Soylent real-time").last_error
     acme_batch = Deployment.objects.get(name="Acme nightly scoring")
     assert acme_batch.runs.get().status == RunStatus.COMPLETED
@@ -38,13 +47,19 @@ def test_the_demo_fleet_provisions_every_kind_and_one_fails_clearly(db: None, aw
 
 
 def _product(usage: str, usd: str, **attributes: str) -> str:
-    return json.dumps({
-        "product": {"attributes": {"usagetype": usage, **attributes}},
-        "terms": {"OnDemand": {"t": {"priceDimensions": {"d": {"unit": "Hrs", "pricePerUnit": {"USD": usd}}}}}},
-    })  # fmt: skip
+    return json.dumps(
+        {
+            "product": {"attributes": {"usagetype": usage, **attributes}},
+            "terms": {
+                "OnDemand": {"t": {"priceDimensions": {"d": {"unit": "Hrs", "pricePerUnit": {"USD": usd}}}}}
+            },
+        }
+    )
 
 
-def test_refresh_prices_rewrites_the_catalogue_from_get_products(settings: Any, tmp_path: Path, monkeypatch: Any) -> None:
+def test_refresh_prices_rewrites_the_catalogue_from_get_products(
+    settings: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
     settings.AWS_MODE = "aws"
     target = tmp_path / "prices.json"
     target.write_text(pricing.CATALOGUE_PATH.read_text())
@@ -60,8 +75,16 @@ def test_refresh_prices_rewrites_the_catalogue_from_get_products(settings: Any, 
         call_command("refresh_prices", region=["us-east-1"], stdout=open("/dev/null", "w"))  # noqa: SIM115
         stub.assert_no_pending_responses()
     region = json.loads(target.read_text())["regions"]["us-east-1"]
-    assert region["instances"] == {"ml.m5.large": {"async_per_hour": 0.21, "gpus": 0, "memory_gib": 8.0,
-                                                   "realtime_per_hour": 0.2, "transform_per_hour": 0.19, "vcpu": 2}}  # fmt: skip
+    assert region["instances"] == {
+        "ml.m5.large": {
+            "async_per_hour": 0.21,
+            "gpus": 0,
+            "memory_gib": 8.0,
+            "realtime_per_hour": 0.2,
+            "transform_per_hour": 0.19,
+            "vcpu": 2,
+        }
+    }
     assert region["serverless"]["per_gb_second"] == pytest.approx(0.00002)
 
 

@@ -16,11 +16,17 @@ from tests.deployments.conftest import BUCKET
 
 
 @pytest.fixture
-def live(world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> Deployment:
+def live(
+    world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
+) -> Deployment:
     tenant = world.tenant_a
     with django_capture_on_commit_callbacks(execute=True):
-        deployment = deployment_apply(actor=world.operator, draft=Draft(
-            name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)))  # fmt: skip
+        deployment = deployment_apply(
+            actor=world.operator,
+            draft=Draft(
+                name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)
+            ),
+        )
     run_worker()
     deployment.refresh_from_db()
     assert deployment.status == Status.IN_SERVICE
@@ -34,20 +40,34 @@ def _reconcile(run_worker: Any, capture: Any) -> Any:
     return report
 
 
-def test_an_endpoint_deleted_out_of_band_is_flagged_and_recreated(live: Deployment, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_an_endpoint_deleted_out_of_band_is_flagged_and_recreated(
+    live: Deployment, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     aws.sagemaker.delete_endpoint(EndpointName=live.aws_name)
     report = _reconcile(run_worker, django_capture_on_commit_callbacks)
     assert report.drifted == [f"{live.aws_name}: The endpoint was deleted outside saasadmin; recreating it."]
     live.refresh_from_db()
-    assert live.status == Status.IN_SERVICE and live.drift == ""
+    assert live.status == Status.IN_SERVICE
+    assert live.drift == ""
     assert aws.sagemaker.describe_endpoint(EndpointName=live.aws_name)["EndpointStatus"] == "InService"
     assert DeploymentEvent.objects.filter(deployment=live, action="Reconcile", outcome="drift").exists()
     assert reconcile_last_report().drifted == report.drifted
 
 
-def test_an_endpoint_moved_to_another_config_is_restored(live: Deployment, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
-    aws.sagemaker.create_endpoint_config(EndpointConfigName="hand-made", ProductionVariants=[{
-        "VariantName": "AllTraffic", "ModelName": live.live_model_name, "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 1}])  # fmt: skip
+def test_an_endpoint_moved_to_another_config_is_restored(
+    live: Deployment, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    aws.sagemaker.create_endpoint_config(
+        EndpointConfigName="hand-made",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": live.live_model_name,
+                "InstanceType": "ml.m5.xlarge",
+                "InitialInstanceCount": 1,
+            }
+        ],
+    )
     aws.sagemaker.update_endpoint(EndpointName=live.aws_name, EndpointConfigName="hand-made")
     for _ in range(100):
         if aws.sagemaker.describe_endpoint(EndpointName=live.aws_name)["EndpointStatus"] == "InService":
@@ -60,7 +80,14 @@ def test_an_endpoint_moved_to_another_config_is_restored(live: Deployment, aws: 
     assert described["EndpointConfigName"] == live.live_config_name != "hand-made"
 
 
-def test_a_row_whose_enqueue_was_lost_is_picked_up(world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any) -> None:
+def test_a_row_whose_enqueue_was_lost_is_picked_up(
+    world: SimpleNamespace,
+    aws: Any,
+    package: Any,
+    run_worker: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: Any,
+) -> None:
     def redis_down(*_: Any, **__: Any) -> Any:
         raise RedisConnectionError("Redis is down")
 
@@ -68,8 +95,12 @@ def test_a_row_whose_enqueue_was_lost_is_picked_up(world: SimpleNamespace, aws: 
     with monkeypatch.context() as patch:
         patch.setattr("deployments.queueing.django_rq.get_queue", redis_down)
         with django_capture_on_commit_callbacks(execute=True):
-            deployment = deployment_apply(actor=world.operator, draft=Draft(
-                name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)))  # fmt: skip
+            deployment = deployment_apply(
+                actor=world.operator,
+                draft=Draft(
+                    name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)
+                ),
+            )
     assert run_worker() == 0
     Deployment.objects.filter(pk=deployment.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
     report = _reconcile(run_worker, django_capture_on_commit_callbacks)
@@ -78,12 +109,23 @@ def test_a_row_whose_enqueue_was_lost_is_picked_up(world: SimpleNamespace, aws: 
     assert deployment.status == Status.IN_SERVICE
 
 
-def test_orphans_with_the_products_tags_are_listed(live: Deployment, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
-    tags = [{"Key": "saasadmin:tenant", "Value": "alpha"}, {"Key": "saasadmin:deployment", "Value": "999"},
-            {"Key": "saasadmin:kind", "Value": "realtime"}]  # fmt: skip
-    aws.sagemaker.create_model(ModelName="sa-alpha-rt-orphan-g1", ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
-                               PrimaryContainer={"Image": live.model_package.image_uri,
-                                                 "ModelDataUrl": f"s3://{BUCKET}/models/alpha/model.tar.gz"}, Tags=tags)  # fmt: skip
+def test_orphans_with_the_products_tags_are_listed(
+    live: Deployment, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    tags = [
+        {"Key": "saasadmin:tenant", "Value": "alpha"},
+        {"Key": "saasadmin:deployment", "Value": "999"},
+        {"Key": "saasadmin:kind", "Value": "realtime"},
+    ]
+    aws.sagemaker.create_model(
+        ModelName="sa-alpha-rt-orphan-g1",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/x",
+        PrimaryContainer={
+            "Image": live.model_package.image_uri,
+            "ModelDataUrl": f"s3://{BUCKET}/models/alpha/model.tar.gz",
+        },
+        Tags=tags,
+    )
     report = _reconcile(run_worker, django_capture_on_commit_callbacks)
     names = [o["name"] for o in report.orphans]
     assert "sa-alpha-rt-orphan-g1" in names

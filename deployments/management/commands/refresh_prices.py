@@ -20,7 +20,9 @@ def region_entry(prices: list[Price], previous: dict[str, Any]) -> dict[str, Any
     serverless = dict(previous.get("serverless", {}))
     for price in prices:
         if price.use in ("realtime", "async", "transform"):
-            entry = instances.setdefault(price.subject, dict(previous.get("instances", {}).get(price.subject, {})))
+            entry = instances.setdefault(
+                price.subject, dict(previous.get("instances", {}).get(price.subject, {}))
+            )
             entry[f"{price.use}_per_hour"] = round(price.usd, 6)
             if price.use == "realtime" and price.vcpu:
                 entry.update(vcpu=price.vcpu, memory_gib=price.memory_gib, gpus=price.gpus)
@@ -29,9 +31,8 @@ def region_entry(prices: list[Price], previous: dict[str, Any]) -> dict[str, Any
         elif price.use == "serverless_data":
             serverless["per_gb_data_processed"] = round(price.usd, 6)
     complete = {
-        name: entry for name, entry in instances.items()
-        if {"realtime_per_hour", "vcpu"} <= entry.keys()
-    }  # fmt: skip
+        name: entry for name, entry in instances.items() if {"realtime_per_hour", "vcpu"} <= entry.keys()
+    }
     for entry in complete.values():
         entry.setdefault("async_per_hour", entry["realtime_per_hour"])
         entry.setdefault("transform_per_hour", entry["realtime_per_hour"])
@@ -54,10 +55,14 @@ class Command(BaseCommand):
             except AwsError as exc:
                 raise CommandError(f"{code}: {exc}") from exc
             if not prices:
-                raise CommandError(f"{code}: the Pricing API listed no SageMaker prices; the catalogue is unchanged.")
+                raise CommandError(
+                    f"{code}: the Pricing API listed no SageMaker prices; the catalogue is unchanged."
+                )
             data["regions"][code] = region_entry(prices, data["regions"].get(code, {}))
             self.stdout.write(f"{code}: {len(data['regions'][code]['instances'])} instance types")
         data["retrieved"] = date.today().isoformat()
-        data["source"] = "AWS Price List Query API (GetProducts, AmazonSageMaker), via manage.py refresh_prices"
+        data["source"] = (
+            "AWS Price List Query API (GetProducts, AmazonSageMaker), via manage.py refresh_prices"
+        )
         pricing.CATALOGUE_PATH.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
         self.stdout.write(self.style.SUCCESS(f"Wrote {pricing.CATALOGUE_PATH}"))

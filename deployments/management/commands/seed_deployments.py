@@ -14,4 +14,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = demo_deployments_seed()
-        self.stdout.write(f"Deployments: {result['created']} declared and enqueued, {result['skipped']} already there.")
+        self.stdout.write(
+            f"Deployments: {result['created']} declared and enqueued, {result['skipped']} already there."
+        )
