@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Tests run with production-like settings but over plain HTTP, with static files served unhashed.
-TEST_ENV := DEBUG=0 HTTPS=0 STATIC_MANIFEST=0 SECRET_KEY=test-only-secret-key-not-for-production
+# Tests run with production-like settings but over plain HTTP, with static files served unhashed,
+# and with a data directory (SQLite, embedded Redis) of their own, apart from `make run`.
+TEST_ENV := DEBUG=0 HTTPS=0 STATIC_MANIFEST=0 SECRET_KEY=test-only-secret-key-not-for-production \
+	DATA_DIR=$(CURDIR)/.data/test
 
 .PHONY: run test bench lint format venv seed prices clean
 
@@ -27,7 +29,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@set -e; for f in bench/*.py; do \
-		[ "$$(basename $$f)" = "__init__.py" ] && continue; \
+		[ -e "$$f" ] && [ "$$(basename $$f)" != "__init__.py" ] || continue; \
 		echo "== $$f"; $(TEST_ENV) $(PY) $$f; \
 	done
 

@@ -24,6 +24,9 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
+    # The admin app only lends its context and static files to the django-rq dashboard; its own
+    # site is not mounted (templates/admin/ re-skins the dashboard into the product layout).
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -4,12 +4,24 @@ enumerates these patterns)."""
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
+from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from saasadmin.converters import DatabaseIdConverter
+from tenants import views as tenant_views
 from tenants.access import public, requires
 
 register_converter(DatabaseIdConverter, "dbid")
+
+_operators_only = requires("deployments.manage")
+# django-rq's JSON stats (its templates link to it); its API-token variant is left out: sessions only.
+# rq-scheduler's page is left out: the project uses RQ's built-in scheduler, and that page needs the other.
+_rq_pages = [p for p in get_admin_urlpatterns(view_wrapper=_operators_only) if p.name != "scheduler_jobs"]
+_rq_api = [
+    re_path(p.pattern.regex.pattern, _operators_only(p.callback), name=p.name)
+    for p in get_api_urlpatterns()
+    if p.name == "home_json" and "token" not in p.pattern.regex.pattern
+]
 
 urlpatterns = [
     path(
@@ -29,4 +41,8 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("", include("tenants.urls")),
+    # The django-rq dashboard, for operators only. Its templates link to "admin:index": that name
+    # leads to the product's start page, as the Django admin site itself is not mounted.
+    path("rq/", include(([*_rq_pages, *_rq_api], "django_rq"))),
+    path("rq/home/", include(([path("", tenant_views.home, name="index")], "admin"))),
 ]

@@ -15,12 +15,12 @@ from uuid import UUID
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 
 from tenants.models import Membership, Tenant
 from tenants.roles import VENDOR_ROLES, role_can
 
-V = TypeVar("V", bound=Callable[..., HttpResponse])
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 _CACHE_ATTR = "_saasadmin_membership"
 
 
@@ -48,7 +48,7 @@ def requires(capability: str) -> Callable[[V], V]:
 
     def decorator(view: V) -> V:
         @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not user_can(request.user, capability):
@@ -74,6 +74,8 @@ def tenants_for(user: Any) -> models.QuerySet[Tenant]:
         return Tenant.objects.none()
     if membership.role in VENDOR_ROLES:
         return Tenant.objects.all()
+    if membership.tenant_id is None:  # the membership constraint forbids this; never widen access
+        return Tenant.objects.none()
     return Tenant.objects.filter(pk=membership.tenant_id)
 
 

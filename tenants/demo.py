@@ -84,9 +84,9 @@ def demo_seed() -> dict[str, Any]:
             reason = "Demo: unpaid invoice" if step == TenantStatus.SUSPENDED else ""
             services.tenant_transition(actor=operator, tenant=tenant, to=step, reason=reason)
         created += 1
-    for username, role, slug in DEMO_USERS:
-        tenant = Tenant.objects.get(slug=slug) if slug else None
-        _demo_user(username, role, tenant, creds[username])
+    for username, role, tenant_slug in DEMO_USERS:
+        member_of = Tenant.objects.get(slug=tenant_slug) if tenant_slug else None
+        _demo_user(username, role, member_of, creds[username])
     return {"tenants_created": created, "credentials": creds}
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model, password_validation
 
 from tenants.models import RESERVED_SLUGS, Tenant
 from tenants.roles import Role
+from tenants.services import email_taken
 
 User = get_user_model()
 
@@ -47,7 +48,7 @@ class OnboardForm(TenantForm):
 
     def clean_admin_email(self) -> str:
         email = self.cleaned_data.get("admin_email", "").strip().lower()
-        if email and User.objects.filter(username__iexact=email).exists():
+        if email and email_taken(email):
             raise forms.ValidationError("A user with this email already exists.")
         return email
 
@@ -82,7 +83,7 @@ class InviteForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(username__iexact=email).exists():
+        if email_taken(email):
             raise forms.ValidationError("A user with this email already exists.")
         return email
 

@@ -168,8 +168,5 @@ class AuditEvent(models.Model):
     def changes(self) -> list[tuple[str, object, object]]:
         """The fields that differ between before and after, as (field, old, new)."""
         keys = sorted(set(self.before) | set(self.after))
-        return [
-            (k, self.before.get(k), self.after.get(k))
-            for k in keys
-            if self.before.get(k) != self.after.get(k)
-        ]
+        pairs = [(k, self.before.get(k), self.after.get(k)) for k in keys]
+        return [(k, old, new) for k, old, new in pairs if (old or None) != (new or None)]

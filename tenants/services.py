@@ -7,9 +7,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tenants.audit import audit_record, snapshot
@@ -20,11 +21,16 @@ from tenants.models import (
     Tenant,
     TenantStatus,
 )
-from tenants.roles import TENANT_ROLES
+from tenants.roles import TENANT_ROLES, Role
 
 User = get_user_model()
 TENANT_FIELDS = ["name", "slug", "isolation", "tier", "plan_price", "currency", "contact_email", "status"]
 INVITATION_DAYS = 7
+
+
+def email_taken(email: str) -> bool:
+    """Whether a user already signs in with, or is reachable at, `email`."""
+    return User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists()
 
 
 class TransitionError(Exception):
@@ -126,6 +132,23 @@ def _tenant_users_disable(tenant: Tenant) -> None:
 
 
 @transaction.atomic
+def user_create(
+    *, actor: Any, username: str, email: str, role: str, tenant: Tenant | None, password: str
+) -> Any:
+    """Create a user with a role. Operators are staff: the queue dashboard (django-rq) checks is_staff."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError("A user with this username already exists.")
+    user = User(username=username, email=email, is_staff=role == Role.OPERATOR)
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    Membership.objects.create(user=user, role=role, tenant=tenant)
+    audit_record(actor=actor, action="user.create", obj=user, tenant=tenant, after={"role": role})
+    return user
+
+
+@transaction.atomic
 def invitation_create(*, actor: Any, tenant: Tenant, email: str, role: str) -> Invitation:
     """Invite `email` to join `tenant` with a tenant role; the link is valid for a week."""
     if role not in TENANT_ROLES:
@@ -133,7 +156,7 @@ def invitation_create(*, actor: Any, tenant: Tenant, email: str, role: str) -> I
     if tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
         raise ValidationError("An offboarded tenant cannot get new users.")
     email = User.objects.normalize_email(email).lower()
-    if User.objects.filter(username__iexact=email).exists():
+    if email_taken(email):
         raise ValidationError({"email": "A user with this email already exists."})
     invitation = Invitation.objects.create(
         tenant=tenant,
@@ -164,7 +187,7 @@ def invitation_accept(*, invitation: Invitation, password: str) -> Any:
     locked = Invitation.objects.select_for_update().select_related("tenant").get(pk=invitation.pk)
     if not invitation_is_open(locked):
         raise ValidationError("This invitation has expired or was already used.")
-    if User.objects.filter(username__iexact=locked.email).exists():
+    if email_taken(locked.email):
         raise ValidationError("A user with this email already exists.")
     user = User.objects.create_user(username=locked.email, email=locked.email, password=password)
     Membership.objects.create(user=user, role=locked.role, tenant=locked.tenant)

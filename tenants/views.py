@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -10,10 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from tenants import services
+from tenants import extensions, services
 from tenants.access import get_tenant_or_404, membership_of, public, requires, user_can
 from tenants.forms import OffboardForm, OnboardForm, ReasonForm, TenantForm
-from tenants.models import Isolation, TenantStatus
+from tenants.models import Isolation, Tenant, TenantStatus
 from tenants.roles import TENANT_ROLES
 from tenants.selectors import TENANT_SORTS, audit_for_tenant, tenant_list, tenant_status_counts
 
@@ -62,7 +64,7 @@ def tenant_list_view(request: HttpRequest) -> HttpResponse:
         "status_counts": tenant_status_counts(user=request.user),
         "sorts": TENANT_SORTS,
     }
-    template = "tenants/_tenant_table.html" if request.htmx else "tenants/tenant_list.html"
+    template = "tenants/_tenant_table.html" if getattr(request, "htmx", False) else "tenants/tenant_list.html"
     return render(request, template, context)
 
 
@@ -94,8 +96,20 @@ def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
         "audit_events": audit_for_tenant(tenant=tenant) if show_audit else None,
         "can_manage": user_can(request.user, "tenants.manage"),
         "can_manage_users": user_can(request.user, "tenant_users.manage"),
+        "sections": _sections(request, tenant),
     }
     return render(request, "tenants/tenant_detail.html", context)
+
+
+def _sections(request: HttpRequest, tenant: Tenant) -> list[dict[str, Any]]:
+    """The blocks other apps add to the tenant page, for the roles that may see them."""
+    sections = []
+    for section in extensions.TENANT_SECTIONS:
+        if user_can(request.user, section.capability):
+            context = section.context(request, tenant)
+            if context is not None:
+                sections.append({"template": section.template, "context": context})
+    return sections
 
 
 @requires("tenants.manage")
@@ -131,8 +145,7 @@ def _status_change(
                 actor=request.user, tenant=tenant, to=to, reason=form.cleaned_data["reason"]
             )
             if to == TenantStatus.OFFBOARDING:
-                # Nothing else to tear down yet: the deployments app takes over this step once it exists.
-                services.tenant_transition(actor=request.user, tenant=tenant, to=TenantStatus.OFFBOARDED)
+                extensions.offboarding_continue(actor=request.user, tenant=tenant)
         except services.TransitionError as exc:
             messages.error(request, str(exc))
         else:

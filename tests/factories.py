@@ -56,3 +56,11 @@ def make_world() -> SimpleNamespace:
         admin_b=make_user(Role.TENANT_ADMIN, b, username="bob"),
         viewer_b=make_user(Role.TENANT_VIEWER, b, username="bella"),
     )
+
+
+def sign_in(client: Any, username: str, password: str = PASSWORD) -> bool:
+    """Sign in through the login page (django-axes needs the request), True when it worked."""
+    from django.urls import reverse
+
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    return response.status_code == 302

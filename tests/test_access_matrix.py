@@ -1,4 +1,4 @@
-"""Every URL pattern × anonymous and each role × own and other tenant.
+"""Every URL pattern x anonymous and each role x own and other tenant.
 
 The patterns come from the URLconf itself, so a new URL cannot be left out: a pattern whose
 parameters no builder here knows fails the test until it is taught how to build them.
@@ -11,27 +11,17 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import django_rq
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from rq import Queue, SimpleWorker
 
 from tenants.models import Invitation, Tenant
 from tenants.roles import CAPABILITIES, TENANT_ROLES, Role
 
 ROLES = [Role.OPERATOR, Role.FINANCE, Role.TENANT_ADMIN, Role.TENANT_VIEWER]
-# What each URL parameter is, for a given tenant. Later issues add their objects here.
-PARAM_BUILDERS: dict[str, Callable[[SimpleNamespace, Tenant], Any]] = {
-    "tenant_id": lambda world, tenant: tenant.pk,
-    "user_id": lambda world, tenant: (world.viewer_a if tenant == world.tenant_a else world.viewer_b).pk,
-    "invitation_id": lambda world, tenant: _invitation(tenant).pk,
-    "token": lambda world, tenant: _invitation(tenant).token,
-}
-# Views whose answer is not the plain 200 for an allowed GET.
-SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
-    "home": lambda role: 302,  # sends each role to its start page
-    "login": lambda role: 302 if role else 200,  # signed-in users are sent on
-    "logout": lambda role: 405,  # POST only
-}
+Builder = Callable[[SimpleNamespace, Tenant], Any]
 
 
 def _invitation(tenant: Tenant) -> Invitation:
@@ -47,54 +37,112 @@ def _invitation(tenant: Tenant) -> Invitation:
     return invitation
 
 
-def _patterns(resolver: URLResolver | None = None, prefix: str = "") -> Iterator[URLPattern]:
+def _finished_job() -> Any:
+    """A job that ran, so that the queue dashboard has a job and a result to show."""
+    # A plain rq Queue: django-rq's own would wait for the test's transaction to commit.
+    queue = Queue("default", connection=django_rq.get_connection("default"))
+    job = queue.enqueue("builtins.len", [1, 2, 3])
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    return job
+
+
+def _worker_key() -> str:
+    queue = django_rq.get_queue("default")
+    worker = SimpleWorker([queue], connection=queue.connection)
+    worker.register_birth()
+    return worker.key
+
+
+# What each URL parameter is, for a given tenant. Later issues add their objects here.
+PARAM_BUILDERS: dict[str, Builder] = {
+    "tenant_id": lambda world, tenant: tenant.pk,
+    "user_id": lambda world, tenant: (world.viewer_a if tenant == world.tenant_a else world.viewer_b).pk,
+    "invitation_id": lambda world, tenant: _invitation(tenant).pk,
+    "token": lambda world, tenant: _invitation(tenant).token,
+    # the django-rq dashboard (vendor-wide, no tenant)
+    "queue_index": lambda world, tenant: 0,
+    "connection_index": lambda world, tenant: 0,
+    "job_id": lambda world, tenant: world.rq_job.id,
+    "result_id": lambda world, tenant: world.rq_job.latest_result().id,
+    "key": lambda world, tenant: _worker_key(),
+    "scheduler_name": lambda world, tenant: "none",
+    "cron_job_name": lambda world, tenant: "none",
+}
+# Views whose answer to an allowed GET is not the plain 200.
+SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
+    "home": lambda role: 302,  # sends each role to its start page
+    "admin:index": lambda role: 302,  # the queue dashboard's "Home" link: the same start page
+    "login": lambda role: 302 if role else 200,  # signed-in users are sent on
+    "logout": lambda role: 405,  # POST only
+    # django-rq answers 404 for a cron scheduler that is not running, and sends GETs of its
+    # POST-only actions back to the queue page.
+    "django_rq:cron_scheduler_detail": lambda role: 404,
+    "django_rq:cron_job_detail": lambda role: 404,
+    "django_rq:actions": lambda role: 302,
+    "django_rq:confirm_action": lambda role: 302,
+    "django_rq:stop_job": lambda role: 405,
+}
+
+
+def _patterns(resolver: URLResolver | None = None, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+    """(the name to reverse, the pattern) for every pattern, with namespaces applied."""
     for entry in (resolver or get_resolver()).url_patterns:
         if isinstance(entry, URLResolver):
-            yield from _patterns(entry, prefix + str(entry.pattern))
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _patterns(entry, inner)
         else:
-            yield entry
+            yield f"{namespace}{entry.name}", entry
 
 
-ALL_PATTERNS = sorted(_patterns(), key=lambda p: p.name or "")
+ALL_PATTERNS = sorted(_patterns(), key=lambda named: named[0])
+
+
+def build_kwargs(pattern: URLPattern, world: SimpleNamespace, tenant: Tenant) -> dict[str, Any]:
+    missing = set(pattern.pattern.converters) - set(PARAM_BUILDERS)
+    if hasattr(pattern.pattern, "regex"):
+        missing |= set(pattern.pattern.regex.groupindex) - set(PARAM_BUILDERS)
+    assert not missing, f"teach PARAM_BUILDERS to build {missing} for {pattern.name}"
+    return {name: PARAM_BUILDERS[name](world, tenant) for name in pattern.pattern.converters}
 
 
 def test_every_pattern_is_named_and_guarded() -> None:
-    for pattern in ALL_PATTERNS:
+    for name, pattern in ALL_PATTERNS:
         assert pattern.name, f"unnamed URL pattern {pattern.pattern}"
         callback = pattern.callback
         capability = getattr(callback, "capability", None)
         assert capability in CAPABILITIES or getattr(callback, "public", False), (
-            f"{pattern.name} is neither wrapped by requires(...) nor marked public"
+            f"{name} is neither wrapped by requires(...) nor marked public"
         )
 
 
-def _expected(pattern: URLPattern, role: str | None, own: bool) -> int:
+def _expected(name: str, pattern: URLPattern, role: str | None, own: bool) -> int:
     callback = pattern.callback
-    if pattern.name in SPECIAL_GET and (role or getattr(callback, "public", False)):
-        return SPECIAL_GET[pattern.name](role)
-    if getattr(callback, "public", False):
+    public = getattr(callback, "public", False)
+    allowed = public or (role is not None and role in CAPABILITIES[callback.capability])
+    if name in SPECIAL_GET and allowed:
+        return SPECIAL_GET[name](role)
+    if public:
         return 200
     if role is None:
         return 302
     if role not in CAPABILITIES[callback.capability]:
         return 403
-    tenant_scoped = bool(set(pattern.pattern.converters) & {"tenant_id"})
-    if role in TENANT_ROLES and tenant_scoped and not own:
+    if role in TENANT_ROLES and "tenant_id" in pattern.pattern.converters and not own:
         return 404
     return 200
 
 
 CASES = [
-    pytest.param(p, role, own, id=f"{p.name}-{role or 'anonymous'}-{'own' if own else 'other'}")
-    for p in ALL_PATTERNS
+    pytest.param(name, pattern, role, own, id=f"{name}-{role or 'anonymous'}-{'own' if own else 'other'}")
+    for name, pattern in ALL_PATTERNS
     for role in [None, *ROLES]
     for own in (True, False)
 ]
 
 
-@pytest.mark.parametrize(("pattern", "role", "own"), CASES)
+@pytest.mark.parametrize(("name", "pattern", "role", "own"), CASES)
 def test_access_matrix(
-    client: Any, world: SimpleNamespace, pattern: URLPattern, role: str | None, own: bool
+    client: Any, world: SimpleNamespace, name: str, pattern: URLPattern, role: str | None, own: bool
 ) -> None:
     users = {
         Role.OPERATOR: world.operator,
@@ -102,14 +150,13 @@ def test_access_matrix(
         Role.TENANT_ADMIN: world.admin_a,
         Role.TENANT_VIEWER: world.viewer_a,
     }
-    tenant = world.tenant_a if own else world.tenant_b
-    missing = set(pattern.pattern.converters) - set(PARAM_BUILDERS)
-    assert not missing, f"teach PARAM_BUILDERS to build {missing} for {pattern.name}"
-    kwargs = {name: PARAM_BUILDERS[name](world, tenant) for name in pattern.pattern.converters}
+    if {"job_id", "result_id"} & set(pattern.pattern.converters):
+        world.rq_job = _finished_job()
+    kwargs = build_kwargs(pattern, world, world.tenant_a if own else world.tenant_b)
     if role is not None:
         client.force_login(users[role])
-    response = client.get(reverse(pattern.name, kwargs=kwargs))
-    expected = _expected(pattern, role, own)
-    assert response.status_code == expected, f"{pattern.name} as {role}: {response.status_code} != {expected}"
+    response = client.get(reverse(name, kwargs=kwargs))
+    expected = _expected(name, pattern, role, own)
+    assert response.status_code == expected, f"{name} as {role}: {response.status_code} != {expected}"
     if expected == 302 and role is None:
         assert response["Location"].startswith(reverse("login"))

@@ -1,0 +1,56 @@
+"""Where later apps plug into the tenant pages, so that tenants imports none of them.
+
+Apps register in their AppConfig.ready(): a section on the tenant page, a navigation entry, and what
+offboarding must do before a tenant is offboarded (deployments tears the tenant's resources down).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+from tenants.models import Tenant, TenantStatus
+
+
+@dataclass(frozen=True)
+class TenantSection:
+    """A block of the tenant page: `context` returns the template's context, or None to hide it."""
+
+    template: str
+    capability: str
+    context: Callable[[HttpRequest, Tenant], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    capability: str
+    per_tenant: bool = False
+
+
+TENANT_SECTIONS: list[TenantSection] = []
+NAVIGATION: list[NavItem] = [
+    NavItem("Tenants", "tenant_list", "tenants.view_all"),
+    NavItem("My organisation", "tenant_detail", "tenants.view", per_tenant=True),
+    NavItem("Users", "tenant_users", "tenant_users.manage", per_tenant=True),
+    NavItem("Audit log", "audit_log", "audit.view_all"),
+    NavItem("Queues", "django_rq:home", "deployments.manage"),
+]
+
+
+def _offboard_at_once(*, actor: Any, tenant: Tenant) -> None:
+    from tenants.services import tenant_transition
+
+    tenant_transition(actor=actor, tenant=tenant, to=TenantStatus.OFFBOARDED)
+
+
+# Called once a tenant is `offboarding`; it must lead the tenant to `offboarded` (now or later).
+offboarding_handler: list[Callable[..., Any]] = [_offboard_at_once]
+
+
+def offboarding_continue(*, actor: Any, tenant: Tenant) -> None:
+    offboarding_handler[-1](actor=actor, tenant=tenant)
