@@ -169,3 +169,21 @@ def test_a_multi_model_join_plans_one_s3_copy_at_no_cost(db: None) -> None:
     assert [(a.verb, a.type) for a in plan.actions] == [("copy", "S3Object")]
     assert plan.actions[0].name.endswith(f"/{delta.slug}.tar.gz")
     assert plan.monthly_delta == 0
+
+
+def test_offboarding_a_tenant_tears_its_deployments_down(world: SimpleNamespace) -> None:
+    from tenants import extensions
+    from tenants.services import tenant_transition
+
+    deployment = _deploy(world.tenant_a)
+    tenant_transition(actor=world.operator, tenant=world.tenant_a, to="offboarding")
+    extensions.offboarding_continue(actor=world.operator, tenant=world.tenant_a)
+    deployment.refresh_from_db()
+    world.tenant_a.refresh_from_db()
+    assert deployment.status == Status.DELETING
+    assert world.tenant_a.status == "offboarding"  # offboarded once the worker has deleted everything
+    world.tenant_b.refresh_from_db()
+    tenant_transition(actor=world.operator, tenant=world.tenant_b, to="offboarding")
+    extensions.offboarding_continue(actor=world.operator, tenant=world.tenant_b)
+    world.tenant_b.refresh_from_db()
+    assert world.tenant_b.status == "offboarded"  # nothing in SageMaker: offboarded at once
