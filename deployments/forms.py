@@ -118,7 +118,9 @@ class MemberJoinForm(forms.Form):
     def __init__(self, *args: Any, deployment: Deployment, **kwargs: Any) -> None:
         self.deployment = deployment
         super().__init__(*args, **kwargs)
-        self.fields["tenant"].queryset = Tenant.objects.filter(isolation=deployment.isolation).exclude(
+        tenant_field = self.fields["tenant"]
+        assert isinstance(tenant_field, forms.ModelChoiceField)
+        tenant_field.queryset = Tenant.objects.filter(isolation=deployment.isolation).exclude(
             status__in=[TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED]
         )
 

@@ -71,7 +71,7 @@ class ModelPackage(models.Model):
         ]
 
     def __str__(self) -> str:
-        owner = self.tenant.slug if self.tenant_id else "shared"
+        owner = self.tenant.slug if self.tenant else "shared"
         return f"{owner} {self.get_framework_display()} {self.framework_version} v{self.version}"
 
 
@@ -141,7 +141,7 @@ class Deployment(models.Model):
 
     @property
     def owner_label(self) -> str:
-        return self.tenant.slug if self.tenant_id else "shared"
+        return self.tenant.slug if self.tenant else "shared"
 
 
 class MemberState(models.TextChoices):

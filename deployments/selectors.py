@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -27,10 +27,9 @@ def deployment_list(
     *, user: Any, kind: str = "", status: str = "", tenant: Tenant | None = None
 ) -> QuerySet[Deployment]:
     """The fleet: deployments the user may see, filtered, with tenant, model and member count in one query."""
-    qs = (
-        Deployment.objects.visible_to(user)
-        .select_related("tenant", "model_package")
-        .annotate(member_count=Count("members", filter=~Q(members__state=MemberState.LEAVING)))
+    visible = cast("QuerySet[Deployment]", Deployment.objects.visible_to(user))
+    qs = visible.select_related("tenant", "model_package").annotate(
+        member_count=Count("members", filter=~Q(members__state=MemberState.LEAVING))
     )
     if kind:
         qs = qs.filter(kind=kind)
