@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from deployments.aws.clients import call
-from deployments.aws.errors import AlreadyExists, NotFound
+from deployments.aws.errors import NotFound
 
 SM = "sagemaker"
 
@@ -278,35 +278,39 @@ def transform_job_describe(name: str) -> TransformJobState:
     return TransformJobState(name, answer["TransformJobStatus"], answer.get("FailureReason", ""))
 
 
-def _paged(action: str, key: str, name_key: str, arn_key: str, prefix: str) -> Iterator[tuple[str, str]]:
+def _paged(action: str, key: str, prefix: str) -> Iterator[dict[str, Any]]:
     params: dict[str, Any] = {"NameContains": prefix, "MaxResults": 100}
     while True:
         # API: ListModels / ListEndpointConfigs / ListEndpoints (one page per call)
         page = call(SM, action, prefix, **params)
-        for item in page[key]:
-            yield item[name_key], item[arn_key]
+        yield from page[key]
         if not page.get("NextToken"):
             return
         params["NextToken"] = page["NextToken"]
 
 
+def endpoint_statuses(prefix: str) -> dict[str, str]:
+    """Name → status of every endpoint whose name contains `prefix` (100 per call, not one per endpoint)."""
+    return {
+        item["EndpointName"]: item["EndpointStatus"] for item in _paged("list_endpoints", "Endpoints", prefix)
+    }
+
+
 def resources_list(prefix: str) -> list[Resource]:
-    """Models, endpoint configs and endpoints whose names contain `prefix`, with their tags."""
+    """Models, endpoint configs and endpoints whose names contain `prefix` (without their tags)."""
     found = []
     for type_, action, key in (
         ("Endpoint", "list_endpoints", "Endpoints"),
         ("EndpointConfig", "list_endpoint_configs", "EndpointConfigs"),
         ("Model", "list_models", "Models"),
     ):
-        for name, arn in _paged(action, key, f"{type_}Name", f"{type_}Arn", prefix):
-            found.append(Resource(type_, name, arn, tags_of(arn)))
+        for item in _paged(action, key, prefix):
+            found.append(Resource(type_, item[f"{type_}Name"], item[f"{type_}Arn"]))
     return found
 
 
 def tags_of(arn: str) -> dict[str, str]:
+    """The resource's tags."""
     # API: ListTags
     answer = call(SM, "list_tags", arn, ResourceArn=arn, MaxResults=50)
     return {tag["Key"]: tag["Value"] for tag in answer.get("Tags", [])}
-
-
-__all__ = ["AlreadyExists", "NotFound"]

@@ -32,6 +32,22 @@ def emulator_handle() -> Iterator[Any]:
     handle.stop()
 
 
+@pytest.fixture
+def slow_emulator_factory(emulator_handle: Any, demo_artifacts: Any) -> Iterator[Callable[[float], Any]]:
+    """Start an emulator whose transitions take `delay` seconds (S3 is moto's, shared with the first)."""
+    import emulator
+
+    started: list[Any] = []
+
+    def start(delay: float) -> Any:
+        started.append(emulator.start(port=0, delays=delay))
+        return started[-1]
+
+    yield start
+    for handle in started:
+        handle.stop()
+
+
 def client_for(url: str, service: str) -> Any:
     return boto3.client(
         service,

@@ -202,24 +202,16 @@ def test_it_runs_a_batch_transform_per_tenant_and_records_the_run(
     assert [o["Key"].rsplit("/", 1)[-1] for o in output["Contents"]] == ["part-000.csv.out"]
 
 
-def test_a_failing_batch_run_records_the_reason(
+def test_a_batch_run_without_input_fails_with_sagemakers_reason(
     world: SimpleNamespace, aws: Any, package: Any, apply: Apply
 ) -> None:
     tenant = make_tenant(slug="nodata", isolation="silo")
-    deployment = apply(
-        Draft(
-            name="No data",
-            kind="batch",
-            isolation="silo",
-            tenant=tenant,
-            model_package=package(None),
-            settings={"schedule": "daily"},
-        )
-    )
+    draft = Draft(name="No data", kind="batch", isolation="silo", tenant=tenant, model_package=package(None))
+    deployment = apply(draft)
     run = TransformRun.objects.get(deployment=deployment)
-    assert run.status in (RunStatus.FAILED, RunStatus.COMPLETED)
-    if run.status == RunStatus.FAILED:
-        assert run.failure_reason
+    assert run.status == RunStatus.FAILED
+    assert "No S3 objects found under S3 URL" in run.failure_reason
+    assert DeploymentEvent.objects.filter(deployment=deployment, action="Run", outcome="failed").exists()
 
 
 def _bridge(slug: str) -> Any:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import django_rq
 import pytest
 from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -33,9 +34,9 @@ def live(
     return deployment
 
 
-def _reconcile(run_worker: Any, capture: Any) -> Any:
+def _reconcile(run_worker: Any, capture: Any, deep: bool = False) -> Any:
     with capture(execute=True):
-        report = deployments_reconcile()
+        report = deployments_reconcile(deep=deep)
     run_worker()
     return report
 
@@ -72,7 +73,8 @@ def test_an_endpoint_moved_to_another_config_is_restored(
     for _ in range(100):
         if aws.sagemaker.describe_endpoint(EndpointName=live.aws_name)["EndpointStatus"] == "InService":
             break
-    report = _reconcile(run_worker, django_capture_on_commit_callbacks)
+    assert _reconcile(run_worker, django_capture_on_commit_callbacks).drifted == []  # a light pass
+    report = _reconcile(run_worker, django_capture_on_commit_callbacks, deep=True)
     assert "moved to hand-made outside saasadmin" in report.drifted[0]
     live.refresh_from_db()
     assert live.status == Status.IN_SERVICE
@@ -126,8 +128,18 @@ def test_orphans_with_the_products_tags_are_listed(
         },
         Tags=tags,
     )
-    report = _reconcile(run_worker, django_capture_on_commit_callbacks)
+    report = _reconcile(run_worker, django_capture_on_commit_callbacks, deep=True)
     names = [o["name"] for o in report.orphans]
     assert "sa-alpha-rt-orphan-g1" in names
     assert live.live_model_name not in names
     aws.sagemaker.delete_model(ModelName="sa-alpha-rt-orphan-g1")
+
+
+def test_the_cron_config_registers_both_reconcile_passes() -> None:
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=django_rq.get_connection("default"))
+    scheduler.load_config_from_file("saasadmin.cron")
+    jobs = {job.name: job for job in scheduler.get_jobs()}
+    assert jobs["reconcile"].interval == 60
+    assert jobs["reconcile-deep"].kwargs == {"deep": True}
