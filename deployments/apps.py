@@ -8,10 +8,16 @@ class DeploymentsConfig(AppConfig):
     verbose_name = "Deployments"
 
     def ready(self) -> None:
-        """Plug the deployment pages into the tenant pages (tenants imports nothing of this app)."""
-        from deployments import services, views
+        """Plug the deployment pages into the tenant pages (tenants imports nothing of this app).
+
+        Offboarding tears the tenant's SageMaker resources down before the tenant is offboarded.
+        """
+        from deployments import views
+        from deployments.services.teardown import tenant_teardown
         from tenants import extensions
 
+        if tenant_teardown in extensions.offboarding_handler:
+            return  # ready() ran already (tests that reload apps)
         extensions.NAVIGATION[1:1] = [
             extensions.NavItem("Deployments", "deployment_fleet", "deployments.view"),
             extensions.NavItem("Models", "model_packages", "deployments.view"),
@@ -22,5 +28,5 @@ class DeploymentsConfig(AppConfig):
                 "deployments/_tenant_section.html", "deployments.view", views.tenant_section_context
             )
         )
-        extensions.offboarding_handler.append(services.tenant_teardown)
+        extensions.offboarding_handler.append(tenant_teardown)
         extensions.after_onboarding.append(views.after_onboarding_url)

@@ -1,4 +1,4 @@
-"""Deployment knobs: Django settings win, then environment variables (for worker subprocesses), then defaults."""
+"""Deployment knobs: Django settings win, then environment variables (worker subprocesses), then defaults."""
 
 from __future__ import annotations
 

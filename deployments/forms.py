@@ -26,7 +26,9 @@ class RuleChoiceField(forms.ChoiceField):
 
 def _setting_field(spec: Setting) -> forms.Field:
     if spec.choices:
-        return RuleChoiceField(label=spec.label, choices=[(c, c) for c in spec.choices], required=False, help_text=spec.help)
+        return RuleChoiceField(
+            label=spec.label, choices=[(c, c) for c in spec.choices], required=False, help_text=spec.help
+        )
     if spec.type is int:
         return forms.IntegerField(label=spec.label, required=False, help_text=spec.help)
     return forms.CharField(label=spec.label, required=False, help_text=spec.help)
@@ -49,17 +51,25 @@ class DeploymentForm(forms.Form):
     isolation = forms.ChoiceField(choices=Isolation.choices)
     tenant = forms.ModelChoiceField(
         queryset=Tenant.objects.exclude(status__in=[TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED]),
-        required=False, empty_label="Shared (several tenants)",
-    )  # fmt: skip
-    model_package = forms.ModelChoiceField(queryset=ModelPackage.objects.select_related("tenant"), required=False)
+        required=False,
+        empty_label="Shared (several tenants)",
+    )
+    model_package = forms.ModelChoiceField(
+        queryset=ModelPackage.objects.select_related("tenant"), required=False
+    )
 
     def __init__(self, *args: Any, deployment: Deployment | None = None, **kwargs: Any) -> None:
         self.deployment = deployment
         if deployment is not None:
             kwargs.setdefault("initial", {}).update(
-                uid=deployment.uid, name=deployment.name, kind=deployment.kind, isolation=deployment.isolation,
-                tenant=deployment.tenant, model_package=deployment.model_package, **deployment.settings,
-            )  # fmt: skip
+                uid=deployment.uid,
+                name=deployment.name,
+                kind=deployment.kind,
+                isolation=deployment.isolation,
+                tenant=deployment.tenant,
+                model_package=deployment.model_package,
+                **deployment.settings,
+            )
         super().__init__(*args, **kwargs)
         for name, spec in SETTING_FIELDS.items():
             self.fields[name] = _setting_field(spec)
@@ -77,9 +87,14 @@ class DeploymentForm(forms.Form):
         data = self.cleaned_data
         settings = {name: data.get(name) for name in self.fields_for_kind(data["kind"])}
         return Draft(
-            name=data["name"], kind=data["kind"], isolation=data["isolation"], tenant=data.get("tenant"),
-            model_package=data.get("model_package"), settings=settings, uid=data["uid"],
-        )  # fmt: skip
+            name=data["name"],
+            kind=data["kind"],
+            isolation=data["isolation"],
+            tenant=data.get("tenant"),
+            model_package=data.get("model_package"),
+            settings=settings,
+            uid=data["uid"],
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -96,12 +111,16 @@ class MemberJoinForm(forms.Form):
     """A tenant joining a shared deployment, with its own model package when the kind needs one."""
 
     tenant = forms.ModelChoiceField(queryset=Tenant.objects.all())
-    model_package = forms.ModelChoiceField(queryset=ModelPackage.objects.select_related("tenant"), required=False)
+    model_package = forms.ModelChoiceField(
+        queryset=ModelPackage.objects.select_related("tenant"), required=False
+    )
 
     def __init__(self, *args: Any, deployment: Deployment, **kwargs: Any) -> None:
         self.deployment = deployment
         super().__init__(*args, **kwargs)
-        self.fields["tenant"].queryset = Tenant.objects.filter(isolation=deployment.isolation).exclude(
+        tenant_field = self.fields["tenant"]
+        assert isinstance(tenant_field, forms.ModelChoiceField)
+        tenant_field.queryset = Tenant.objects.filter(isolation=deployment.isolation).exclude(
             status__in=[TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED]
         )
 
@@ -110,7 +129,11 @@ class MemberJoinForm(forms.Form):
         if self.errors:
             return cleaned
         try:
-            self.plan = member_plan(deployment=self.deployment, tenant=cleaned["tenant"], model_package=cleaned.get("model_package"))
+            self.plan = member_plan(
+                deployment=self.deployment,
+                tenant=cleaned["tenant"],
+                model_package=cleaned.get("model_package"),
+            )
         except RuleError as exc:
             for messages in exc.problems.values():
                 for message in messages:
@@ -124,14 +147,18 @@ class ModelPackageUploadForm(forms.Form):
     tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, empty_label="Shared")
     framework = forms.ChoiceField(choices=Framework.choices)
     version = forms.ChoiceField(choices=[(v, f"{f} {v}") for f, vs in FRAMEWORK_VERSIONS.items() for v in vs])
-    archive = forms.FileField(help_text="model.tar.gz holding xgboost-model (XGBoost) or model.joblib (scikit-learn)")
+    archive = forms.FileField(
+        help_text="model.tar.gz holding xgboost-model (XGBoost) or model.joblib (scikit-learn)"
+    )
     notes = forms.CharField(widget=forms.Textarea, required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         framework, version, archive = cleaned.get("framework"), cleaned.get("version"), cleaned.get("archive")
         if framework and version and version not in FRAMEWORK_VERSIONS[framework]:
-            self.add_error("version", f"Choose a {framework} version: {', '.join(FRAMEWORK_VERSIONS[framework])}.")
+            self.add_error(
+                "version", f"Choose a {framework} version: {', '.join(FRAMEWORK_VERSIONS[framework])}."
+            )
         if framework and archive:
             try:
                 artifact_check(archive.read(), framework)
@@ -148,10 +175,14 @@ class AdvisorForm(forms.Form):
     payload_mb = forms.FloatField(min_value=0, initial=0.1, label="Largest payload (MB)")
     requests_per_day = forms.FloatField(min_value=0, initial=10_000)
     peak_rps = forms.FloatField(min_value=0, initial=1, label="Peak requests per second (per tenant)")
-    traffic = forms.ChoiceField(choices=[("steady", "Steady"), ("spiky", "Spiky"), ("idle", "Long idle periods")])
+    traffic = forms.ChoiceField(
+        choices=[("steady", "Steady"), ("spiky", "Spiky"), ("idle", "Long idle periods")]
+    )
     tenants = forms.IntegerField(min_value=1, initial=1)
     own_model = forms.BooleanField(required=False, initial=True, label="Each tenant has its own model")
-    same_container = forms.BooleanField(required=False, initial=True, label="All models use the same container")
+    same_container = forms.BooleanField(
+        required=False, initial=True, label="All models use the same container"
+    )
     cold_starts_ok = forms.BooleanField(required=False, label="Cold starts are acceptable")
     inference_ms = forms.FloatField(min_value=1, initial=100, label="Inference time (ms)")
     isolation = forms.ChoiceField(choices=[("", "Any"), *Isolation.choices], required=False)

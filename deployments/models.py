@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings as django_settings
 from django.db import models
+from django.utils import timezone
 
 from tenants.access import TenantScopedQuerySet
 from tenants.models import Isolation, Tenant
@@ -70,7 +71,7 @@ class ModelPackage(models.Model):
         ]
 
     def __str__(self) -> str:
-        owner = self.tenant.slug if self.tenant_id else "shared"
+        owner = self.tenant.slug if self.tenant else "shared"
         return f"{owner} {self.get_framework_display()} {self.framework_version} v{self.version}"
 
 
@@ -140,7 +141,7 @@ class Deployment(models.Model):
 
     @property
     def owner_label(self) -> str:
-        return self.tenant.slug if self.tenant_id else "shared"
+        return self.tenant.slug if self.tenant else "shared"
 
 
 class MemberState(models.TextChoices):
@@ -184,7 +185,8 @@ class DeploymentEvent(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=20)
     error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the call happened (events of a job are written together when it ends).
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = TenantScopedQuerySet.as_manager()
 

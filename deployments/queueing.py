@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 QUEUE = "default"
 # A job whose worker died is retried by RQ's abandoned-job cleanup (steps are idempotent).
 RETRY = Retry(max=3, interval=[5, 30, 120])
+# Polls are many and their results (a status) are on the row already: keep them briefly.
+RESULT_TTL = 60
 
 
 def enqueue_now(func: str, *args: Any, delay: float = 0.0) -> bool:
@@ -23,9 +25,9 @@ def enqueue_now(func: str, *args: Any, delay: float = 0.0) -> bool:
     try:
         queue = django_rq.get_queue(QUEUE)
         if delay > 0:
-            queue.enqueue_in(timedelta(seconds=delay), func, *args, retry=RETRY)
+            queue.enqueue_in(timedelta(seconds=delay), func, *args, retry=RETRY, result_ttl=RESULT_TTL)
         else:
-            queue.enqueue(func, *args, retry=RETRY)
+            queue.enqueue(func, *args, retry=RETRY, result_ttl=RESULT_TTL)
     except RedisError:
         log.exception("could not enqueue %s%r; reconcile will pick the row up", func, args)
         return False

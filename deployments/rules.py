@@ -58,21 +58,50 @@ class KindRule:
 INSTANCE = Setting("instance_type", "Instance type", str, "ml.m5.large", help="From the pricing catalogue")
 COUNT = Setting("instance_count", "Instance count", int, 1, 1, 20)
 PAYLOAD = Setting(
-    "payload_mb", "Largest request payload (MB)", int, 1, 0, None, required=False,
+    "payload_mb",
+    "Largest request payload (MB)",
+    int,
+    1,
+    0,
+    None,
+    required=False,
     help="What the tenant sends per request; checked against the kind's limit",
-)  # fmt: skip
+)
 
 KIND_RULES: dict[str, KindRule] = {
     Kind.BATCH: KindRule(
-        Kind.BATCH, ALL_ISOLATIONS, frozenset(), "either", 100, 3600, True,
-        frozenset({"periodic"}), False, True,
+        Kind.BATCH,
+        ALL_ISOLATIONS,
+        frozenset(),
+        "either",
+        100,
+        3600,
+        True,
+        frozenset({"periodic"}),
+        False,
+        True,
         settings=(
-            INSTANCE, COUNT, PAYLOAD,
+            INSTANCE,
+            COUNT,
+            PAYLOAD,
             Setting("max_payload_mb", "MaxPayloadInMB", int, 6, 0, 100),
             Setting("max_concurrent_transforms", "MaxConcurrentTransforms", int, 1, 1, 100),
             Setting("split_type", "SplitType", str, "Line", choices=("Line", "None")),
-            Setting("batch_strategy", "BatchStrategy", str, "MultiRecord", choices=("MultiRecord", "SingleRecord")),
-            Setting("content_type", "ContentType", str, "text/csv", choices=("text/csv", "application/json", "application/jsonlines", "application/x-recordio-protobuf")),
+            Setting(
+                "batch_strategy", "BatchStrategy", str, "MultiRecord", choices=("MultiRecord", "SingleRecord")
+            ),
+            Setting(
+                "content_type",
+                "ContentType",
+                str,
+                "text/csv",
+                choices=(
+                    "text/csv",
+                    "application/json",
+                    "application/jsonlines",
+                    "application/x-recordio-protobuf",
+                ),
+            ),
             Setting("join_source", "JoinSource", str, "None", choices=("None", "Input")),
             Setting("schedule", "Schedule", str, "daily", choices=("manual", "daily", "weekly", "monthly")),
             Setting("run_minutes", "Expected minutes per run", int, 15, 1, 1440),
@@ -80,20 +109,41 @@ KIND_RULES: dict[str, KindRule] = {
         why_isolation="one transform job per tenant, with the tenant's model or a shared one",
     ),
     Kind.REALTIME: KindRule(
-        Kind.REALTIME, frozenset({SILO, POOL}), frozenset({POOL}), "either", 6, 60, False,
-        frozenset(LATENCIES), False, True, settings=(INSTANCE, COUNT, PAYLOAD),
+        Kind.REALTIME,
+        frozenset({SILO, POOL}),
+        frozenset({POOL}),
+        "either",
+        6,
+        60,
+        False,
+        frozenset(LATENCIES),
+        False,
+        True,
+        settings=(INSTANCE, COUNT, PAYLOAD),
         why_isolation="one endpoint per tenant in Silo, or one endpoint with one shared model in Pool",
     ),
     Kind.ASYNC: KindRule(
-        Kind.ASYNC, ALL_ISOLATIONS, frozenset(), "either", 1024, 3600, True,
-        frozenset({"periodic", "minutes"}), True, True,
+        Kind.ASYNC,
+        ALL_ISOLATIONS,
+        frozenset(),
+        "either",
+        1024,
+        3600,
+        True,
+        frozenset({"periodic", "minutes"}),
+        True,
+        True,
         settings=(
-            INSTANCE, COUNT, PAYLOAD,
+            INSTANCE,
+            COUNT,
+            PAYLOAD,
             Setting("invocation_timeout_seconds", "InvocationTimeoutSeconds", int, 900, 1, 3600),
             Setting("max_concurrent_invocations", "Max concurrent invocations per instance", int, 4, 1, 1000),
             Setting("min_capacity", "Autoscaling minimum instances", int, 0, 0, 20),
             Setting("max_capacity", "Autoscaling maximum instances", int, 2, 1, 20),
-            Setting("output_path", "S3 output path", str, "", required=False, help="Default: the tenant's prefix"),
+            Setting(
+                "output_path", "S3 output path", str, "", required=False, help="Default: the tenant's prefix"
+            ),
             Setting("failure_path", "S3 failure path", str, "", required=False),
             Setting("success_topic", "SNS success topic ARN", str, "", required=False),
             Setting("error_topic", "SNS error topic ARN", str, "", required=False),
@@ -101,8 +151,16 @@ KIND_RULES: dict[str, KindRule] = {
         why_isolation="always one endpoint per tenant (it can scale to zero), in every isolation model",
     ),
     Kind.SERVERLESS: KindRule(
-        Kind.SERVERLESS, frozenset({SILO}), frozenset(), "either", 4, 60, True,
-        frozenset(LATENCIES), True, False,
+        Kind.SERVERLESS,
+        frozenset({SILO}),
+        frozenset(),
+        "either",
+        4,
+        60,
+        True,
+        frozenset(LATENCIES),
+        True,
+        False,
         settings=(
             Setting("memory_mb", "MemorySizeInMB", int, 2048, 1024, 6144, 1024),
             Setting("max_concurrency", "MaxConcurrency", int, 5, 1, 200),
@@ -110,24 +168,57 @@ KIND_RULES: dict[str, KindRule] = {
             Setting("requests_per_day", "Expected requests per day", int, 1000, 0, 10**9, required=False),
             Setting("duration_ms", "Expected inference time (ms)", int, 200, 1, 60000, required=False),
         ),
-        why_isolation="a serverless endpoint serves one model and cannot host multi-model; it suits Silo only",
+        why_isolation="a serverless endpoint serves one model and cannot host multi-model: Silo only",
     ),
     Kind.MULTI_MODEL: KindRule(
-        Kind.MULTI_MODEL, frozenset({BRIDGE, POOL}), frozenset({BRIDGE, POOL}), "required", 6, 60, False,
-        frozenset(LATENCIES), True, True,
+        Kind.MULTI_MODEL,
+        frozenset({BRIDGE, POOL}),
+        frozenset({BRIDGE, POOL}),
+        "required",
+        6,
+        60,
+        False,
+        frozenset(LATENCIES),
+        True,
+        True,
         settings=(
-            INSTANCE, COUNT, PAYLOAD,
-            Setting("framework", "Framework (one image for every model)", str, "xgboost", choices=("xgboost", "sklearn")),
-            Setting("framework_version", "Framework version", str, "", required=False, help="Default: the supported one"),
+            INSTANCE,
+            COUNT,
+            PAYLOAD,
+            Setting(
+                "framework",
+                "Framework (one image for every model)",
+                str,
+                "xgboost",
+                choices=("xgboost", "sklearn"),
+            ),
+            Setting(
+                "framework_version",
+                "Framework version",
+                str,
+                "",
+                required=False,
+                help="Default: the supported one",
+            ),
         ),
         why_isolation="tenants share the endpoint's instances and each brings its own model (TargetModel)",
     ),
     Kind.MULTI_CONTAINER: KindRule(
-        Kind.MULTI_CONTAINER, frozenset({BRIDGE, POOL}), frozenset({BRIDGE, POOL}), "required", 6, 60, False,
-        frozenset(LATENCIES), False, True, max_members=MAX_CONTAINERS, settings=(INSTANCE, COUNT, PAYLOAD),
+        Kind.MULTI_CONTAINER,
+        frozenset({BRIDGE, POOL}),
+        frozenset({BRIDGE, POOL}),
+        "required",
+        6,
+        60,
+        False,
+        frozenset(LATENCIES),
+        False,
+        True,
+        max_members=MAX_CONTAINERS,
+        settings=(INSTANCE, COUNT, PAYLOAD),
         why_isolation="tenants share the endpoint, each in its own container (TargetContainerHostname)",
     ),
-}  # fmt: skip
+}
 
 
 class RuleError(Exception):
@@ -222,25 +313,38 @@ def settings_problems(
         add(spec.name, _setting_problem(spec, settings.get(spec.name)))
     if "payload_mb" in settings and settings.get("payload_mb") is not None and "payload_mb" not in problems:
         add("payload_mb", payload_problem(kind, settings["payload_mb"]))
-    if KIND_RULES[kind].instance_based and "instance_type" not in problems:
-        if settings.get("instance_type") not in instance_types:
-            add("instance_type", f"{settings.get('instance_type')} is not offered in this region; choose one of "
-                f"{', '.join(sorted(instance_types)[:6])}, ….")  # fmt: skip
+    instance_type = settings.get("instance_type")
+    if (
+        KIND_RULES[kind].instance_based
+        and "instance_type" not in problems
+        and instance_type not in instance_types
+    ):
+        add(
+            "instance_type",
+            f"{settings.get('instance_type')} is not offered in this region; choose one of "
+            f"{', '.join(sorted(instance_types)[:6])}, ….",
+        )
     if kind == Kind.BATCH and not problems.keys() & {"max_payload_mb", "max_concurrent_transforms"}:
         product = settings["max_payload_mb"] * settings["max_concurrent_transforms"]
         if product > BATCH_PAYLOAD_PRODUCT_MB:
             most = BATCH_PAYLOAD_PRODUCT_MB // max(settings["max_payload_mb"], 1)
-            add("max_concurrent_transforms", f"MaxConcurrentTransforms × MaxPayloadInMB is {product} MB, above "
-                f"the 100 MB limit: lower MaxConcurrentTransforms to {most} or MaxPayloadInMB.")  # fmt: skip
-        if settings["join_source"] == "Input" and settings["content_type"] not in ("text/csv", "application/json",
-                                                                               "application/jsonlines"):  # fmt: skip
+            add(
+                "max_concurrent_transforms",
+                f"MaxConcurrentTransforms × MaxPayloadInMB is {product} MB, above "
+                f"the 100 MB limit: lower MaxConcurrentTransforms to {most} or MaxPayloadInMB.",
+            )
+        if settings["join_source"] == "Input" and settings["content_type"] not in (
+            "text/csv",
+            "application/json",
+            "application/jsonlines",
+        ):
             add(
                 "join_source",
                 "JoinSource=Input works only for CSV and JSON input: use None, or send CSV/JSON.",
             )
-    if kind == Kind.ASYNC and not problems.keys() & {"min_capacity", "max_capacity"}:
-        if settings["min_capacity"] > settings["max_capacity"]:
-            add("min_capacity", "The autoscaling minimum cannot exceed the maximum.")
+    capacity_known = kind == Kind.ASYNC and not problems.keys() & {"min_capacity", "max_capacity"}
+    if capacity_known and settings["min_capacity"] > settings["max_capacity"]:
+        add("min_capacity", "The autoscaling minimum cannot exceed the maximum.")
     return problems
 
 

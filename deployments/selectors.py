@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -23,12 +23,13 @@ from tenants.access import get_scoped_or_404
 from tenants.models import Tenant
 
 
-def deployment_list(*, user: Any, kind: str = "", status: str = "", tenant: Tenant | None = None) -> QuerySet[Deployment]:
+def deployment_list(
+    *, user: Any, kind: str = "", status: str = "", tenant: Tenant | None = None
+) -> QuerySet[Deployment]:
     """The fleet: deployments the user may see, filtered, with tenant, model and member count in one query."""
-    qs = (
-        Deployment.objects.visible_to(user)
-        .select_related("tenant", "model_package")
-        .annotate(member_count=Count("members", filter=~Q(members__state=MemberState.LEAVING)))
+    visible = cast("QuerySet[Deployment]", Deployment.objects.visible_to(user))
+    qs = visible.select_related("tenant", "model_package").annotate(
+        member_count=Count("members", filter=~Q(members__state=MemberState.LEAVING))
     )
     if kind:
         qs = qs.filter(kind=kind)
@@ -83,15 +84,23 @@ def deployment_monthly_cost(*, deployment: Deployment) -> pricing.Estimate:
     return pricing.deployment_monthly(deployment.kind, resources.values(deployment))
 
 
-def model_package_list(*, user: Any, tenant: Tenant | None = None, include_shared: bool = True) -> QuerySet[ModelPackage]:
+def model_package_list(
+    *, user: Any, tenant: Tenant | None = None, include_shared: bool = True
+) -> QuerySet[ModelPackage]:
     """Model packages the user may see; with `tenant`, that tenant's own (and the shared ones)."""
     qs = ModelPackage.objects.visible_to(user).select_related("tenant")
     if tenant is not None:
-        qs = qs.filter(Q(tenant=tenant) | Q(tenant__isnull=True)) if include_shared else qs.filter(tenant=tenant)
+        qs = (
+            qs.filter(Q(tenant=tenant) | Q(tenant__isnull=True))
+            if include_shared
+            else qs.filter(tenant=tenant)
+        )
     return qs
 
 
-def transform_run_list(*, user: Any, deployment: Deployment | None = None, tenant: Tenant | None = None) -> QuerySet[TransformRun]:
+def transform_run_list(
+    *, user: Any, deployment: Deployment | None = None, tenant: Tenant | None = None
+) -> QuerySet[TransformRun]:
     """Batch runs the user may see, newest first."""
     qs = TransformRun.objects.visible_to(user).select_related("tenant", "deployment")
     if deployment is not None:
@@ -103,4 +112,8 @@ def transform_run_list(*, user: Any, deployment: Deployment | None = None, tenan
 
 def tenant_memberships(*, user: Any, tenant: Tenant) -> QuerySet[DeploymentMember]:
     """The shared deployments serving `tenant` (its TargetModel or container), as members."""
-    return DeploymentMember.objects.visible_to(user).filter(tenant=tenant).select_related("deployment", "model_package")
+    return (
+        DeploymentMember.objects.visible_to(user)
+        .filter(tenant=tenant)
+        .select_related("deployment", "model_package")
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from typing import Any
 
 from django.utils import timezone
@@ -35,6 +38,26 @@ class StateConflict(Exception):
     """The row changed under us (another job or an operator moved it): this job stops."""
 
 
+_batch: contextvars.ContextVar[list[DeploymentEvent] | None] = contextvars.ContextVar(
+    "timeline", default=None
+)
+
+
+@contextlib.contextmanager
+def timeline_batch() -> Iterator[None]:
+    """Collect the events recorded inside the block and write them in one insert when it ends.
+
+    A job's AWS calls then cost one write instead of one each; the block ends (and writes) on errors too.
+    """
+    token = _batch.set([])
+    try:
+        yield
+    finally:
+        events = _batch.get() or []
+        _batch.reset(token)
+        DeploymentEvent.objects.bulk_create(events)
+
+
 def event_record(
     deployment: Deployment,
     *,
@@ -45,8 +68,8 @@ def event_record(
     duration_ms: int = 0,
     error: str = "",
 ) -> DeploymentEvent:
-    """Append one line to the deployment's timeline."""
-    return DeploymentEvent.objects.create(
+    """Append one line to the deployment's timeline (at once, or when the enclosing timeline_batch ends)."""
+    event = DeploymentEvent(
         deployment=deployment,
         tenant_id=deployment.tenant_id,
         action=action,
@@ -55,7 +78,14 @@ def event_record(
         duration_ms=duration_ms,
         outcome=outcome[:20],
         error=error,
+        created_at=timezone.now(),
     )
+    batch = _batch.get()
+    if batch is None:
+        event.save()
+    else:
+        batch.append(event)
+    return event
 
 
 def call_recorder(deployment: Deployment) -> Any:

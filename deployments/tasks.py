@@ -17,7 +17,7 @@ def transform_run_advance(run_id: int, tenant_id: str) -> str:
     return _run_advance(run_id=run_id, tenant_id=tenant_id)
 
 
-def deployments_reconcile() -> dict[str, int]:
+def deployments_reconcile(deep: bool = False) -> dict[str, int]:
     """The periodic reconcile pass (saasadmin/cron.py); returns counts for the job's result."""
-    report = _reconcile()
+    report = _reconcile(deep=deep)
     return {"resumed": len(report.resumed), "drifted": len(report.drifted), "orphans": len(report.orphans)}

@@ -6,5 +6,14 @@ from rq import cron
 
 from deployments.tasks import deployments_reconcile
 
-# Resume lost jobs, repair drift, list orphans, start due batch runs, finish offboardings.
-cron.register(deployments_reconcile, "default", interval=60, job_timeout=300)
+# Every minute: resume lost jobs, repair endpoints deleted or failed out of band, start due batch runs,
+# finish offboardings. Hourly, the deep pass also checks each endpoint's config and lists orphans.
+cron.register(deployments_reconcile, "default", interval=60, job_timeout=300, name="reconcile")
+cron.register(
+    deployments_reconcile,
+    "default",
+    kwargs={"deep": True},
+    cron="7 * * * *",
+    job_timeout=1800,
+    name="reconcile-deep",
+)

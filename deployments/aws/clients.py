@@ -95,9 +95,14 @@ def _build(service: str, mode: str, region: str, url: str, attempts: int, connec
     return boto3.session.Session().client(service, region_name=region, config=config)
 
 
+# The Pricing API answers from a few regions only; us-east-1 serves every region's prices.
+FIXED_REGIONS = {"pricing": "us-east-1"}
+
+
 def client(service: str) -> Any:
     """The boto3 client for `service` under the current settings (built once per settings)."""
-    return _build(service, *_client_settings())
+    mode, region, *rest = _client_settings()
+    return _build(service, mode, FIXED_REGIONS.get(service, region), *rest)
 
 
 def _classify(code: str, message: str, status: int) -> type[AwsError]:

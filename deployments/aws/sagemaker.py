@@ -3,6 +3,7 @@ their request shapes. Each function names the API it calls."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from deployments.aws.clients import call
-from deployments.aws.errors import AlreadyExists, NotFound
+from deployments.aws.errors import NotFound
 
 SM = "sagemaker"
 
@@ -154,11 +155,9 @@ def model_exists(name: str) -> bool:
 
 def model_delete(name: str) -> None:
     """Delete the model; a model already gone is fine."""
-    try:
+    with contextlib.suppress(NotFound):
         # API: DeleteModel
         call(SM, "delete_model", name, ModelName=name)
-    except NotFound:
-        pass
 
 
 def endpoint_config_create(spec: EndpointConfigSpec) -> None:
@@ -198,11 +197,9 @@ def _async_config(spec: AsyncSpec) -> dict[str, Any]:
 
 def endpoint_config_delete(name: str) -> None:
     """Delete the endpoint config; one already gone is fine."""
-    try:
+    with contextlib.suppress(NotFound):
         # API: DeleteEndpointConfig
         call(SM, "delete_endpoint_config", name, EndpointConfigName=name)
-    except NotFound:
-        pass
 
 
 def endpoint_create(name: str, config_name: str, tags: tuple[tuple[str, str], ...]) -> None:
@@ -231,11 +228,9 @@ def endpoint_update(name: str, config_name: str) -> None:
 
 def endpoint_delete(name: str) -> None:
     """Delete the endpoint; one already gone is fine."""
-    try:
+    with contextlib.suppress(NotFound):
         # API: DeleteEndpoint
         call(SM, "delete_endpoint", name, EndpointName=name)
-    except NotFound:
-        pass
 
 
 def scaling_register(endpoint_name: str, min_capacity: int, max_capacity: int) -> None:
@@ -283,35 +278,39 @@ def transform_job_describe(name: str) -> TransformJobState:
     return TransformJobState(name, answer["TransformJobStatus"], answer.get("FailureReason", ""))
 
 
-def _paged(action: str, key: str, name_key: str, arn_key: str, prefix: str) -> Iterator[tuple[str, str]]:
+def _paged(action: str, key: str, prefix: str) -> Iterator[dict[str, Any]]:
     params: dict[str, Any] = {"NameContains": prefix, "MaxResults": 100}
     while True:
         # API: ListModels / ListEndpointConfigs / ListEndpoints (one page per call)
         page = call(SM, action, prefix, **params)
-        for item in page[key]:
-            yield item[name_key], item[arn_key]
+        yield from page[key]
         if not page.get("NextToken"):
             return
         params["NextToken"] = page["NextToken"]
 
 
+def endpoint_statuses(prefix: str) -> dict[str, str]:
+    """Name → status of every endpoint whose name contains `prefix` (100 per call, not one per endpoint)."""
+    return {
+        item["EndpointName"]: item["EndpointStatus"] for item in _paged("list_endpoints", "Endpoints", prefix)
+    }
+
+
 def resources_list(prefix: str) -> list[Resource]:
-    """Models, endpoint configs and endpoints whose names contain `prefix`, with their tags."""
+    """Models, endpoint configs and endpoints whose names contain `prefix` (without their tags)."""
     found = []
     for type_, action, key in (
         ("Endpoint", "list_endpoints", "Endpoints"),
         ("EndpointConfig", "list_endpoint_configs", "EndpointConfigs"),
         ("Model", "list_models", "Models"),
     ):
-        for name, arn in _paged(action, key, f"{type_}Name", f"{type_}Arn", prefix):
-            found.append(Resource(type_, name, arn, tags_of(arn)))
+        for item in _paged(action, key, prefix):
+            found.append(Resource(type_, item[f"{type_}Name"], item[f"{type_}Arn"]))
     return found
 
 
 def tags_of(arn: str) -> dict[str, str]:
+    """The resource's tags."""
     # API: ListTags
     answer = call(SM, "list_tags", arn, ResourceArn=arn, MaxResults=50)
     return {tag["Key"]: tag["Value"] for tag in answer.get("Tags", [])}
-
-
-__all__ = ["AlreadyExists", "NotFound"]

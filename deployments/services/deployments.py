@@ -75,11 +75,16 @@ def deployment_apply(*, actor: Any, draft: Draft, deployment: Deployment | None 
 
 def _create(actor: Any, draft: Draft, values: dict[str, Any]) -> Deployment:
     deployment = Deployment(
-        uid=draft.uid, tenant=draft.tenant, name=draft.name, kind=draft.kind, isolation=draft.isolation,
-        model_package=draft.model_package, settings=values,
+        uid=draft.uid,
+        tenant=draft.tenant,
+        name=draft.name,
+        kind=draft.kind,
+        isolation=draft.isolation,
+        model_package=draft.model_package,
+        settings=values,
         aws_name=resources.aws_base_name(tenant=draft.tenant, kind=draft.kind, uid_hex=draft.uid.hex),
         created_by=actor if getattr(actor, "pk", None) else None,
-    )  # fmt: skip
+    )
     deployment.full_clean()
     deployment.save()
     for tenant, package in draft.members:
@@ -97,9 +102,13 @@ def _members_check(
     images = [package.image_uri for package in existing if package]
     for tenant, package in joining:
         problem = member_problem(
-            kind, isolation, tenant_isolation=tenant.isolation, member_images=images,
-            new_image=package.image_uri if package else None, new_model_is_own=bool(package and package.tenant_id == tenant.pk),
-        )  # fmt: skip
+            kind,
+            isolation,
+            tenant_isolation=tenant.isolation,
+            member_images=images,
+            new_image=package.image_uri if package else None,
+            new_model_is_own=bool(package and package.tenant_id == tenant.pk),
+        )
         if tenant.status in GONE_TENANT:
             problem = f"{tenant} is being offboarded: it cannot join."
         if problem:
@@ -109,9 +118,11 @@ def _members_check(
 
 def _member_add(deployment: Deployment, tenant: Tenant, package: ModelPackage | None) -> DeploymentMember:
     member = DeploymentMember(
-        deployment=deployment, tenant=tenant, model_package=package,
+        deployment=deployment,
+        tenant=tenant,
+        model_package=package,
         target=resources.member_target(deployment.kind, tenant),
-    )  # fmt: skip
+    )
     member.full_clean()
     member.save()
     return member
@@ -177,7 +188,7 @@ def deployment_member_join(
 
 @transaction.atomic
 def deployment_member_leave(*, actor: Any, deployment: Deployment, tenant: Tenant) -> None:
-    """Take a tenant off a shared deployment; the last container leaving deletes a multi-container endpoint."""
+    """Take a tenant off a shared deployment; the last container leaving deletes a multi-container one."""
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     member = deployment.members.filter(tenant=tenant).exclude(state=MemberState.LEAVING).first()
     if member is None:

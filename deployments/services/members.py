@@ -26,6 +26,8 @@ def multi_model_sync(deployment: Deployment) -> None:
 
 def members_settle(deployment: Deployment) -> None:
     """After a rollout: joining members are active, leaving members are gone (and may finish offboarding)."""
+    if not deployment.is_shared:
+        return  # a tenant's own deployment has no members
     deployment.members.filter(state=MemberState.JOINING).update(state=MemberState.ACTIVE)
     leaving = deployment.members.filter(state=MemberState.LEAVING)
     tenant_ids = set(leaving.values_list("tenant_id", flat=True))

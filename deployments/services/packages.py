@@ -35,7 +35,8 @@ def artifact_check(data: bytes, framework: str) -> None:
     if wanted not in names:
         found = ", ".join(sorted(names)[:5]) or "no files"
         raise ValidationError(
-            f"The {framework} container loads `{wanted}` from the archive's top level; this archive holds {found}."
+            f"The {framework} container loads `{wanted}` from the archive's top level; "
+            f"this archive holds {found}."
         )
 
 
@@ -74,10 +75,17 @@ def model_package_upload(
     slug = tenant.slug if tenant else "shared"
     uri = bucket_uri("models", slug, framework, f"v{number}", "model.tar.gz")
     package = ModelPackage(
-        tenant=tenant, framework=framework, framework_version=version or FRAMEWORK_VERSIONS[framework][0],
-        image_uri=image, model_data_url=uri, version=number, size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), notes=notes, created_by=actor if getattr(actor, "pk", None) else None,
-    )  # fmt: skip
+        tenant=tenant,
+        framework=framework,
+        framework_version=version or FRAMEWORK_VERSIONS[framework][0],
+        image_uri=image,
+        model_data_url=uri,
+        version=number,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        notes=notes,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
     package.full_clean()
     storage.bucket_ensure(settings.SAASADMIN_BUCKET, settings.AWS_REGION)
     storage.object_put(uri, data, tags={"saasadmin:tenant": slug})
@@ -95,10 +103,15 @@ def model_package_register(
     owner = ModelPackage.objects.filter(tenant=tenant, framework=framework)
     number = (owner.aggregate(top=Max("version"))["top"] or 0) + 1
     package = ModelPackage(
-        tenant=tenant, framework=framework, framework_version=version, image_uri=image,
-        model_data_url=model_data_url, version=number, notes=notes,
+        tenant=tenant,
+        framework=framework,
+        framework_version=version,
+        image_uri=image,
+        model_data_url=model_data_url,
+        version=number,
+        notes=notes,
         created_by=actor if getattr(actor, "pk", None) else None,
-    )  # fmt: skip
+    )
     package.full_clean()
     package.save()
     audit_record(

@@ -44,10 +44,14 @@ class Draft:
     def of(cls, deployment: Deployment, **changes: Any) -> Draft:
         """A draft of an existing deployment, with `changes` (e.g. settings=...) applied."""
         values: dict[str, Any] = {
-            "name": deployment.name, "kind": deployment.kind, "isolation": deployment.isolation,
-            "tenant": deployment.tenant, "model_package": deployment.model_package,
-            "settings": dict(deployment.settings), "uid": deployment.uid,
-        }  # fmt: skip
+            "name": deployment.name,
+            "kind": deployment.kind,
+            "isolation": deployment.isolation,
+            "tenant": deployment.tenant,
+            "model_package": deployment.model_package,
+            "settings": dict(deployment.settings),
+            "uid": deployment.uid,
+        }
         values.update(changes)
         return cls(**values)
 
@@ -88,7 +92,8 @@ def _owner_problem(draft: Draft) -> str | None:
             "and add this tenant as a member."
         )
     if draft.tenant is not None and draft.tenant.isolation != draft.isolation:
-        return f"{draft.tenant} is {Isolation(draft.tenant.isolation).label}, not {Isolation(draft.isolation).label}."
+        have, want = Isolation(draft.tenant.isolation).label, Isolation(draft.isolation).label
+        return f"{draft.tenant} is {have}, not {want}: choose a {have} kind or move the tenant first."
     if draft.tenant is not None and draft.tenant.status in GONE_TENANT:
         return f"{draft.tenant} is being offboarded: it cannot get new deployments."
     return None
@@ -97,7 +102,9 @@ def _owner_problem(draft: Draft) -> str | None:
 def _package_problem(draft: Draft) -> str | None:
     package = draft.model_package
     shared_model = package is not None and package.tenant_id is None
-    problem = model_problem(draft.kind, draft.isolation, has_model=package is not None, model_is_shared=shared_model)
+    problem = model_problem(
+        draft.kind, draft.isolation, has_model=package is not None, model_is_shared=shared_model
+    )
     if problem or package is None:
         return problem
     if package.tenant_id is not None and package.tenant_id != getattr(draft.tenant, "pk", None):
@@ -160,7 +167,7 @@ def _images(draft: Draft, values: dict[str, Any]) -> list[str]:
 
 
 def deployment_plan(*, draft: Draft, deployment: Deployment | None = None) -> Plan:
-    """The plan of creating `draft` (or, with `deployment`, of changing it to `draft`); RuleError if invalid."""
+    """The plan of creating `draft` (or, with `deployment`, of changing it); RuleError when invalid."""
     values = draft_check(draft)
     after = pricing.deployment_monthly(draft.kind, values)
     base = resources.aws_base_name(tenant=draft.tenant, kind=draft.kind, uid_hex=draft.uid.hex)
@@ -183,11 +190,23 @@ def deployment_plan(*, draft: Draft, deployment: Deployment | None = None) -> Pl
 def _extras(draft: Draft, base: str, values: dict[str, Any]) -> list[ResourceAction]:
     extras = []
     if draft.kind == Kind.ASYNC:
-        extras.append(ResourceAction("create", "ScalableTarget", f"endpoint/{base}/variant/AllTraffic",
-                                     f"{values['min_capacity']}–{values['max_capacity']} instances"))  # fmt: skip
+        extras.append(
+            ResourceAction(
+                "create",
+                "ScalableTarget",
+                f"endpoint/{base}/variant/AllTraffic",
+                f"{values['min_capacity']}–{values['max_capacity']} instances",
+            )
+        )
     if draft.kind == Kind.BATCH:
-        extras.append(ResourceAction("create", "TransformJob", f"{base}-r<n>",
-                                     f"{values['schedule']} on {values['instance_count']} × {values['instance_type']}"))  # fmt: skip
+        extras.append(
+            ResourceAction(
+                "create",
+                "TransformJob",
+                f"{base}-r<n>",
+                f"{values['schedule']} on {values['instance_count']} × {values['instance_type']}",
+            )
+        )
     for tenant, package in draft.members:
         if draft.kind == Kind.MULTI_MODEL and package:
             target = resources.bucket_uri("mme", base, resources.member_target(draft.kind, tenant))

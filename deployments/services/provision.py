@@ -6,6 +6,7 @@ earlier attempt got there: carry on), then describes. Waiting is a re-enqueued p
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,14 @@ from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, MemberState, Status
 from deployments.queueing import ADVANCE, enqueue_on_commit
 from deployments.services.members import members_settle, multi_model_sync
-from deployments.states import StateConflict, call_recorder, event_record, fields_save, transition
+from deployments.states import (
+    StateConflict,
+    call_recorder,
+    event_record,
+    fields_save,
+    timeline_batch,
+    transition,
+)
 from tenants.models import TenantStatus
 
 log = logging.getLogger(__name__)
@@ -42,7 +50,7 @@ def deployment_advance(*, deployment_id: int, tenant_id: UUID | str | None) -> s
     if _tenant_gone(deployment):
         event_record(deployment, action="Job", outcome="stopped", error="The tenant is offboarded.")
         return deployment.status
-    with recording(call_recorder(deployment)):
+    with timeline_batch(), recording(call_recorder(deployment)):
         delay = _run_steps(deployment)
     if delay is not None:
         enqueue_on_commit(ADVANCE, deployment.pk, _tenant_arg(deployment), delay=delay)
@@ -112,18 +120,20 @@ def _poll(deployment: Deployment) -> float | None:
     return delay
 
 
-def _set_target(deployment: Deployment) -> None:
-    """Save the names of the generation being rolled out, before any create call uses them."""
+def _target_names(deployment: Deployment) -> dict[str, Any]:
     name = resources.generation_name(deployment, deployment.generation)
     config = "" if deployment.kind == Kind.BATCH else name
-    fields_save(deployment, target_generation=deployment.generation, model_name=name, config_name=config)
+    return {"target_generation": deployment.generation, "model_name": name, "config_name": config}
+
+
+def _set_target(deployment: Deployment) -> None:
+    """Save the names of the generation being rolled out, before any create call uses them."""
+    fields_save(deployment, **_target_names(deployment))
 
 
 def _ensure(create: Callable[[Any], None], spec: Any) -> None:
-    try:
+    with contextlib.suppress(AlreadyExists):  # an earlier attempt (crashed or timed out) created it
         create(spec)
-    except AlreadyExists:
-        pass  # an earlier attempt (crashed or timed out) created it
 
 
 def _ensure_model_and_config(deployment: Deployment) -> None:
@@ -136,8 +146,12 @@ def _ensure_model_and_config(deployment: Deployment) -> None:
 
 
 def _step_pending(deployment: Deployment) -> float:
-    first = not deployment.live_model_name
-    transition(deployment, Status.CREATING if first else Status.UPDATING, polls=0, retries=0, last_error="")
+    if deployment.live_model_name:
+        transition(deployment, Status.UPDATING, polls=0, retries=0, last_error="")
+        return NEXT
+    # The names of the first generation are saved with the move to creating, before any create call.
+    target = _target_names(deployment) if not deployment.model_name else {}
+    transition(deployment, Status.CREATING, polls=0, retries=0, last_error="", **target)
     return NEXT
 
 
@@ -174,9 +188,8 @@ def _step_updating(deployment: Deployment) -> float | None:
     if (
         deployment.model_name == deployment.live_model_name
         or deployment.target_generation < deployment.generation
-    ):
-        if deployment.polls == 0:
-            _set_target(deployment)
+    ) and deployment.polls == 0:
+        _set_target(deployment)
     if deployment.polls == 0:
         _ensure_model_and_config(deployment)
         if deployment.kind == Kind.BATCH:

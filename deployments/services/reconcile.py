@@ -14,7 +14,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from deployments import conf, resources
-from deployments.aws import AwsError, NotFound, recording
+from deployments.aws import AwsError, recording
 from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, Status
 from deployments.queueing import QUEUE
@@ -41,17 +41,27 @@ class ReconcileReport:
     errors: list[str] = field(default_factory=list)
 
 
-def deployments_reconcile(*, check_orphans: bool = True) -> ReconcileReport:
-    """One reconcile pass over every deployment (see the module docstring)."""
+def deployments_reconcile(*, deep: bool = False) -> ReconcileReport:
+    """One reconcile pass (see the module docstring).
+
+    Every pass lists endpoints in bulk (deleted or Failed out of band); a `deep` pass (hourly) also
+    describes each endpoint for config drift and lists orphans, which costs a call per resource.
+    """
     report = ReconcileReport(at=timezone.now().isoformat())
     report.resumed = _resume_stalled()
-    for deployment in Deployment.objects.filter(status=Status.IN_SERVICE).exclude(kind=Kind.BATCH):
-        _drift_check(deployment, report)
+    serving = Deployment.objects.filter(status=Status.IN_SERVICE).exclude(kind=Kind.BATCH)
+    try:
+        statuses = sm.endpoint_statuses(resources.NAME_PREFIX)
+    except AwsError as exc:
+        report.errors.append(f"ListEndpoints: {exc}")
+    else:
+        for deployment in serving:
+            _status_check(deployment, statuses.get(deployment.aws_name), report, deep=deep)
     for deployment in Deployment.objects.filter(status=Status.IN_SERVICE, kind=Kind.BATCH).select_related(
         "tenant"
     ):
         report.runs_started += transform_runs_start_due(deployment=deployment) is not None
-    if check_orphans:
+    if deep:
         try:
             report.orphans = orphans_list()
         except AwsError as exc:
@@ -87,32 +97,32 @@ def _resume_stalled() -> list[int]:
     return resumed
 
 
-def _drift_check(deployment: Deployment, report: ReconcileReport) -> None:
-    """Describe the endpoint; repair it when it was deleted or moved to another config out of band."""
-    with recording(call_recorder(deployment)):
-        try:
-            state = sm.endpoint_describe(deployment.aws_name)
-        except NotFound:
-            _repair(
-                deployment,
-                "The endpoint was deleted outside saasadmin; recreating it.",
-                Status.CREATING,
-                report,
-            )
-            return
-        except AwsError as exc:
-            report.errors.append(f"{deployment.aws_name}: {exc}")
-            return
-    if state.status == "Failed":
+def _status_check(deployment: Deployment, status: str | None, report: ReconcileReport, *, deep: bool) -> None:
+    """Repair an endpoint deleted or Failed out of band; in a deep pass, one moved to another config."""
+    if status is None:
+        _repair(
+            deployment, "The endpoint was deleted outside saasadmin; recreating it.", Status.CREATING, report
+        )
+    elif status == "Failed":
         _repair(
             deployment,
-            f"SageMaker reports the endpoint Failed: {state.failure_reason}",
+            "SageMaker reports the endpoint Failed outside a change by saasadmin.",
             Status.FAILED,
             report,
         )
-    elif state.status == "InService" and state.config_name != deployment.live_config_name:
-        message = f"The endpoint was moved to {state.config_name} outside saasadmin; restoring {deployment.live_config_name}."
-        _repair(deployment, message, Status.UPDATING, report)
+    elif deep and status == "InService":
+        with recording(call_recorder(deployment)):
+            try:
+                state = sm.endpoint_describe(deployment.aws_name)
+            except AwsError as exc:
+                report.errors.append(f"{deployment.aws_name}: {exc}")
+                return
+        if state.config_name != deployment.live_config_name:
+            message = (
+                f"The endpoint was moved to {state.config_name} outside saasadmin; "
+                f"restoring {deployment.live_config_name}."
+            )
+            _repair(deployment, message, Status.UPDATING, report)
 
 
 def _repair(deployment: Deployment, message: str, to: str, report: ReconcileReport) -> None:
@@ -133,7 +143,7 @@ def _repair(deployment: Deployment, message: str, to: str, report: ReconcileRepo
 
 
 def orphans_list() -> list[dict[str, str]]:
-    """Resources tagged by saasadmin (or named like ours) that no live deployment row accounts for."""
+    """Resources named like ours that no live deployment row accounts for, and that carry our tags."""
     known: set[str] = set()
     live = Deployment.objects.exclude(status=Status.DELETED).values_list(
         "aws_name", "model_name", "config_name", "live_model_name", "live_config_name"
@@ -142,9 +152,11 @@ def orphans_list() -> list[dict[str, str]]:
         known.update(name for name in names if name)
     orphans = []
     for resource in sm.resources_list(resources.NAME_PREFIX):
-        if resource.name in known or resources.TAG_DEPLOYMENT not in resource.tags:
+        if resource.name in known:
             continue
-        orphans.append({"type": resource.type, "name": resource.name, "arn": resource.arn, **resource.tags})
+        tags = sm.tags_of(resource.arn)  # only for unknown names: one call each
+        if resources.TAG_DEPLOYMENT in tags:
+            orphans.append({"type": resource.type, "name": resource.name, "arn": resource.arn, **tags})
     return orphans
 
 

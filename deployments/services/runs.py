@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from deployments.aws import AlreadyExists, AwsError, InProgress, Transient, reco
 from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, RunStatus, Status, TransformRun
 from deployments.queueing import RUN_ADVANCE, enqueue_on_commit
-from deployments.states import call_recorder, event_record
+from deployments.states import call_recorder, event_record, timeline_batch
 from tenants.models import TenantStatus
 
 SCHEDULE_DAYS = {"daily": 1, "weekly": 7, "monthly": 30}
@@ -33,9 +34,13 @@ def transform_run_start(*, actor: Any, deployment: Deployment) -> TransformRun:
     job_name = f"{deployment.aws_name}-r{sequence}"
     input_prefix, output_prefix = resources.dataset_prefixes(deployment.tenant, job_name)
     run = TransformRun(
-        deployment=deployment, tenant=deployment.tenant, sequence=sequence, job_name=job_name,
-        input_prefix=input_prefix, output_prefix=output_prefix,
-    )  # fmt: skip
+        deployment=deployment,
+        tenant=deployment.tenant,
+        sequence=sequence,
+        job_name=job_name,
+        input_prefix=input_prefix,
+        output_prefix=output_prefix,
+    )
     run.full_clean()
     run.save()
     event_record(deployment, action="Run", outcome="scheduled", resource=job_name)
@@ -67,7 +72,7 @@ def transform_run_advance(*, run_id: int, tenant_id: str) -> str:
     if run.tenant.status == TenantStatus.OFFBOARDED and run.status == RunStatus.PENDING:
         _run_end(run, RunStatus.STOPPED, "The tenant is offboarded.")
         return run.status
-    with recording(call_recorder(run.deployment)):
+    with timeline_batch(), recording(call_recorder(run.deployment)):
         try:
             delay = _run_step(run)
         except (Transient, InProgress) as exc:
@@ -83,10 +88,8 @@ def transform_run_advance(*, run_id: int, tenant_id: str) -> str:
 
 def _run_step(run: TransformRun) -> float | None:
     if run.status == RunStatus.PENDING:
-        try:
+        with contextlib.suppress(AlreadyExists):  # an attempt that crashed or timed out created it
             sm.transform_job_create(resources.transform_job_spec(run))
-        except AlreadyExists:
-            pass  # created by an attempt that crashed or timed out before recording it
         TransformRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
             status=RunStatus.IN_PROGRESS, started_at=timezone.now()
         )

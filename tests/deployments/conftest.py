@@ -21,15 +21,40 @@ REGION = "us-east-1"
 @pytest.fixture(scope="session")
 def emulator_handle() -> Iterator[Any]:
     """One emulator for the session: free port, no delays, no serverless cold start."""
-    emulator = pytest.importorskip("emulator", reason="the SageMaker emulator (emulator/) is not on this branch")
-    handle = emulator.start(port=0, delays=0.0, cold_start_seconds=0.0)
+    emulator = pytest.importorskip(
+        "emulator", reason="the SageMaker emulator (emulator/) is not on this branch"
+    )
+    # Quotas far above the session's needs: tests leave their endpoints behind.
+    handle = emulator.start(
+        port=0, delays=0.0, cold_start_seconds=0.0, max_endpoints=100_000, instances_per_type=100_000
+    )
     yield handle
     handle.stop()
 
 
+@pytest.fixture
+def slow_emulator_factory(emulator_handle: Any, demo_artifacts: Any) -> Iterator[Callable[[float], Any]]:
+    """Start an emulator whose transitions take `delay` seconds (S3 is moto's, shared with the first)."""
+    import emulator
+
+    started: list[Any] = []
+
+    def start(delay: float) -> Any:
+        started.append(emulator.start(port=0, delays=delay))
+        return started[-1]
+
+    yield start
+    for handle in started:
+        handle.stop()
+
+
 def client_for(url: str, service: str) -> Any:
     return boto3.client(
-        service, endpoint_url=url, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     )
 
 
@@ -102,14 +127,17 @@ def run_worker(queue: Any, django_capture_on_commit_callbacks: Any) -> Callable[
 
 @pytest.fixture
 def package(aws: Any) -> Callable[..., Any]:
-    """Register a demo artifact as a model package: package(tenant) / package(None) / package(None, 'sklearn')."""
+    """Register a demo artifact as a model package: package(tenant), package(None), package(t, "sklearn")."""
 
     def make(tenant: Tenant | None, framework: str = "xgboost", key: str | None = None) -> Any:
         slug = key or (tenant.slug if tenant else ("sklearn" if framework == "sklearn" else "shared"))
         version = "3.0-5" if framework == "xgboost" else "1.4-2"
         return model_package_register(
-            actor=None, tenant=tenant, framework=framework, version=version,
+            actor=None,
+            tenant=tenant,
+            framework=framework,
+            version=version,
             model_data_url=f"s3://{BUCKET}/models/{slug}/model.tar.gz",
-        )  # fmt: skip
+        )
 
     return make

@@ -16,7 +16,11 @@ from deployments.aws.clients import client
 ERRORS = {
     "throttle": (400, "ThrottlingException", "Rate exceeded"),
     "5xx": (500, "InternalFailure", "An internal error occurred."),
-    "limit": (400, "ResourceLimitExceeded", "The account-level service limit 'ml.m5.large for endpoint usage' is 0 Instances."),
+    "limit": (
+        400,
+        "ResourceLimitExceeded",
+        "The account-level service limit 'ml.m5.large for endpoint usage' is 0 Instances.",
+    ),
 }
 
 

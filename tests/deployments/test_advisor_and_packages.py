@@ -27,10 +27,14 @@ def _tarball(name: str, payload: bytes = b"model") -> bytes:
 
 
 def test_500_tenants_are_far_cheaper_on_one_multi_model_endpoint() -> None:
-    ranked = advise(Needs(tenants=500, own_model=True, same_container=True, cold_starts_ok=True, peak_rps=0.2))
+    ranked = advise(
+        Needs(tenants=500, own_model=True, same_container=True, cold_starts_ok=True, peak_rps=0.2)
+    )
     by_kind = {a.kind: a for a in ranked}
-    assert ranked[0].kind == "multi_model" and ranked[0].valid
-    assert by_kind["realtime"].valid and by_kind["realtime"].monthly == 500 * by_kind["realtime"].per_tenant
+    assert ranked[0].kind == "multi_model"
+    assert ranked[0].valid
+    assert by_kind["realtime"].valid
+    assert by_kind["realtime"].monthly == 500 * by_kind["realtime"].per_tenant
     assert by_kind["realtime"].monthly > 50 * by_kind["multi_model"].monthly
     assert "500 × (always on: 1 × ml.m5.large × 730 h" in by_kind["realtime"].reasons[0]
     assert "34 endpoints of ≤ 15 containers" in by_kind["multi_container"].reasons[0]
@@ -50,10 +54,22 @@ def test_large_payloads_leave_only_async_and_batch() -> None:
 
 
 def test_the_advisor_form_gives_needs() -> None:
-    form = AdvisorForm(data={"latency": "milliseconds", "payload_mb": 1, "requests_per_day": 100, "peak_rps": 1,
-                             "traffic": "spiky", "tenants": 20, "own_model": "on", "inference_ms": 50, "isolation": ""})  # fmt: skip
+    form = AdvisorForm(
+        data={
+            "latency": "milliseconds",
+            "payload_mb": 1,
+            "requests_per_day": 100,
+            "peak_rps": 1,
+            "traffic": "spiky",
+            "tenants": 20,
+            "own_model": "on",
+            "inference_ms": 50,
+            "isolation": "",
+        }
+    )
     assert form.is_valid(), form.errors
-    assert form.needs().tenants == 20 and form.needs().isolation is None
+    assert form.needs().tenants == 20
+    assert form.needs().isolation is None
 
 
 @pytest.mark.parametrize(
@@ -65,28 +81,56 @@ def test_the_advisor_form_gives_needs() -> None:
     ],
     ids=["not-a-tarball", "xgboost-without-its-file", "sklearn-without-its-file"],
 )
-def test_an_upload_the_container_cannot_load_is_refused(world: SimpleNamespace, framework: str, archive: bytes, message: str) -> None:
+def test_an_upload_the_container_cannot_load_is_refused(
+    world: SimpleNamespace, framework: str, archive: bytes, message: str
+) -> None:
     version = "3.0-5" if framework == "xgboost" else "1.4-2"
-    form = ModelPackageUploadForm(data={"tenant": world.tenant_a.pk, "framework": framework, "version": version},
-                                  files={"archive": SimpleUploadedFile("model.tar.gz", archive)})  # fmt: skip
-    assert not form.is_valid() and message in str(form.errors["archive"])
+    form = ModelPackageUploadForm(
+        data={"tenant": world.tenant_a.pk, "framework": framework, "version": version},
+        files={"archive": SimpleUploadedFile("model.tar.gz", archive)},
+    )
+    assert not form.is_valid()
+    assert message in str(form.errors["archive"])
     with pytest.raises(ValidationError, match=message.replace("`", ".")):
-        model_package_upload(actor=None, tenant=world.tenant_a, framework=framework, version=version, fileobj=io.BytesIO(archive))
+        model_package_upload(
+            actor=None,
+            tenant=world.tenant_a,
+            framework=framework,
+            version=version,
+            fileobj=io.BytesIO(archive),
+        )
 
 
 def test_an_oversized_upload_is_refused(world: SimpleNamespace, settings: Any) -> None:
     settings.MODEL_PACKAGE_MAX_BYTES = 10
     with pytest.raises(ValidationError, match="the limit is 10 bytes"):
-        model_package_upload(actor=None, tenant=world.tenant_a, framework="xgboost", version="3.0-5",
-                             fileobj=io.BytesIO(_tarball("xgboost-model")))  # fmt: skip
+        model_package_upload(
+            actor=None,
+            tenant=world.tenant_a,
+            framework="xgboost",
+            version="3.0-5",
+            fileobj=io.BytesIO(_tarball("xgboost-model")),
+        )
 
 
 def test_a_good_upload_lands_under_the_tenants_prefix(world: SimpleNamespace, aws: Any) -> None:
-    package = model_package_upload(actor=world.operator, tenant=world.tenant_a, framework="xgboost", version="3.0-5",
-                                   fileobj=io.BytesIO(_tarball("xgboost-model")), notes="first")  # fmt: skip
+    package = model_package_upload(
+        actor=world.operator,
+        tenant=world.tenant_a,
+        framework="xgboost",
+        version="3.0-5",
+        fileobj=io.BytesIO(_tarball("xgboost-model")),
+        notes="first",
+    )
     assert package.model_data_url == f"s3://{BUCKET}/models/alpha/xgboost/v1/model.tar.gz"
     assert package.image_uri == "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
     assert aws.s3.head_object(Bucket=BUCKET, Key="models/alpha/xgboost/v1/model.tar.gz")["ContentLength"] > 0
-    again = model_package_upload(actor=world.operator, tenant=world.tenant_a, framework="xgboost", version="1.7-1",
-                                 fileobj=io.BytesIO(_tarball("xgboost-model")))  # fmt: skip
-    assert again.version == 2 and again.image_uri.endswith("sagemaker-xgboost:1.7-1")
+    again = model_package_upload(
+        actor=world.operator,
+        tenant=world.tenant_a,
+        framework="xgboost",
+        version="1.7-1",
+        fileobj=io.BytesIO(_tarball("xgboost-model")),
+    )
+    assert again.version == 2
+    assert again.image_uri.endswith("sagemaker-xgboost:1.7-1")

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -40,20 +39,16 @@ def _database_url() -> str:
     pytest.skip(f"no worker database URL for {connection.vendor}")
 
 
-@pytest.fixture
-def slow_emulator(emulator_handle: Any, demo_artifacts: Any) -> Iterator[Any]:
-    """An emulator whose endpoints take 3 s to create, so that there is a 'mid-provisioning' to kill."""
-    import emulator
-
-    handle = emulator.start(port=0, delays=3.0)
-    yield handle
-    handle.stop()
-
-
 def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "manage.py", "rqworker", "default", "--worker-class", "rq.Worker", *extra]
-    return subprocess.Popen(command, cwd=django_settings.BASE_DIR, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        command,
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _wait(check: Any, timeout: float) -> None:
@@ -64,20 +59,36 @@ def _wait(check: Any, timeout: float) -> None:
 
 
 def test_a_killed_worker_leaves_one_set_of_resources(
-    world: SimpleNamespace, slow_emulator: Any, package: Any, settings: Any
+    world: SimpleNamespace, slow_emulator_factory: Any, package: Any, settings: Any
 ) -> None:
+    slow_emulator = slow_emulator_factory(3.0)  # endpoints take 3 s to create: a "mid-provisioning" to kill
     settings.EMULATOR_URL = slow_emulator.url
     settings.DEPLOYMENT_STALE_SECONDS = 0
     settings.DEPLOYMENT_PENDING_GRACE_SECONDS = 0
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": django_settings.REDIS_URL,
-           "EMULATOR_URL": slow_emulator.url, "AWS_MODE": "emulated", "AWS_REGION": "us-east-1",
-           "SAASADMIN_BUCKET": BUCKET, "DEPLOYMENT_POLL_BASE_SECONDS": "0", "DEPLOYMENT_MAX_POLLS": "100000",
-           "DEBUG": "0", "HTTPS": "0", "STATIC_MANIFEST": "0", "SECRET_KEY": "crash-test"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": django_settings.REDIS_URL,
+        "EMULATOR_URL": slow_emulator.url,
+        "AWS_MODE": "emulated",
+        "AWS_REGION": "us-east-1",
+        "SAASADMIN_BUCKET": BUCKET,
+        "DEPLOYMENT_POLL_BASE_SECONDS": "0",
+        "DEPLOYMENT_MAX_POLLS": "100000",
+        "DEBUG": "0",
+        "HTTPS": "0",
+        "STATIC_MANIFEST": "0",
+        "SECRET_KEY": "crash-test",
+    }
     queue = django_rq.get_queue("default")
     queue.empty()
     tenant = world.tenant_a
-    deployment = deployment_apply(actor=world.operator, draft=Draft(
-        name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)))  # fmt: skip
+    deployment = deployment_apply(
+        actor=world.operator,
+        draft=Draft(
+            name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)
+        ),
+    )
 
     worker = _worker(env)
     created = DeploymentEvent.objects.filter(deployment=deployment, action="CreateEndpoint")
@@ -87,7 +98,7 @@ def test_a_killed_worker_leaves_one_set_of_resources(
     assert Deployment.objects.get(pk=deployment.pk).status == Status.CREATING
 
     StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 3600)  # abandoned jobs: retried
-    deployments_reconcile(check_orphans=False)  # a transition not polled lately: enqueued again
+    deployments_reconcile()  # a transition not polled lately: enqueued again
     rescue = _worker(env, "--burst")
     assert rescue.wait(timeout=120) == 0
 

@@ -26,12 +26,23 @@ def faults(aws: Any, settings: Any) -> Iterator[Faults]:
 def _apply(world: SimpleNamespace, package: Any, capture: Any, **settings: Any) -> Deployment:
     tenant = world.tenant_a
     with capture(execute=True):
-        return deployment_apply(actor=world.operator, draft=Draft(
-            name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant), settings=settings))  # fmt: skip
+        return deployment_apply(
+            actor=world.operator,
+            draft=Draft(
+                name="A",
+                kind="realtime",
+                isolation="silo",
+                tenant=tenant,
+                model_package=package(tenant),
+                settings=settings,
+            ),
+        )
 
 
 def _outcomes(deployment: Deployment, action: str) -> list[str]:
-    return list(DeploymentEvent.objects.filter(deployment=deployment, action=action).values_list("outcome", flat=True))
+    return list(
+        DeploymentEvent.objects.filter(deployment=deployment, action=action).values_list("outcome", flat=True)
+    )
 
 
 def _count(aws: Any, deployment: Deployment) -> tuple[int, int, int]:
@@ -57,11 +68,21 @@ RECOVERED = [
 ]
 
 
-@pytest.mark.parametrize(("operation", "fault", "times", "outcomes"), [c[1:] for c in RECOVERED], ids=[c[0] for c in RECOVERED])
+@pytest.mark.parametrize(
+    ("operation", "fault", "times", "outcomes"), [c[1:] for c in RECOVERED], ids=[c[0] for c in RECOVERED]
+)
 def test_it_recovers_with_one_of_everything(
-    world: SimpleNamespace, aws: Any, package: Any, faults: Faults, run_worker: Any,
-    django_capture_on_commit_callbacks: Any, operation: str, fault: str, times: int, outcomes: list[str],
-) -> None:  # fmt: skip
+    world: SimpleNamespace,
+    aws: Any,
+    package: Any,
+    faults: Faults,
+    run_worker: Any,
+    django_capture_on_commit_callbacks: Any,
+    operation: str,
+    fault: str,
+    times: int,
+    outcomes: list[str],
+) -> None:
     faults.add(operation, fault, times)
     deployment = _apply(world, package, django_capture_on_commit_callbacks)
     run_worker()
@@ -71,12 +92,16 @@ def test_it_recovers_with_one_of_everything(
     assert _outcomes(deployment, operation)[: len(outcomes)] == outcomes
 
 
-def test_a_failed_endpoint_stops_with_its_reason(world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_a_failed_endpoint_stops_with_its_reason(
+    world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     tenant = world.tenant_a
     missing = package(tenant, key="no-such-tenant")
     with django_capture_on_commit_callbacks(execute=True):
-        deployment = deployment_apply(actor=world.operator, draft=Draft(
-            name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=missing))  # fmt: skip
+        deployment = deployment_apply(
+            actor=world.operator,
+            draft=Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=missing),
+        )
     run_worker()
     deployment.refresh_from_db()
     assert deployment.status == Status.FAILED
@@ -84,7 +109,14 @@ def test_a_failed_endpoint_stops_with_its_reason(world: SimpleNamespace, aws: An
     assert "key: models/no-such-tenant/model.tar.gz" in deployment.last_error
 
 
-def test_a_quota_error_is_terminal_and_says_so(world: SimpleNamespace, aws: Any, package: Any, faults: Faults, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_a_quota_error_is_terminal_and_says_so(
+    world: SimpleNamespace,
+    aws: Any,
+    package: Any,
+    faults: Faults,
+    run_worker: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     faults.add("CreateEndpoint", "limit")
     deployment = _apply(world, package, django_capture_on_commit_callbacks)
     run_worker()
@@ -95,7 +127,9 @@ def test_a_quota_error_is_terminal_and_says_so(world: SimpleNamespace, aws: Any,
     assert (event.outcome, event.request_id) == ("Terminal", "fault-ResourceLimitExceeded")
 
 
-def test_the_job_run_twice_creates_one_of_everything(world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_the_job_run_twice_creates_one_of_everything(
+    world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     deployment = _apply(world, package, django_capture_on_commit_callbacks)
     enqueue_now(ADVANCE, deployment.pk, str(deployment.tenant_id))
     enqueue_now(ADVANCE, deployment.pk, str(deployment.tenant_id))
@@ -106,14 +140,18 @@ def test_the_job_run_twice_creates_one_of_everything(world: SimpleNamespace, aws
     assert _outcomes(deployment, "CreateEndpoint") == ["ok"]
 
 
-def test_a_retry_after_failure_replaces_the_failed_endpoint(world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+def test_a_retry_after_failure_replaces_the_failed_endpoint(
+    world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     from deployments.services import deployment_retry
 
     tenant = world.tenant_a
     missing = package(tenant, key="late-artifact")
     with django_capture_on_commit_callbacks(execute=True):
-        deployment = deployment_apply(actor=world.operator, draft=Draft(
-            name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=missing))  # fmt: skip
+        deployment = deployment_apply(
+            actor=world.operator,
+            draft=Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=missing),
+        )
     run_worker()
     deployment.refresh_from_db()
     assert deployment.status == Status.FAILED

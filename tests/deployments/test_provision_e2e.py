@@ -56,14 +56,28 @@ def _names(aws: Any, kind: str, prefix: str) -> list[str]:
     return sorted(item[f"{kind}Name"] for item in listing[f"{kind}s"])
 
 
-def test_it_provisions_a_silo_realtime_endpoint_with_tags(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_it_provisions_a_silo_realtime_endpoint_with_tags(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     tenant = world.tenant_a
-    deployment = apply(Draft(name="Alpha real-time", kind="realtime", isolation="silo", tenant=tenant,
-                             model_package=package(tenant), settings={"instance_type": "ml.m5.large"}))  # fmt: skip
+    deployment = apply(
+        Draft(
+            name="Alpha real-time",
+            kind="realtime",
+            isolation="silo",
+            tenant=tenant,
+            model_package=package(tenant),
+            settings={"instance_type": "ml.m5.large"},
+        )
+    )
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     described = aws.sagemaker.describe_endpoint(EndpointName=deployment.aws_name)
     assert described["EndpointStatus"] == "InService"
-    expected_tags = {"saasadmin:tenant": "alpha", "saasadmin:deployment": str(deployment.pk), "saasadmin:kind": "realtime"}
+    expected_tags = {
+        "saasadmin:tenant": "alpha",
+        "saasadmin:deployment": str(deployment.pk),
+        "saasadmin:kind": "realtime",
+    }
     assert _tags(aws, described["EndpointArn"]) == expected_tags
     config = aws.sagemaker.describe_endpoint_config(EndpointConfigName=deployment.live_config_name)
     assert config["ProductionVariants"][0]["InstanceType"] == "ml.m5.large"
@@ -74,18 +88,26 @@ def test_it_provisions_a_silo_realtime_endpoint_with_tags(world: SimpleNamespace
     for action in ("CreateModel", "CreateEndpointConfig", "CreateEndpoint"):
         assert _calls(deployment, action) == 1
     events = DeploymentEvent.objects.filter(deployment=deployment, action="CreateEndpoint").get()
-    assert events.request_id and events.resource == deployment.aws_name
+    assert events.request_id
+    assert events.resource == deployment.aws_name
 
 
-def test_it_updates_with_a_new_config_and_cleans_the_old_one(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_it_updates_with_a_new_config_and_cleans_the_old_one(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     tenant = world.tenant_a
-    draft = Draft(name="Alpha", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant))
+    draft = Draft(
+        name="Alpha", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)
+    )
     deployment = apply(draft)
     first_config = deployment.live_config_name
     changed = Draft.of(deployment, settings={**deployment.settings, "instance_count": 2})
-    deployment = apply(call=lambda: deployment_apply(actor=world.operator, draft=changed, deployment=deployment))
+    deployment = apply(
+        call=lambda: deployment_apply(actor=world.operator, draft=changed, deployment=deployment)
+    )
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
-    assert deployment.live_config_name != first_config and deployment.observed_generation == 2
+    assert deployment.live_config_name != first_config
+    assert deployment.observed_generation == 2
     described = aws.sagemaker.describe_endpoint(EndpointName=deployment.aws_name)
     assert described["EndpointConfigName"] == deployment.live_config_name
     assert described["ProductionVariants"][0]["CurrentInstanceCount"] == 2
@@ -94,40 +116,81 @@ def test_it_updates_with_a_new_config_and_cleans_the_old_one(world: SimpleNamesp
     assert _calls(deployment, "UpdateEndpoint") == 1
 
 
-def test_it_deletes_everything_a_deployment_created(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_it_deletes_everything_a_deployment_created(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     tenant = world.tenant_a
-    deployment = apply(Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)))
+    deployment = apply(
+        Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant))
+    )
     deployment = apply(call=lambda: deployment_delete(actor=world.operator, deployment=deployment))
     assert deployment.status == Status.DELETED
     for kind in ("Endpoint", "EndpointConfig", "Model"):
         assert _names(aws, kind, deployment.aws_name) == []
 
 
-def test_it_provisions_an_async_endpoint_that_scales_to_zero(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_it_provisions_an_async_endpoint_that_scales_to_zero(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     tenant = world.tenant_a
-    deployment = apply(Draft(name="Alpha async", kind="async", isolation="silo", tenant=tenant,
-                             model_package=package(tenant), settings={"invocation_timeout_seconds": 1800}))  # fmt: skip
+    deployment = apply(
+        Draft(
+            name="Alpha async",
+            kind="async",
+            isolation="silo",
+            tenant=tenant,
+            model_package=package(tenant),
+            settings={"invocation_timeout_seconds": 1800},
+        )
+    )
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     config = aws.sagemaker.describe_endpoint_config(EndpointConfigName=deployment.live_config_name)
-    assert config["AsyncInferenceConfig"]["OutputConfig"]["S3OutputPath"] == f"s3://{BUCKET}/async/alpha/output/"
-    scaling = client_for(aws.url, "application-autoscaling").describe_scalable_targets(ServiceNamespace="sagemaker")
+    assert (
+        config["AsyncInferenceConfig"]["OutputConfig"]["S3OutputPath"] == f"s3://{BUCKET}/async/alpha/output/"
+    )
+    scaling = client_for(aws.url, "application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker"
+    )
     target = next(t for t in scaling["ScalableTargets"] if deployment.aws_name in t["ResourceId"])
     assert target["MinCapacity"] == 0
 
 
-def test_it_provisions_a_serverless_endpoint(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_it_provisions_a_serverless_endpoint(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     tenant = world.tenant_a
-    deployment = apply(Draft(name="Alpha serverless", kind="serverless", isolation="silo", tenant=tenant,
-                             model_package=package(tenant), settings={"memory_mb": 3072, "max_concurrency": 10}))  # fmt: skip
+    deployment = apply(
+        Draft(
+            name="Alpha serverless",
+            kind="serverless",
+            isolation="silo",
+            tenant=tenant,
+            model_package=package(tenant),
+            settings={"memory_mb": 3072, "max_concurrency": 10},
+        )
+    )
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     config = aws.sagemaker.describe_endpoint_config(EndpointConfigName=deployment.live_config_name)
-    assert config["ProductionVariants"][0]["ServerlessConfig"] == {"MemorySizeInMB": 3072, "MaxConcurrency": 10}
+    assert config["ProductionVariants"][0]["ServerlessConfig"] == {
+        "MemorySizeInMB": 3072,
+        "MaxConcurrency": 10,
+    }
 
 
-def test_it_runs_a_batch_transform_per_tenant_and_records_the_run(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_it_runs_a_batch_transform_per_tenant_and_records_the_run(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     tenant = world.tenant_a
-    deployment = apply(Draft(name="Alpha nightly", kind="batch", isolation="silo", tenant=tenant,
-                             model_package=package(None), settings={"schedule": "daily"}))  # fmt: skip
+    deployment = apply(
+        Draft(
+            name="Alpha nightly",
+            kind="batch",
+            isolation="silo",
+            tenant=tenant,
+            model_package=package(None),
+            settings={"schedule": "daily"},
+        )
+    )
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     run = TransformRun.objects.get(deployment=deployment)
     assert run.status == RunStatus.COMPLETED, run.failure_reason
@@ -135,62 +198,95 @@ def test_it_runs_a_batch_transform_per_tenant_and_records_the_run(world: SimpleN
     assert run.input_prefix == f"s3://{BUCKET}/datasets/alpha/input/"
     job = aws.sagemaker.describe_transform_job(TransformJobName=run.job_name)
     assert job["TransformOutput"]["S3OutputPath"] == run.output_prefix
-    output = aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=run.output_prefix[len(f"s3://{BUCKET}/"):])
+    output = aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=run.output_prefix[len(f"s3://{BUCKET}/") :])
     assert [o["Key"].rsplit("/", 1)[-1] for o in output["Contents"]] == ["part-000.csv.out"]
 
 
-def test_a_failing_batch_run_records_the_reason(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_a_batch_run_without_input_fails_with_sagemakers_reason(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     tenant = make_tenant(slug="nodata", isolation="silo")
-    deployment = apply(Draft(name="No data", kind="batch", isolation="silo", tenant=tenant,
-                             model_package=package(None), settings={"schedule": "daily"}))  # fmt: skip
+    draft = Draft(name="No data", kind="batch", isolation="silo", tenant=tenant, model_package=package(None))
+    deployment = apply(draft)
     run = TransformRun.objects.get(deployment=deployment)
-    assert run.status in (RunStatus.FAILED, RunStatus.COMPLETED)
-    if run.status == RunStatus.FAILED:
-        assert run.failure_reason
+    assert run.status == RunStatus.FAILED
+    assert "No S3 objects found under S3 URL" in run.failure_reason
+    assert DeploymentEvent.objects.filter(deployment=deployment, action="Run", outcome="failed").exists()
 
 
 def _bridge(slug: str) -> Any:
     return make_tenant(slug=slug, isolation="bridge")
 
 
-def test_multi_model_tenants_join_and_leave_through_s3(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_multi_model_tenants_join_and_leave_through_s3(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     gamma, delta = _bridge("gamma"), _bridge("delta")
-    deployment = apply(Draft(name="Bridge MME", kind="multi_model", isolation="bridge",
-                             members=((gamma, package(gamma)),)))  # fmt: skip
+    deployment = apply(
+        Draft(name="Bridge MME", kind="multi_model", isolation="bridge", members=((gamma, package(gamma)),))
+    )
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     model = aws.sagemaker.describe_model(ModelName=deployment.live_model_name)
     prefix = f"s3://{BUCKET}/mme/{deployment.aws_name}/"
-    assert model["PrimaryContainer"] == {**model["PrimaryContainer"], "Mode": "MultiModel", "ModelDataUrl": prefix}
+    assert model["PrimaryContainer"] == {
+        **model["PrimaryContainer"],
+        "Mode": "MultiModel",
+        "ModelDataUrl": prefix,
+    }
     runtime = client_for(aws.url, "sagemaker-runtime")
-    answer = runtime.invoke_endpoint(EndpointName=deployment.aws_name, TargetModel="gamma.tar.gz",
-                                     ContentType="text/csv", Body=b"12,70,1,3,12,0")  # fmt: skip
+    answer = runtime.invoke_endpoint(
+        EndpointName=deployment.aws_name,
+        TargetModel="gamma.tar.gz",
+        ContentType="text/csv",
+        Body=b"12,70,1,3,12,0",
+    )
     assert float(answer["Body"].read()) >= 0
     config_before = deployment.live_config_name
-    apply(call=lambda: deployment_member_join(actor=world.operator, deployment=deployment, tenant=delta, model_package=package(delta)))
+    apply(
+        call=lambda: deployment_member_join(
+            actor=world.operator, deployment=deployment, tenant=delta, model_package=package(delta)
+        )
+    )
     deployment.refresh_from_db()
-    assert deployment.status == Status.IN_SERVICE and deployment.live_config_name == config_before
+    assert deployment.status == Status.IN_SERVICE
+    assert deployment.live_config_name == config_before
     key = f"mme/{deployment.aws_name}/delta.tar.gz"
     assert aws.s3.head_object(Bucket=BUCKET, Key=key)
     assert _calls(deployment, "UpdateEndpoint") == 0
     apply(call=lambda: deployment_member_leave(actor=world.operator, deployment=deployment, tenant=delta))
-    keys = [o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"mme/{deployment.aws_name}/")["Contents"]]
+    keys = [
+        o["Key"]
+        for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"mme/{deployment.aws_name}/")["Contents"]
+    ]
     assert keys == [f"mme/{deployment.aws_name}/gamma.tar.gz"]
     assert list(deployment.members.values_list("tenant__slug", flat=True)) == ["gamma"]
 
 
-def test_multi_container_tenants_join_and_leave_with_update_endpoint(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_multi_container_tenants_join_and_leave_with_update_endpoint(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     gamma, delta = _bridge("gamma"), _bridge("delta")
-    deployment = apply(Draft(name="Bridge MCE", kind="multi_container", isolation="bridge",
-                             members=((gamma, package(gamma)),)))  # fmt: skip
+    deployment = apply(
+        Draft(
+            name="Bridge MCE", kind="multi_container", isolation="bridge", members=((gamma, package(gamma)),)
+        )
+    )
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     sklearn = package(delta, "sklearn", key="sklearn")
-    apply(call=lambda: deployment_member_join(actor=world.operator, deployment=deployment, tenant=delta, model_package=sklearn))
+    apply(
+        call=lambda: deployment_member_join(
+            actor=world.operator, deployment=deployment, tenant=delta, model_package=sklearn
+        )
+    )
     deployment.refresh_from_db()
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     model = aws.sagemaker.describe_model(ModelName=deployment.live_model_name)
     assert [c["ContainerHostname"] for c in model["Containers"]] == ["delta", "gamma"]
     assert model["InferenceExecutionConfig"] == {"Mode": "Direct"}
-    assert aws.sagemaker.describe_endpoint(EndpointName=deployment.aws_name)["EndpointConfigName"] == deployment.live_config_name
+    assert (
+        aws.sagemaker.describe_endpoint(EndpointName=deployment.aws_name)["EndpointConfigName"]
+        == deployment.live_config_name
+    )
     assert len(_names(aws, "EndpointConfig", deployment.aws_name)) == 1
     apply(call=lambda: deployment_member_leave(actor=world.operator, deployment=deployment, tenant=delta))
     deployment.refresh_from_db()
@@ -203,32 +299,61 @@ def test_multi_container_tenants_join_and_leave_with_update_endpoint(world: Simp
     assert _names(aws, "Endpoint", deployment.aws_name) == []
 
 
-def test_a_pool_endpoint_serves_members_with_one_shared_model(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_a_pool_endpoint_serves_members_with_one_shared_model(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     stark = make_tenant(slug="stark", isolation="pool")
-    deployment = apply(Draft(name="Pool", kind="realtime", isolation="pool", model_package=package(None),
-                             members=((stark, None),)))  # fmt: skip
+    deployment = apply(
+        Draft(
+            name="Pool",
+            kind="realtime",
+            isolation="pool",
+            model_package=package(None),
+            members=((stark, None),),
+        )
+    )
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     wayne = make_tenant(slug="wayne", isolation="pool")
-    apply(call=lambda: deployment_member_join(actor=world.operator, deployment=deployment, tenant=wayne, model_package=None))
+    apply(
+        call=lambda: deployment_member_join(
+            actor=world.operator, deployment=deployment, tenant=wayne, model_package=None
+        )
+    )
     deployment.refresh_from_db()
     assert deployment.status == Status.IN_SERVICE
     assert sorted(deployment.members.values_list("target", flat=True)) == ["stark", "wayne"]
-    assert _calls(deployment, "CreateEndpoint") == 1 and _calls(deployment, "UpdateEndpoint") == 0
+    assert _calls(deployment, "CreateEndpoint") == 1
+    assert _calls(deployment, "UpdateEndpoint") == 0
 
 
-def test_teardown_deletes_own_resources_leaves_shared_ones_and_offboards(world: SimpleNamespace, aws: Any, package: Any, apply: Apply) -> None:
+def test_teardown_deletes_own_resources_leaves_shared_ones_and_offboards(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
     gamma, delta = _bridge("gamma"), _bridge("delta")
-    mme = apply(Draft(name="MME", kind="multi_model", isolation="bridge",
-                      members=((gamma, package(gamma)), (delta, package(delta)))))  # fmt: skip
-    own = apply(Draft(name="Gamma async", kind="async", isolation="bridge", tenant=gamma, model_package=package(gamma)))
+    mme = apply(
+        Draft(
+            name="MME",
+            kind="multi_model",
+            isolation="bridge",
+            members=((gamma, package(gamma)), (delta, package(delta))),
+        )
+    )
+    own = apply(
+        Draft(
+            name="Gamma async", kind="async", isolation="bridge", tenant=gamma, model_package=package(gamma)
+        )
+    )
     assert own.status == mme.status == Status.IN_SERVICE
     counts = apply(call=lambda: tenant_teardown(actor=world.operator, tenant=gamma))
     assert counts == {"deleting": 1, "leaving": 1}
     own.refresh_from_db()
     mme.refresh_from_db()
     gamma.refresh_from_db()
-    assert own.status == Status.DELETED and mme.status == Status.IN_SERVICE
+    assert own.status == Status.DELETED
+    assert mme.status == Status.IN_SERVICE
     assert list(mme.members.values_list("tenant__slug", flat=True)) == ["delta"]
-    keys = [o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"mme/{mme.aws_name}/")["Contents"]]
+    keys = [
+        o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"mme/{mme.aws_name}/")["Contents"]
+    ]
     assert keys == [f"mme/{mme.aws_name}/delta.tar.gz"]
     assert gamma.status == "offboarded"

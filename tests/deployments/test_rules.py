@@ -18,8 +18,13 @@ from tests.factories import make_tenant
 def _package(tenant: Any, framework: str = "xgboost") -> ModelPackage:
     version = "3.0-5" if framework == "xgboost" else "1.4-2"
     slug = tenant.slug if tenant else "shared"
-    return model_package_register(actor=None, tenant=tenant, framework=framework, version=version,
-                                  model_data_url=f"s3://bucket/models/{slug}/model.tar.gz")  # fmt: skip
+    return model_package_register(
+        actor=None,
+        tenant=tenant,
+        framework=framework,
+        version=version,
+        model_data_url=f"s3://bucket/models/{slug}/model.tar.gz",
+    )
 
 
 # (case id, kind, tenant isolation or None for shared, settings, model: own/shared/other/none, message part)
@@ -29,41 +34,121 @@ INVALID = [
     ("multi-model-in-silo", "multi_model", "silo", {}, "none", "runs only in Bridge or Pool"),
     ("multi-container-in-silo", "multi_container", "silo", {}, "none", "runs only in Bridge or Pool"),
     ("realtime-in-bridge", "realtime", "bridge", {}, "own", "multi-model endpoint"),
-    ("realtime-payload-too-large", "realtime", "silo", {"payload_mb": 10}, "own", "use an asynchronous endpoint"),
+    (
+        "realtime-payload-too-large",
+        "realtime",
+        "silo",
+        {"payload_mb": 10},
+        "own",
+        "use an asynchronous endpoint",
+    ),
     ("serverless-payload-too-large", "serverless", "silo", {"payload_mb": 5}, "own", "exceed the 4 MB limit"),
     ("async-payload-too-large", "async", "silo", {"payload_mb": 1024 + 1}, "own", "batch transform"),
-    ("batch-product-above-100", "batch", "silo", {"max_payload_mb": 20, "max_concurrent_transforms": 6}, "own", "lower MaxConcurrentTransforms to 5"),
+    (
+        "batch-product-above-100",
+        "batch",
+        "silo",
+        {"max_payload_mb": 20, "max_concurrent_transforms": 6},
+        "own",
+        "lower MaxConcurrentTransforms to 5",
+    ),
     ("batch-payload-above-100", "batch", "silo", {"max_payload_mb": 101}, "own", "between 0 and 100"),
-    ("batch-join-source-protobuf", "batch", "silo", {"join_source": "Input", "content_type": "application/x-recordio-protobuf"}, "own", "only for CSV and JSON"),
+    (
+        "batch-join-source-protobuf",
+        "batch",
+        "silo",
+        {"join_source": "Input", "content_type": "application/x-recordio-protobuf"},
+        "own",
+        "only for CSV and JSON",
+    ),
     ("batch-bad-split-type", "batch", "silo", {"split_type": "RecordIO"}, "own", "must be one of Line, None"),
-    ("serverless-memory-off-step", "serverless", "silo", {"memory_mb": 1500}, "own", "one of 1024, 2048, 3072, 4096, 5120, 6144"),
+    (
+        "serverless-memory-off-step",
+        "serverless",
+        "silo",
+        {"memory_mb": 1500},
+        "own",
+        "one of 1024, 2048, 3072, 4096, 5120, 6144",
+    ),
     ("serverless-memory-too-big", "serverless", "silo", {"memory_mb": 8192}, "own", "between 1024 and 6144"),
     ("serverless-concurrency-0", "serverless", "silo", {"max_concurrency": 0}, "own", "between 1 and 200"),
-    ("serverless-concurrency-201", "serverless", "silo", {"max_concurrency": 201}, "own", "between 1 and 200"),
-    ("async-timeout-above-3600", "async", "silo", {"invocation_timeout_seconds": 3601}, "own", "between 1 and 3600"),
-    ("async-min-above-max", "async", "silo", {"min_capacity": 3, "max_capacity": 2}, "own", "cannot exceed the maximum"),
-    ("unknown-instance-type", "realtime", "silo", {"instance_type": "ml.z9.huge"}, "own", "not offered in this region"),
+    (
+        "serverless-concurrency-201",
+        "serverless",
+        "silo",
+        {"max_concurrency": 201},
+        "own",
+        "between 1 and 200",
+    ),
+    (
+        "async-timeout-above-3600",
+        "async",
+        "silo",
+        {"invocation_timeout_seconds": 3601},
+        "own",
+        "between 1 and 3600",
+    ),
+    (
+        "async-min-above-max",
+        "async",
+        "silo",
+        {"min_capacity": 3, "max_capacity": 2},
+        "own",
+        "cannot exceed the maximum",
+    ),
+    (
+        "unknown-instance-type",
+        "realtime",
+        "silo",
+        {"instance_type": "ml.z9.huge"},
+        "own",
+        "not offered in this region",
+    ),
     ("no-model", "realtime", "silo", {}, "none", "needs a model package"),
     ("another-tenants-model", "realtime", "silo", {}, "other", "belongs to another tenant"),
     ("pool-realtime-own-model", "realtime", "pool", {}, "own-shared-deployment", "one shared model"),
-    ("multi-model-unknown-version", "multi_model", "bridge", {"framework_version": "9.9"}, "none", "Unknown xgboost version"),
+    (
+        "multi-model-unknown-version",
+        "multi_model",
+        "bridge",
+        {"framework_version": "9.9"},
+        "none",
+        "Unknown xgboost version",
+    ),
 ]
 
 
 def _draft(kind: str, isolation: str, settings: dict[str, Any], model: str) -> Draft:
     tenant = make_tenant(isolation=isolation)
-    shared = KIND_RULES[kind].shared_in and isolation in KIND_RULES[kind].shared_in or model == "own-shared-deployment"
+    shared = (
+        KIND_RULES[kind].shared_in and isolation in KIND_RULES[kind].shared_in
+    ) or model == "own-shared-deployment"
     package = {
-        "own": lambda: _package(tenant), "own-shared-deployment": lambda: _package(tenant),
-        "shared": lambda: _package(None), "other": lambda: _package(make_tenant()), "none": lambda: None,
-    }[model]()  # fmt: skip
-    return Draft(name="x", kind=kind, isolation=isolation, tenant=None if shared else tenant,
-                 model_package=package, settings=settings)  # fmt: skip
+        "own": lambda: _package(tenant),
+        "own-shared-deployment": lambda: _package(tenant),
+        "shared": lambda: _package(None),
+        "other": lambda: _package(make_tenant()),
+        "none": lambda: None,
+    }[model]()
+    return Draft(
+        name="x",
+        kind=kind,
+        isolation=isolation,
+        tenant=None if shared else tenant,
+        model_package=package,
+        settings=settings,
+    )
 
 
 def _form_data(draft: Draft) -> dict[str, Any]:
-    data = {"uid": str(draft.uid), "name": draft.name, "kind": draft.kind, "isolation": draft.isolation,
-            "tenant": draft.tenant.pk if draft.tenant else "", "model_package": draft.model_package.pk if draft.model_package else ""}  # fmt: skip
+    data = {
+        "uid": str(draft.uid),
+        "name": draft.name,
+        "kind": draft.kind,
+        "isolation": draft.isolation,
+        "tenant": draft.tenant.pk if draft.tenant else "",
+        "model_package": draft.model_package.pk if draft.model_package else "",
+    }
     return {**data, **draft.settings}
 
 
@@ -71,16 +156,28 @@ def _messages(errors: Any) -> str:
     return " ".join(str(m) for messages in errors.values() for m in messages)
 
 
-@pytest.mark.parametrize(("kind", "isolation", "settings", "model", "message"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
-def test_the_service_refuses_it_and_says_why(db: None, kind: str, isolation: str, settings: dict[str, Any], model: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "isolation", "settings", "model", "message"),
+    [c[1:] for c in INVALID],
+    ids=[c[0] for c in INVALID],
+)
+def test_the_service_refuses_it_and_says_why(
+    db: None, kind: str, isolation: str, settings: dict[str, Any], model: str, message: str
+) -> None:
     draft = _draft(kind, isolation, settings, model)
     with pytest.raises(ValidationError) as refused:
         deployment_apply(actor=None, draft=draft)
     assert message in _messages(refused.value.message_dict)
 
 
-@pytest.mark.parametrize(("kind", "isolation", "settings", "model", "message"), [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
-def test_the_form_refuses_it_and_says_why(db: None, kind: str, isolation: str, settings: dict[str, Any], model: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "isolation", "settings", "model", "message"),
+    [c[1:] for c in INVALID],
+    ids=[c[0] for c in INVALID],
+)
+def test_the_form_refuses_it_and_says_why(
+    db: None, kind: str, isolation: str, settings: dict[str, Any], model: str, message: str
+) -> None:
     form = DeploymentForm(data=_form_data(_draft(kind, isolation, settings, model)))
     assert not form.is_valid()
     assert message in _messages(form.errors)
@@ -88,20 +185,35 @@ def test_the_form_refuses_it_and_says_why(db: None, kind: str, isolation: str, s
 
 def test_a_valid_draft_passes_the_form_and_gives_the_draft(db: None) -> None:
     tenant = make_tenant(isolation="silo")
-    draft = Draft(name="ok", kind="serverless", isolation="silo", tenant=tenant, model_package=_package(tenant),
-                  settings={"memory_mb": 4096, "max_concurrency": 20})  # fmt: skip
+    draft = Draft(
+        name="ok",
+        kind="serverless",
+        isolation="silo",
+        tenant=tenant,
+        model_package=_package(tenant),
+        settings={"memory_mb": 4096, "max_concurrency": 20},
+    )
     form = DeploymentForm(data=_form_data(draft))
     assert form.is_valid(), form.errors
     assert form.draft().settings["memory_mb"] == 4096
 
 
 def _shared(kind: str, members: list[Any], framework: str = "xgboost") -> Any:
-    return deployment_apply(actor=None, draft=Draft(
-        name="shared", kind=kind, isolation="bridge", members=tuple((t, _package(t, framework)) for t in members)))  # fmt: skip
+    return deployment_apply(
+        actor=None,
+        draft=Draft(
+            name="shared",
+            kind=kind,
+            isolation="bridge",
+            members=tuple((t, _package(t, framework)) for t in members),
+        ),
+    )
 
 
 def _join_refusals(deployment: Any, tenant: Any, package: Any) -> tuple[str, str]:
-    form = MemberJoinForm(data={"tenant": tenant.pk, "model_package": package.pk if package else ""}, deployment=deployment)
+    form = MemberJoinForm(
+        data={"tenant": tenant.pk, "model_package": package.pk if package else ""}, deployment=deployment
+    )
     assert not form.is_valid()
     with pytest.raises(ValidationError) as refused:
         deployment_member_join(actor=None, deployment=deployment, tenant=tenant, model_package=package)
@@ -112,7 +224,8 @@ def test_a_multi_model_endpoint_refuses_a_second_image(db: None) -> None:
     deployment = _shared("multi_model", [make_tenant(isolation="bridge")])
     newcomer = make_tenant(isolation="bridge")
     for text in _join_refusals(deployment, newcomer, _package(newcomer, "sklearn")):
-        assert "one container image for all its models" in text and "multi-container" in text
+        assert "one container image for all its models" in text
+        assert "multi-container" in text
 
 
 def test_a_multi_container_endpoint_refuses_a_sixteenth_container(db: None) -> None:
@@ -125,10 +238,17 @@ def test_a_multi_container_endpoint_refuses_a_sixteenth_container(db: None) -> N
 def test_a_silo_tenant_cannot_join_a_shared_endpoint(db: None, world: SimpleNamespace) -> None:
     deployment = _shared("multi_model", [make_tenant(isolation="bridge")])
     with pytest.raises(ValidationError, match="can join only Silo"):
-        deployment_member_join(actor=None, deployment=deployment, tenant=world.tenant_a, model_package=_package(world.tenant_a))
+        deployment_member_join(
+            actor=None, deployment=deployment, tenant=world.tenant_a, model_package=_package(world.tenant_a)
+        )
 
 
 def test_a_multi_model_member_brings_its_own_model(db: None) -> None:
     deployment = _shared("multi_model", [make_tenant(isolation="bridge")])
     with pytest.raises(ValidationError, match="brings its own model"):
-        deployment_member_join(actor=None, deployment=deployment, tenant=make_tenant(isolation="bridge"), model_package=_package(None))
+        deployment_member_join(
+            actor=None,
+            deployment=deployment,
+            tenant=make_tenant(isolation="bridge"),
+            model_package=_package(None),
+        )

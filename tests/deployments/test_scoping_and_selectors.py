@@ -25,18 +25,40 @@ from tests.factories import make_tenant
 
 def _package(tenant: Any) -> Any:
     slug = tenant.slug if tenant else "shared"
-    return model_package_register(actor=None, tenant=tenant, framework="xgboost", version="3.0-5",
-                                  model_data_url=f"s3://bucket/models/{slug}/model.tar.gz")  # fmt: skip
+    return model_package_register(
+        actor=None,
+        tenant=tenant,
+        framework="xgboost",
+        version="3.0-5",
+        model_data_url=f"s3://bucket/models/{slug}/model.tar.gz",
+    )
 
 
 def _deploy(tenant: Any, kind: str = "realtime", **settings: Any) -> Deployment:
-    return deployment_apply(actor=None, draft=Draft(name=f"{tenant.slug} {kind}", kind=kind, isolation=tenant.isolation,
-                                                    tenant=tenant, model_package=_package(tenant), settings=settings))  # fmt: skip
+    return deployment_apply(
+        actor=None,
+        draft=Draft(
+            name=f"{tenant.slug} {kind}",
+            kind=kind,
+            isolation=tenant.isolation,
+            tenant=tenant,
+            model_package=_package(tenant),
+            settings=settings,
+        ),
+    )
 
 
 def _shared_pool(*members: Any) -> Deployment:
-    return deployment_apply(actor=None, draft=Draft(name="pool", kind="realtime", isolation="pool",
-                                                    model_package=_package(None), members=tuple((m, None) for m in members)))  # fmt: skip
+    return deployment_apply(
+        actor=None,
+        draft=Draft(
+            name="pool",
+            kind="realtime",
+            isolation="pool",
+            model_package=_package(None),
+            members=tuple((m, None) for m in members),
+        ),
+    )
 
 
 def test_a_tenant_sees_only_its_own_deployments(world: SimpleNamespace) -> None:
@@ -54,7 +76,9 @@ def test_a_tenant_sees_only_its_own_deployments(world: SimpleNamespace) -> None:
     assert set(selectors.deployment_list(user=world.operator)) == {ours, theirs, shared}
 
 
-def test_the_fleet_list_takes_a_constant_number_of_queries(world: SimpleNamespace, django_assert_num_queries: Any) -> None:
+def test_the_fleet_list_takes_a_constant_number_of_queries(
+    world: SimpleNamespace, django_assert_num_queries: Any
+) -> None:
     for _ in range(3):
         _deploy(make_tenant(isolation="silo"))
     _shared_pool(make_tenant(isolation="pool"), make_tenant(isolation="pool"))
@@ -107,17 +131,29 @@ def test_progress_says_where_the_deployment_is(world: SimpleNamespace) -> None:
 
 def test_the_plan_lists_resources_by_their_real_names_and_the_cost(world: SimpleNamespace) -> None:
     tenant = world.tenant_a
-    draft = Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=_package(tenant),
-                  settings={"instance_type": "ml.m5.large", "instance_count": 2})  # fmt: skip
+    draft = Draft(
+        name="A",
+        kind="realtime",
+        isolation="silo",
+        tenant=tenant,
+        model_package=_package(tenant),
+        settings={"instance_type": "ml.m5.large", "instance_count": 2},
+    )
     plan = deployment_plan(draft=draft)
     base = f"sa-alpha-rt-{draft.uid.hex[:8]}"
     assert [(a.verb, a.type, a.name) for a in plan.actions] == [
-        ("create", "Model", f"{base}-g1"), ("create", "EndpointConfig", f"{base}-g1"), ("create", "Endpoint", base)]
+        ("create", "Model", f"{base}-g1"),
+        ("create", "EndpointConfig", f"{base}-g1"),
+        ("create", "Endpoint", base),
+    ]
     assert plan.actions[1].detail == "2 × ml.m5.large"
     assert plan.monthly_delta == Decimal("167.90")  # 2 × $0.115 × 730 h
     deployment = deployment_apply(actor=world.operator, draft=draft)
     assert deployment.aws_name == base
-    bigger = deployment_plan(draft=Draft.of(deployment, settings={**deployment.settings, "instance_count": 3}), deployment=deployment)
+    bigger = deployment_plan(
+        draft=Draft.of(deployment, settings={**deployment.settings, "instance_count": 3}),
+        deployment=deployment,
+    )
     assert bigger.monthly_delta == Decimal("83.95")
     assert ("update", "Endpoint", base) in [(a.verb, a.type, a.name) for a in bigger.actions]
     assert deletion_plan(deployment=deployment).monthly_delta == Decimal("-167.90")
@@ -125,8 +161,29 @@ def test_the_plan_lists_resources_by_their_real_names_and_the_cost(world: Simple
 
 def test_a_multi_model_join_plans_one_s3_copy_at_no_cost(db: None) -> None:
     gamma, delta = make_tenant(isolation="bridge"), make_tenant(isolation="bridge")
-    deployment = deployment_apply(actor=None, draft=Draft(name="m", kind="multi_model", isolation="bridge",
-                                                          members=((gamma, _package(gamma)),)))  # fmt: skip
+    deployment = deployment_apply(
+        actor=None,
+        draft=Draft(name="m", kind="multi_model", isolation="bridge", members=((gamma, _package(gamma)),)),
+    )
     plan = member_plan(deployment=deployment, tenant=delta, model_package=_package(delta))
     assert [(a.verb, a.type) for a in plan.actions] == [("copy", "S3Object")]
-    assert plan.actions[0].name.endswith(f"/{delta.slug}.tar.gz") and plan.monthly_delta == 0
+    assert plan.actions[0].name.endswith(f"/{delta.slug}.tar.gz")
+    assert plan.monthly_delta == 0
+
+
+def test_offboarding_a_tenant_tears_its_deployments_down(world: SimpleNamespace) -> None:
+    from tenants import extensions
+    from tenants.services import tenant_transition
+
+    deployment = _deploy(world.tenant_a)
+    tenant_transition(actor=world.operator, tenant=world.tenant_a, to="offboarding")
+    extensions.offboarding_continue(actor=world.operator, tenant=world.tenant_a)
+    deployment.refresh_from_db()
+    world.tenant_a.refresh_from_db()
+    assert deployment.status == Status.DELETING
+    assert world.tenant_a.status == "offboarding"  # offboarded once the worker has deleted everything
+    world.tenant_b.refresh_from_db()
+    tenant_transition(actor=world.operator, tenant=world.tenant_b, to="offboarding")
+    extensions.offboarding_continue(actor=world.operator, tenant=world.tenant_b)
+    world.tenant_b.refresh_from_db()
+    assert world.tenant_b.status == "offboarded"  # nothing in SageMaker: offboarded at once
