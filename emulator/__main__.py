@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--serverless-idle", type=float, default=300.0, help="idle seconds before a cold start"
     )
+    parser.add_argument(
+        "--accelerated-delay-factor",
+        type=float,
+        default=1.0,
+        help="GPU/Inferentia endpoints take this many times --delay (they are slower to create on AWS)",
+    )
     parser.add_argument("--mme-budget-mb", type=int, default=256, help="multi-model cache budget, MB")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
@@ -37,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         cold_start_seconds=args.cold_start,
         serverless_idle_seconds=args.serverless_idle,
         mme_budget_bytes=args.mme_budget_mb * 1024 * 1024,
+        accelerated_delay_factor=args.accelerated_delay_factor,
     )
     logging.getLogger("emulator").info("SageMaker emulator listening on %s", handle.url)
     done = threading.Event()

@@ -260,7 +260,7 @@ def create_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
             "EndpointStatus": "Creating",
             "CreationTime": now,
             "LastModifiedTime": now,
-            "_ready_at": now + store.settings.delay,
+            "_ready_at": now + store.settings.endpoint_delay(spec),
             "_spec": spec,
         }
         store.endpoints[(region, name.lower())] = record
@@ -338,7 +338,7 @@ def update_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
         record.update(
             EndpointStatus="Updating",
             LastModifiedTime=now,
-            _ready_at=now + store.settings.delay,
+            _ready_at=now + store.settings.endpoint_delay(spec),
             _pending_config=params["EndpointConfigName"],
             _pending_spec=spec,
         )

@@ -16,6 +16,7 @@ from emulator.fleet import Fleet, ModelCache, build_fleet
 
 Key = tuple[str, str]  # (region, lower-cased name): SageMaker names are unique regardless of case
 KINDS = ("model", "endpoint-config", "endpoint", "transform-job")
+ACCELERATED_PREFIXES = ("ml.g", "ml.p", "ml.inf", "ml.trn")
 
 
 @dataclass
@@ -30,10 +31,19 @@ class Settings:
     max_endpoints: int = 100
     instances_per_type: int = 20
     invocation_timeout_seconds: float = 60.0
+    # Endpoints on accelerated instances (GPU, Inferentia) take several times longer to create on AWS.
+    accelerated_delay_factor: float = 1.0
     catalogue: InstanceCatalogue = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalogue = InstanceCatalogue(self.catalogue_path)
+
+    def endpoint_delay(self, spec: dict[str, Any]) -> float:
+        """How long an endpoint transition to `spec` takes: longer when a variant is accelerated."""
+        accelerated = any(
+            str(variant.get("InstanceType", "")).startswith(ACCELERATED_PREFIXES) for variant in spec["variants"]
+        )
+        return self.delay * (self.accelerated_delay_factor if accelerated else 1.0)
 
 
 def arn(region: str, kind: str, name: str) -> str:

@@ -142,3 +142,17 @@ def test_a_failed_update_rolls_back_to_the_serving_config(
     assert described["EndpointConfigName"] == name
     assert "Failed to download model data" in described["FailureReason"]
     delayed["runtime"].invoke_endpoint(EndpointName=name, Body=b"1,2,3,4,5,6", ContentType="text/csv")
+
+
+
+def test_accelerated_endpoints_take_longer_to_create() -> None:
+    """GPU endpoints are slower to create on AWS; the emulator scales their delay, and only theirs."""
+    from emulator.state import Settings
+
+    settings = Settings(delay=3.0, accelerated_delay_factor=200)
+    gpu = {"variants": [{"InstanceType": "ml.g5.xlarge", "InitialInstanceCount": 1}]}
+    cpu = {"variants": [{"InstanceType": "ml.m5.large", "InitialInstanceCount": 1}]}
+    serverless = {"variants": [{"ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}]}
+    assert settings.endpoint_delay(gpu) == 600
+    assert settings.endpoint_delay(cpu) == 3
+    assert settings.endpoint_delay(serverless) == 3
