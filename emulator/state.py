@@ -40,9 +40,8 @@ class Settings:
 
     def endpoint_delay(self, spec: dict[str, Any]) -> float:
         """How long an endpoint transition to `spec` takes: longer when a variant is accelerated."""
-        accelerated = any(
-            str(variant.get("InstanceType", "")).startswith(ACCELERATED_PREFIXES) for variant in spec["variants"]
-        )
+        types = [str(variant.get("InstanceType", "")) for variant in spec["variants"]]
+        accelerated = any(name.startswith(ACCELERATED_PREFIXES) for name in types)
         return self.delay * (self.accelerated_delay_factor if accelerated else 1.0)
 
 

@@ -144,7 +144,6 @@ def test_a_failed_update_rolls_back_to_the_serving_config(
     delayed["runtime"].invoke_endpoint(EndpointName=name, Body=b"1,2,3,4,5,6", ContentType="text/csv")
 
 
-
 def test_accelerated_endpoints_take_longer_to_create() -> None:
     """GPU endpoints are slower to create on AWS; the emulator scales their delay, and only theirs."""
     from emulator.state import Settings
