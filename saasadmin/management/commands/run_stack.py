@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from saasadmin.embedded import redis_start
-from tenants.demo import DEMO_TENANTS
+from tenants.demo import DEMO_TENANTS, DEMO_USERS, demo_credentials
 
 
 def _answers(url: str) -> bool:
@@ -76,7 +76,14 @@ class Command(BaseCommand):
         self.children.append(
             subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"])  # noqa: S603
         )
-        self.stdout.write(self.style.SUCCESS(f"\n  saasadmin is up: http://127.0.0.1:{port}/\n"))
+        self._banner(port)
+
+    def _banner(self, port: int) -> None:
+        """The URL and the demo users' passwords, last, where they are easy to find."""
+        credentials = demo_credentials()
+        lines = [f"  saasadmin is up: http://127.0.0.1:{port}/", "", "  Sign in as (username / password):"]
+        lines += [f"    {name:<12} {credentials[name]:<24} {role}" for name, role, _ in DEMO_USERS]
+        self.stdout.write(self.style.SUCCESS("\n" + "\n".join(lines) + "\n"))
 
     def _upload_demo_artifacts(self) -> None:
         """Real demo models and datasets into the emulator's S3 (idempotent; kept across restarts)."""
