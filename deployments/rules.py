@@ -6,6 +6,7 @@ once. Every refusal says why and what to choose instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -299,52 +300,61 @@ def settings_normalise(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+JSON_OR_CSV = ("text/csv", "application/json", "application/jsonlines")
+
+
+def _batch_problems(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    product = settings["max_payload_mb"] * settings["max_concurrent_transforms"]
+    if product > BATCH_PAYLOAD_PRODUCT_MB:
+        most = BATCH_PAYLOAD_PRODUCT_MB // max(settings["max_payload_mb"], 1)
+        found.append((
+            "max_concurrent_transforms",
+            f"MaxConcurrentTransforms × MaxPayloadInMB is {product} MB, above the 100 MB limit: "
+            f"lower MaxConcurrentTransforms to {most} or MaxPayloadInMB.",
+        ))  # fmt: skip
+    if settings["join_source"] == "Input" and settings["content_type"] not in JSON_OR_CSV:
+        found.append(
+            ("join_source", "JoinSource=Input works only for CSV and JSON input: use None, or send CSV/JSON.")
+        )
+    return found
+
+
+def _async_problems(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    if settings["min_capacity"] > settings["max_capacity"]:
+        return [("min_capacity", "The autoscaling minimum cannot exceed the maximum.")]
+    return []
+
+
+# Checks across fields, run once every field is valid on its own.
+CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
+    Kind.BATCH: _batch_problems,
+    Kind.ASYNC: _async_problems,
+}
+
+
 def settings_problems(
     kind: str, settings: dict[str, Any], instance_types: frozenset[str]
 ) -> dict[str, list[str]]:
     """Field → messages for settings that break the kind's limits (after `settings_normalise`)."""
     problems: dict[str, list[str]] = {}
-
-    def add(name: str, message: str | None) -> None:
-        if message:
-            problems.setdefault(name, []).append(message)
-
     for spec in KIND_RULES[kind].settings:
-        add(spec.name, _setting_problem(spec, settings.get(spec.name)))
-    if "payload_mb" in settings and settings.get("payload_mb") is not None and "payload_mb" not in problems:
-        add("payload_mb", payload_problem(kind, settings["payload_mb"]))
-    instance_type = settings.get("instance_type")
-    if (
-        KIND_RULES[kind].instance_based
-        and "instance_type" not in problems
-        and instance_type not in instance_types
-    ):
-        add(
-            "instance_type",
-            f"{settings.get('instance_type')} is not offered in this region; choose one of "
-            f"{', '.join(sorted(instance_types)[:6])}, ….",
+        message = _setting_problem(spec, settings.get(spec.name))
+        if message:
+            problems[spec.name] = [message]
+    if settings.get("payload_mb") is not None and "payload_mb" not in problems:
+        message = payload_problem(kind, settings["payload_mb"])
+        if message:
+            problems["payload_mb"] = [message]
+    if KIND_RULES[kind].instance_based and settings.get("instance_type") not in instance_types:
+        offered = ", ".join(sorted(instance_types)[:6])
+        message = (
+            f"{settings.get('instance_type')} is not offered in this region; choose one of {offered}, …."
         )
-    if kind == Kind.BATCH and not problems.keys() & {"max_payload_mb", "max_concurrent_transforms"}:
-        product = settings["max_payload_mb"] * settings["max_concurrent_transforms"]
-        if product > BATCH_PAYLOAD_PRODUCT_MB:
-            most = BATCH_PAYLOAD_PRODUCT_MB // max(settings["max_payload_mb"], 1)
-            add(
-                "max_concurrent_transforms",
-                f"MaxConcurrentTransforms × MaxPayloadInMB is {product} MB, above "
-                f"the 100 MB limit: lower MaxConcurrentTransforms to {most} or MaxPayloadInMB.",
-            )
-        if settings["join_source"] == "Input" and settings["content_type"] not in (
-            "text/csv",
-            "application/json",
-            "application/jsonlines",
-        ):
-            add(
-                "join_source",
-                "JoinSource=Input works only for CSV and JSON input: use None, or send CSV/JSON.",
-            )
-    capacity_known = kind == Kind.ASYNC and not problems.keys() & {"min_capacity", "max_capacity"}
-    if capacity_known and settings["min_capacity"] > settings["max_capacity"]:
-        add("min_capacity", "The autoscaling minimum cannot exceed the maximum.")
+        problems.setdefault("instance_type", [message])
+    if kind in CROSS_CHECKS and not problems:
+        for name, message in CROSS_CHECKS[kind](settings):
+            problems.setdefault(name, []).append(message)
     return problems
 
 
