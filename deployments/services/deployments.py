@@ -53,7 +53,7 @@ def deployment_apply(*, actor: Any, draft: Draft, deployment: Deployment | None 
     try:
         values = draft_check(draft)
         if deployment is None:
-            _members_check(draft.kind, draft.isolation, [], draft.members)
+            members_check(draft.kind, draft.isolation, [], draft.members)
     except RuleError as exc:
         raise _invalid(exc.problems) from None
     if deployment is None:
@@ -104,12 +104,13 @@ def _create(actor: Any, draft: Draft, values: dict[str, Any]) -> Deployment:
     return deployment
 
 
-def _members_check(
+def members_check(
     kind: str,
     isolation: str,
     existing: list[ModelPackage | None],
     joining: tuple[tuple[Tenant, ModelPackage | None], ...],
 ) -> None:
+    """RuleError when a tenant of `joining` cannot join a shared deployment that holds `existing` models."""
     images = [package.image_uri for package in existing if package]
     for tenant, package in joining:
         problem = member_problem(
@@ -145,7 +146,7 @@ def member_plan(
     """The plan of a tenant joining (or leaving) a shared deployment; RuleError when it cannot join."""
     if not leaving:
         existing = [m.model_package for m in resources.serving_members(deployment)]
-        _members_check(deployment.kind, deployment.isolation, existing, ((tenant, model_package),))
+        members_check(deployment.kind, deployment.isolation, existing, ((tenant, model_package),))
     target = resources.member_target(deployment.kind, tenant)
     zero = Decimal("0")
     if deployment.kind == Kind.MULTI_MODEL:
@@ -182,7 +183,7 @@ def deployment_member_join(
         raise ValidationError({"tenant": f"{tenant} is already served by this deployment."})
     try:
         existing = [m.model_package for m in resources.serving_members(deployment)]
-        _members_check(deployment.kind, deployment.isolation, existing, ((tenant, model_package),))
+        members_check(deployment.kind, deployment.isolation, existing, ((tenant, model_package),))
     except RuleError as exc:
         raise _invalid(exc.problems) from None
     member = _member_add(deployment, tenant, model_package)
