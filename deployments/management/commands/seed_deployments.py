@@ -16,5 +16,5 @@ class Command(BaseCommand):
         counts = demo_deployments_seed()
         self.stdout.write(
             f"Deployments: {counts['created']} declared and enqueued, {counts['existing']} already there, "
-            f"{counts['unavailable']} left out (tenants or artifacts missing: run python -m emulator.artifacts)."
+            f"{counts['unavailable']} left out (tenants or artifacts missing: python -m emulator.artifacts)."
         )
