@@ -7,7 +7,7 @@ once. Every refusal says why and what to choose instead.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from deployments.models import Kind
@@ -53,115 +53,69 @@ class KindRule:
     max_members: int | None = None
     settings: tuple[Setting, ...] = ()
     why_isolation: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+# fmt: off
 INSTANCE = Setting("instance_type", "Instance type", str, "ml.m5.large", help="From the pricing catalogue")
 COUNT = Setting("instance_count", "Instance count", int, 1, 1, 20)
-PAYLOAD = Setting(
-    "payload_mb",
-    "Largest request payload (MB)",
-    int,
-    1,
-    0,
-    None,
-    required=False,
-    help="What the tenant sends per request; checked against the kind's limit",
-)
+PAYLOAD = Setting("payload_mb", "Largest request payload (MB)", int, 1, 0, None, required=False,
+                  help="What the tenant sends per request; checked against the kind's limit")
+ANY_LATENCY = frozenset(LATENCIES)
+SHARED = frozenset({BRIDGE, POOL})
 
+# One row per kind, as in DESIGN.md: where it runs, whether it is shared, models, limits, settings.
 KIND_RULES: dict[str, KindRule] = {
     Kind.BATCH: KindRule(
-        Kind.BATCH,
-        ALL_ISOLATIONS,
-        frozenset(),
-        "either",
-        100,
-        3600,
-        True,
-        frozenset({"periodic"}),
-        False,
-        True,
+        Kind.BATCH, isolations=ALL_ISOLATIONS, shared_in=frozenset(), per_tenant_model="either",
+        max_payload_mb=100, timeout_seconds=3600, scale_to_zero=True, latencies=frozenset({"periodic"}),
+        cold_starts=False, instance_based=True,
+        why_isolation="one transform job per tenant, with the tenant's model or a shared one",
         settings=(
-            INSTANCE,
-            COUNT,
-            PAYLOAD,
+            INSTANCE, COUNT, PAYLOAD,
             Setting("max_payload_mb", "MaxPayloadInMB", int, 6, 0, 100),
             Setting("max_concurrent_transforms", "MaxConcurrentTransforms", int, 1, 1, 100),
             Setting("split_type", "SplitType", str, "Line", choices=("Line", "None")),
-            Setting(
-                "batch_strategy", "BatchStrategy", str, "MultiRecord", choices=("MultiRecord", "SingleRecord")
-            ),
-            Setting(
-                "content_type",
-                "ContentType",
-                str,
-                "text/csv",
-                choices=(
-                    "text/csv",
-                    "application/json",
-                    "application/jsonlines",
-                    "application/x-recordio-protobuf",
-                ),
-            ),
+            Setting("batch_strategy", "BatchStrategy", str, "MultiRecord",
+                    choices=("MultiRecord", "SingleRecord")),
+            Setting("content_type", "ContentType", str, "text/csv", choices=(
+                "text/csv", "application/json", "application/jsonlines", "application/x-recordio-protobuf")),
             Setting("join_source", "JoinSource", str, "None", choices=("None", "Input")),
             Setting("schedule", "Schedule", str, "daily", choices=("manual", "daily", "weekly", "monthly")),
             Setting("run_minutes", "Expected minutes per run", int, 15, 1, 1440),
         ),
-        why_isolation="one transform job per tenant, with the tenant's model or a shared one",
     ),
     Kind.REALTIME: KindRule(
-        Kind.REALTIME,
-        frozenset({SILO, POOL}),
-        frozenset({POOL}),
-        "either",
-        6,
-        60,
-        False,
-        frozenset(LATENCIES),
-        False,
-        True,
-        settings=(INSTANCE, COUNT, PAYLOAD),
+        Kind.REALTIME, isolations=frozenset({SILO, POOL}), shared_in=frozenset({POOL}),
+        per_tenant_model="either",
+        max_payload_mb=6, timeout_seconds=60, scale_to_zero=False, latencies=ANY_LATENCY,
+        cold_starts=False, instance_based=True,
         why_isolation="one endpoint per tenant in Silo, or one endpoint with one shared model in Pool",
+        settings=(INSTANCE, COUNT, PAYLOAD),
     ),
     Kind.ASYNC: KindRule(
-        Kind.ASYNC,
-        ALL_ISOLATIONS,
-        frozenset(),
-        "either",
-        1024,
-        3600,
-        True,
-        frozenset({"periodic", "minutes"}),
-        True,
-        True,
+        Kind.ASYNC, isolations=ALL_ISOLATIONS, shared_in=frozenset(), per_tenant_model="either",
+        max_payload_mb=1024, timeout_seconds=3600, scale_to_zero=True,
+        latencies=frozenset({"periodic", "minutes"}),
+        cold_starts=True, instance_based=True,
+        why_isolation="always one endpoint per tenant (it can scale to zero), in every isolation model",
         settings=(
-            INSTANCE,
-            COUNT,
-            PAYLOAD,
+            INSTANCE, COUNT, PAYLOAD,
             Setting("invocation_timeout_seconds", "InvocationTimeoutSeconds", int, 900, 1, 3600),
             Setting("max_concurrent_invocations", "Max concurrent invocations per instance", int, 4, 1, 1000),
             Setting("min_capacity", "Autoscaling minimum instances", int, 0, 0, 20),
             Setting("max_capacity", "Autoscaling maximum instances", int, 2, 1, 20),
-            Setting(
-                "output_path", "S3 output path", str, "", required=False, help="Default: the tenant's prefix"
-            ),
+            Setting("output_path", "S3 output path", str, "", required=False,
+                    help="Default: the tenant's prefix"),
             Setting("failure_path", "S3 failure path", str, "", required=False),
             Setting("success_topic", "SNS success topic ARN", str, "", required=False),
             Setting("error_topic", "SNS error topic ARN", str, "", required=False),
         ),
-        why_isolation="always one endpoint per tenant (it can scale to zero), in every isolation model",
     ),
     Kind.SERVERLESS: KindRule(
-        Kind.SERVERLESS,
-        frozenset({SILO}),
-        frozenset(),
-        "either",
-        4,
-        60,
-        True,
-        frozenset(LATENCIES),
-        True,
-        False,
+        Kind.SERVERLESS, isolations=frozenset({SILO}), shared_in=frozenset(), per_tenant_model="either",
+        max_payload_mb=4, timeout_seconds=60, scale_to_zero=True, latencies=ANY_LATENCY,
+        cold_starts=True, instance_based=False,
+        why_isolation="a serverless endpoint serves one model and cannot host multi-model: Silo only",
         settings=(
             Setting("memory_mb", "MemorySizeInMB", int, 2048, 1024, 6144, 1024),
             Setting("max_concurrency", "MaxConcurrency", int, 5, 1, 200),
@@ -169,57 +123,29 @@ KIND_RULES: dict[str, KindRule] = {
             Setting("requests_per_day", "Expected requests per day", int, 1000, 0, 10**9, required=False),
             Setting("duration_ms", "Expected inference time (ms)", int, 200, 1, 60000, required=False),
         ),
-        why_isolation="a serverless endpoint serves one model and cannot host multi-model: Silo only",
     ),
     Kind.MULTI_MODEL: KindRule(
-        Kind.MULTI_MODEL,
-        frozenset({BRIDGE, POOL}),
-        frozenset({BRIDGE, POOL}),
-        "required",
-        6,
-        60,
-        False,
-        frozenset(LATENCIES),
-        True,
-        True,
-        settings=(
-            INSTANCE,
-            COUNT,
-            PAYLOAD,
-            Setting(
-                "framework",
-                "Framework (one image for every model)",
-                str,
-                "xgboost",
-                choices=("xgboost", "sklearn"),
-            ),
-            Setting(
-                "framework_version",
-                "Framework version",
-                str,
-                "",
-                required=False,
-                help="Default: the supported one",
-            ),
-        ),
+        Kind.MULTI_MODEL, isolations=SHARED, shared_in=SHARED, per_tenant_model="required",
+        max_payload_mb=6, timeout_seconds=60, scale_to_zero=False, latencies=ANY_LATENCY,
+        cold_starts=True, instance_based=True,
         why_isolation="tenants share the endpoint's instances and each brings its own model (TargetModel)",
+        settings=(
+            INSTANCE, COUNT, PAYLOAD,
+            Setting("framework", "Framework (one image for every model)", str, "xgboost",
+                    choices=("xgboost", "sklearn")),
+            Setting("framework_version", "Framework version", str, "", required=False,
+                    help="Default: the supported one"),
+        ),
     ),
     Kind.MULTI_CONTAINER: KindRule(
-        Kind.MULTI_CONTAINER,
-        frozenset({BRIDGE, POOL}),
-        frozenset({BRIDGE, POOL}),
-        "required",
-        6,
-        60,
-        False,
-        frozenset(LATENCIES),
-        False,
-        True,
-        max_members=MAX_CONTAINERS,
-        settings=(INSTANCE, COUNT, PAYLOAD),
+        Kind.MULTI_CONTAINER, isolations=SHARED, shared_in=SHARED, per_tenant_model="required",
+        max_payload_mb=6, timeout_seconds=60, scale_to_zero=False, latencies=ANY_LATENCY,
+        cold_starts=False, instance_based=True, max_members=MAX_CONTAINERS,
         why_isolation="tenants share the endpoint, each in its own container (TargetContainerHostname)",
+        settings=(INSTANCE, COUNT, PAYLOAD),
     ),
 }
+# fmt: on
 
 
 class RuleError(Exception):
