@@ -11,6 +11,7 @@ import pytest
 from rq import SimpleWorker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
+from deployments.models import ModelPackage
 from deployments.services import model_package_register
 from tenants.models import Tenant
 
@@ -125,19 +126,20 @@ def run_worker(queue: Any, django_capture_on_commit_callbacks: Any) -> Callable[
     return run
 
 
+def make_package(tenant: Tenant | None, framework: str = "xgboost", key: str | None = None) -> ModelPackage:
+    """Register s3://<bucket>/models/<key>/model.tar.gz (key: the tenant's slug, shared or sklearn)."""
+    slug = key or (tenant.slug if tenant else ("sklearn" if framework == "sklearn" else "shared"))
+    version = "3.0-5" if framework == "xgboost" else "1.4-2"
+    return model_package_register(
+        actor=None,
+        tenant=tenant,
+        framework=framework,
+        version=version,
+        model_data_url=f"s3://{BUCKET}/models/{slug}/model.tar.gz",
+    )
+
+
 @pytest.fixture
-def package(aws: Any) -> Callable[..., Any]:
-    """Register a demo artifact as a model package: package(tenant), package(None), package(t, "sklearn")."""
-
-    def make(tenant: Tenant | None, framework: str = "xgboost", key: str | None = None) -> Any:
-        slug = key or (tenant.slug if tenant else ("sklearn" if framework == "sklearn" else "shared"))
-        version = "3.0-5" if framework == "xgboost" else "1.4-2"
-        return model_package_register(
-            actor=None,
-            tenant=tenant,
-            framework=framework,
-            version=version,
-            model_data_url=f"s3://{BUCKET}/models/{slug}/model.tar.gz",
-        )
-
-    return make
+def package(aws: Any) -> Callable[..., ModelPackage]:
+    """make_package, with the emulator holding the demo artifacts: package(tenant), package(None), …"""
+    return make_package

@@ -11,20 +11,13 @@ from django.core.exceptions import ValidationError
 from deployments.forms import DeploymentForm, MemberJoinForm
 from deployments.models import ModelPackage
 from deployments.rules import KIND_RULES
-from deployments.services import Draft, deployment_apply, deployment_member_join, model_package_register
+from deployments.services import Draft, deployment_apply, deployment_member_join
+from tests.deployments.conftest import make_package
 from tests.factories import make_tenant
 
 
 def _package(tenant: Any, framework: str = "xgboost") -> ModelPackage:
-    version = "3.0-5" if framework == "xgboost" else "1.4-2"
-    slug = tenant.slug if tenant else "shared"
-    return model_package_register(
-        actor=None,
-        tenant=tenant,
-        framework=framework,
-        version=version,
-        model_data_url=f"s3://bucket/models/{slug}/model.tar.gz",
-    )
+    return make_package(tenant, framework, key=tenant.slug if tenant else None)
 
 
 # (case id, kind, tenant isolation or None for shared, settings, model: own/shared/other/none, message part)
