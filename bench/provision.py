@@ -123,7 +123,7 @@ def _boto3_loop(url: str, image: str, model_url: str, tenants: int) -> tuple[flo
     return time.perf_counter() - started, calls
 
 
-def _start_workers(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+def _start_workers(env: dict[str, str], worker_class: str) -> list[subprocess.Popen[bytes]]:
     import django_rq
     from rq import Worker
 
@@ -227,11 +227,13 @@ def _prepare(scratch: Path, url: str) -> Any:
     )
 
 
-def _report(tenants: int, plain: tuple[float, int], ours: tuple[float, list[int], float]) -> None:
+def _report(
+    tenants: int, worker_class: str, plain: tuple[float, int], ours: tuple[float, list[int], float]
+) -> None:
     (plain_seconds, plain_calls), (ours_seconds, ids, applied) = plain, ours
     calls = _calls(ids)
     creates = sum(n for action, n in calls.items() if action.startswith("Create"))
-    print(f"tenants={tenants} workers={WORKERS} (rq.SimpleWorker)")
+    print(f"tenants={tenants} workers={WORKERS} ({worker_class})")
     print(f"boto3_loop_seconds={plain_seconds:.2f} boto3_calls_per_tenant={plain_calls / tenants:.2f}")
     print(
         f"provision_seconds={ours_seconds:.2f} (all applied after {applied:.2f}) "
@@ -245,6 +247,9 @@ def _report(tenants: int, plain: tuple[float, int], ours: tuple[float, list[int]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tenants", type=int, default=200)
+    parser.add_argument(
+        "--worker-class", default="rq.SimpleWorker", help="rq.Worker forks a work horse per job (slower)"
+    )
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-provision-"))
     # The emulator runs in its own process, as AWS is elsewhere: neither side shares its interpreter.
@@ -254,14 +259,14 @@ def main() -> None:
         env = _environment(scratch, url)
         package = _prepare(scratch, url)
         plain = _boto3_loop(url, package.image_uri, package.model_data_url, args.tenants)
-        workers = _start_workers(env)
+        workers = _start_workers(env, args.worker_class)
         ours = _provision(args.tenants, package)
     finally:
         for process in [*workers, emulator_process]:
             process.send_signal(signal.SIGTERM)
         for process in [*workers, emulator_process]:
             process.wait(timeout=30)
-    _report(args.tenants, plain, ours)
+    _report(args.tenants, args.worker_class, plain, ours)
     shutil.rmtree(scratch, ignore_errors=True)
 
 
