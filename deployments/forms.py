@@ -11,7 +11,7 @@ from deployments.advisor import Needs
 from deployments.images import FRAMEWORK_VERSIONS
 from deployments.models import Deployment, Framework, Kind, ModelPackage
 from deployments.rules import KIND_RULES, LATENCIES, RuleError, Setting
-from deployments.services.deployments import member_plan
+from deployments.services.deployments import member_plan, members_check
 from deployments.services.packages import artifact_check
 from deployments.services.plans import Draft, draft_problems
 from tenants.models import Isolation, Tenant, TenantStatus
@@ -57,6 +57,11 @@ class DeploymentForm(forms.Form):
     model_package = forms.ModelChoiceField(
         queryset=ModelPackage.objects.select_related("tenant"), required=False
     )
+    # A shared deployment's first tenant (a multi-container endpoint cannot start empty); more join later.
+    first_member = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, label="First tenant")
+    first_member_package = forms.ModelChoiceField(
+        queryset=ModelPackage.objects.select_related("tenant"), required=False, label="Its model package"
+    )
 
     def __init__(self, *args: Any, deployment: Deployment | None = None, **kwargs: Any) -> None:
         self.deployment = deployment
@@ -84,8 +89,10 @@ class DeploymentForm(forms.Form):
         return [spec.name for spec in KIND_RULES[kind].settings]
 
     def draft(self) -> Draft:
+        """The Draft for deployment_plan / deployment_apply (call after is_valid())."""
         data = self.cleaned_data
         settings = {name: data.get(name) for name in self.fields_for_kind(data["kind"])}
+        first = data.get("first_member")
         return Draft(
             name=data["name"],
             kind=data["kind"],
@@ -93,6 +100,7 @@ class DeploymentForm(forms.Form):
             tenant=data.get("tenant"),
             model_package=data.get("model_package"),
             settings=settings,
+            members=((first, data.get("first_member_package")),) if first else (),
             uid=data["uid"],
         )
 
@@ -100,10 +108,17 @@ class DeploymentForm(forms.Form):
         cleaned = super().clean() or {}
         if self.errors or not cleaned.get("kind"):
             return cleaned
-        for field, messages in draft_problems(self.draft()).items():
-            target = field if field in self.fields else None
+        draft = self.draft()
+        problems = draft_problems(draft)
+        if not problems and self.deployment is None:
+            try:
+                members_check(draft.kind, draft.isolation, [], draft.members)
+            except RuleError as exc:
+                problems = {"first_member": exc.problems["tenant"]}
+        for field, messages in problems.items():
+            target = {"members": "first_member"}.get(field, field)
             for message in messages:
-                self.add_error(target, message)
+                self.add_error(target if target in self.fields else None, message)
         return cleaned
 
 

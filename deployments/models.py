@@ -105,6 +105,7 @@ class Deployment(models.Model):
     config_name = models.CharField(max_length=63, blank=True)
     live_model_name = models.CharField(max_length=63, blank=True)
     live_config_name = models.CharField(max_length=63, blank=True)
+    target_spec = models.JSONField(default=dict, blank=True)  # what the target model/config were made of
     live_spec = models.JSONField(default=dict, blank=True)
     polls = models.PositiveIntegerField(default=0)
     polled_at = models.DateTimeField(null=True, blank=True)

@@ -28,8 +28,8 @@ def enqueue_now(func: str, *args: Any, delay: float = 0.0) -> bool:
             queue.enqueue_in(timedelta(seconds=delay), func, *args, retry=RETRY, result_ttl=RESULT_TTL)
         else:
             queue.enqueue(func, *args, retry=RETRY, result_ttl=RESULT_TTL)
-    except RedisError:
-        log.exception("could not enqueue %s%r; reconcile will pick the row up", func, args)
+    except RedisError as exc:
+        log.warning("could not enqueue %s%r (%s); reconcile will pick the row up", func, args, exc)
         return False
     return True
 

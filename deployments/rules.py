@@ -6,7 +6,8 @@ once. Every refusal says why and what to choose instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from deployments.models import Kind
@@ -52,115 +53,69 @@ class KindRule:
     max_members: int | None = None
     settings: tuple[Setting, ...] = ()
     why_isolation: str = ""
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+# fmt: off
 INSTANCE = Setting("instance_type", "Instance type", str, "ml.m5.large", help="From the pricing catalogue")
 COUNT = Setting("instance_count", "Instance count", int, 1, 1, 20)
-PAYLOAD = Setting(
-    "payload_mb",
-    "Largest request payload (MB)",
-    int,
-    1,
-    0,
-    None,
-    required=False,
-    help="What the tenant sends per request; checked against the kind's limit",
-)
+PAYLOAD = Setting("payload_mb", "Largest request payload (MB)", int, 1, 0, None, required=False,
+                  help="What the tenant sends per request; checked against the kind's limit")
+ANY_LATENCY = frozenset(LATENCIES)
+SHARED = frozenset({BRIDGE, POOL})
 
+# One row per kind, as in DESIGN.md: where it runs, whether it is shared, models, limits, settings.
 KIND_RULES: dict[str, KindRule] = {
     Kind.BATCH: KindRule(
-        Kind.BATCH,
-        ALL_ISOLATIONS,
-        frozenset(),
-        "either",
-        100,
-        3600,
-        True,
-        frozenset({"periodic"}),
-        False,
-        True,
+        Kind.BATCH, isolations=ALL_ISOLATIONS, shared_in=frozenset(), per_tenant_model="either",
+        max_payload_mb=100, timeout_seconds=3600, scale_to_zero=True, latencies=frozenset({"periodic"}),
+        cold_starts=False, instance_based=True,
+        why_isolation="one transform job per tenant, with the tenant's model or a shared one",
         settings=(
-            INSTANCE,
-            COUNT,
-            PAYLOAD,
+            INSTANCE, COUNT, PAYLOAD,
             Setting("max_payload_mb", "MaxPayloadInMB", int, 6, 0, 100),
             Setting("max_concurrent_transforms", "MaxConcurrentTransforms", int, 1, 1, 100),
             Setting("split_type", "SplitType", str, "Line", choices=("Line", "None")),
-            Setting(
-                "batch_strategy", "BatchStrategy", str, "MultiRecord", choices=("MultiRecord", "SingleRecord")
-            ),
-            Setting(
-                "content_type",
-                "ContentType",
-                str,
-                "text/csv",
-                choices=(
-                    "text/csv",
-                    "application/json",
-                    "application/jsonlines",
-                    "application/x-recordio-protobuf",
-                ),
-            ),
+            Setting("batch_strategy", "BatchStrategy", str, "MultiRecord",
+                    choices=("MultiRecord", "SingleRecord")),
+            Setting("content_type", "ContentType", str, "text/csv", choices=(
+                "text/csv", "application/json", "application/jsonlines", "application/x-recordio-protobuf")),
             Setting("join_source", "JoinSource", str, "None", choices=("None", "Input")),
             Setting("schedule", "Schedule", str, "daily", choices=("manual", "daily", "weekly", "monthly")),
             Setting("run_minutes", "Expected minutes per run", int, 15, 1, 1440),
         ),
-        why_isolation="one transform job per tenant, with the tenant's model or a shared one",
     ),
     Kind.REALTIME: KindRule(
-        Kind.REALTIME,
-        frozenset({SILO, POOL}),
-        frozenset({POOL}),
-        "either",
-        6,
-        60,
-        False,
-        frozenset(LATENCIES),
-        False,
-        True,
-        settings=(INSTANCE, COUNT, PAYLOAD),
+        Kind.REALTIME, isolations=frozenset({SILO, POOL}), shared_in=frozenset({POOL}),
+        per_tenant_model="either",
+        max_payload_mb=6, timeout_seconds=60, scale_to_zero=False, latencies=ANY_LATENCY,
+        cold_starts=False, instance_based=True,
         why_isolation="one endpoint per tenant in Silo, or one endpoint with one shared model in Pool",
+        settings=(INSTANCE, COUNT, PAYLOAD),
     ),
     Kind.ASYNC: KindRule(
-        Kind.ASYNC,
-        ALL_ISOLATIONS,
-        frozenset(),
-        "either",
-        1024,
-        3600,
-        True,
-        frozenset({"periodic", "minutes"}),
-        True,
-        True,
+        Kind.ASYNC, isolations=ALL_ISOLATIONS, shared_in=frozenset(), per_tenant_model="either",
+        max_payload_mb=1024, timeout_seconds=3600, scale_to_zero=True,
+        latencies=frozenset({"periodic", "minutes"}),
+        cold_starts=True, instance_based=True,
+        why_isolation="always one endpoint per tenant (it can scale to zero), in every isolation model",
         settings=(
-            INSTANCE,
-            COUNT,
-            PAYLOAD,
+            INSTANCE, COUNT, PAYLOAD,
             Setting("invocation_timeout_seconds", "InvocationTimeoutSeconds", int, 900, 1, 3600),
             Setting("max_concurrent_invocations", "Max concurrent invocations per instance", int, 4, 1, 1000),
             Setting("min_capacity", "Autoscaling minimum instances", int, 0, 0, 20),
             Setting("max_capacity", "Autoscaling maximum instances", int, 2, 1, 20),
-            Setting(
-                "output_path", "S3 output path", str, "", required=False, help="Default: the tenant's prefix"
-            ),
+            Setting("output_path", "S3 output path", str, "", required=False,
+                    help="Default: the tenant's prefix"),
             Setting("failure_path", "S3 failure path", str, "", required=False),
             Setting("success_topic", "SNS success topic ARN", str, "", required=False),
             Setting("error_topic", "SNS error topic ARN", str, "", required=False),
         ),
-        why_isolation="always one endpoint per tenant (it can scale to zero), in every isolation model",
     ),
     Kind.SERVERLESS: KindRule(
-        Kind.SERVERLESS,
-        frozenset({SILO}),
-        frozenset(),
-        "either",
-        4,
-        60,
-        True,
-        frozenset(LATENCIES),
-        True,
-        False,
+        Kind.SERVERLESS, isolations=frozenset({SILO}), shared_in=frozenset(), per_tenant_model="either",
+        max_payload_mb=4, timeout_seconds=60, scale_to_zero=True, latencies=ANY_LATENCY,
+        cold_starts=True, instance_based=False,
+        why_isolation="a serverless endpoint serves one model and cannot host multi-model: Silo only",
         settings=(
             Setting("memory_mb", "MemorySizeInMB", int, 2048, 1024, 6144, 1024),
             Setting("max_concurrency", "MaxConcurrency", int, 5, 1, 200),
@@ -168,57 +123,29 @@ KIND_RULES: dict[str, KindRule] = {
             Setting("requests_per_day", "Expected requests per day", int, 1000, 0, 10**9, required=False),
             Setting("duration_ms", "Expected inference time (ms)", int, 200, 1, 60000, required=False),
         ),
-        why_isolation="a serverless endpoint serves one model and cannot host multi-model: Silo only",
     ),
     Kind.MULTI_MODEL: KindRule(
-        Kind.MULTI_MODEL,
-        frozenset({BRIDGE, POOL}),
-        frozenset({BRIDGE, POOL}),
-        "required",
-        6,
-        60,
-        False,
-        frozenset(LATENCIES),
-        True,
-        True,
-        settings=(
-            INSTANCE,
-            COUNT,
-            PAYLOAD,
-            Setting(
-                "framework",
-                "Framework (one image for every model)",
-                str,
-                "xgboost",
-                choices=("xgboost", "sklearn"),
-            ),
-            Setting(
-                "framework_version",
-                "Framework version",
-                str,
-                "",
-                required=False,
-                help="Default: the supported one",
-            ),
-        ),
+        Kind.MULTI_MODEL, isolations=SHARED, shared_in=SHARED, per_tenant_model="required",
+        max_payload_mb=6, timeout_seconds=60, scale_to_zero=False, latencies=ANY_LATENCY,
+        cold_starts=True, instance_based=True,
         why_isolation="tenants share the endpoint's instances and each brings its own model (TargetModel)",
+        settings=(
+            INSTANCE, COUNT, PAYLOAD,
+            Setting("framework", "Framework (one image for every model)", str, "xgboost",
+                    choices=("xgboost", "sklearn")),
+            Setting("framework_version", "Framework version", str, "", required=False,
+                    help="Default: the supported one"),
+        ),
     ),
     Kind.MULTI_CONTAINER: KindRule(
-        Kind.MULTI_CONTAINER,
-        frozenset({BRIDGE, POOL}),
-        frozenset({BRIDGE, POOL}),
-        "required",
-        6,
-        60,
-        False,
-        frozenset(LATENCIES),
-        False,
-        True,
-        max_members=MAX_CONTAINERS,
-        settings=(INSTANCE, COUNT, PAYLOAD),
+        Kind.MULTI_CONTAINER, isolations=SHARED, shared_in=SHARED, per_tenant_model="required",
+        max_payload_mb=6, timeout_seconds=60, scale_to_zero=False, latencies=ANY_LATENCY,
+        cold_starts=False, instance_based=True, max_members=MAX_CONTAINERS,
         why_isolation="tenants share the endpoint, each in its own container (TargetContainerHostname)",
+        settings=(INSTANCE, COUNT, PAYLOAD),
     ),
 }
+# fmt: on
 
 
 class RuleError(Exception):
@@ -299,52 +226,61 @@ def settings_normalise(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+JSON_OR_CSV = ("text/csv", "application/json", "application/jsonlines")
+
+
+def _batch_problems(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    product = settings["max_payload_mb"] * settings["max_concurrent_transforms"]
+    if product > BATCH_PAYLOAD_PRODUCT_MB:
+        most = BATCH_PAYLOAD_PRODUCT_MB // max(settings["max_payload_mb"], 1)
+        found.append((
+            "max_concurrent_transforms",
+            f"MaxConcurrentTransforms × MaxPayloadInMB is {product} MB, above the 100 MB limit: "
+            f"lower MaxConcurrentTransforms to {most} or MaxPayloadInMB.",
+        ))  # fmt: skip
+    if settings["join_source"] == "Input" and settings["content_type"] not in JSON_OR_CSV:
+        found.append(
+            ("join_source", "JoinSource=Input works only for CSV and JSON input: use None, or send CSV/JSON.")
+        )
+    return found
+
+
+def _async_problems(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    if settings["min_capacity"] > settings["max_capacity"]:
+        return [("min_capacity", "The autoscaling minimum cannot exceed the maximum.")]
+    return []
+
+
+# Checks across fields, run once every field is valid on its own.
+CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
+    Kind.BATCH: _batch_problems,
+    Kind.ASYNC: _async_problems,
+}
+
+
 def settings_problems(
     kind: str, settings: dict[str, Any], instance_types: frozenset[str]
 ) -> dict[str, list[str]]:
     """Field → messages for settings that break the kind's limits (after `settings_normalise`)."""
     problems: dict[str, list[str]] = {}
-
-    def add(name: str, message: str | None) -> None:
-        if message:
-            problems.setdefault(name, []).append(message)
-
     for spec in KIND_RULES[kind].settings:
-        add(spec.name, _setting_problem(spec, settings.get(spec.name)))
-    if "payload_mb" in settings and settings.get("payload_mb") is not None and "payload_mb" not in problems:
-        add("payload_mb", payload_problem(kind, settings["payload_mb"]))
-    instance_type = settings.get("instance_type")
-    if (
-        KIND_RULES[kind].instance_based
-        and "instance_type" not in problems
-        and instance_type not in instance_types
-    ):
-        add(
-            "instance_type",
-            f"{settings.get('instance_type')} is not offered in this region; choose one of "
-            f"{', '.join(sorted(instance_types)[:6])}, ….",
+        message = _setting_problem(spec, settings.get(spec.name))
+        if message:
+            problems[spec.name] = [message]
+    if settings.get("payload_mb") is not None and "payload_mb" not in problems:
+        message = payload_problem(kind, settings["payload_mb"])
+        if message:
+            problems["payload_mb"] = [message]
+    if KIND_RULES[kind].instance_based and settings.get("instance_type") not in instance_types:
+        offered = ", ".join(sorted(instance_types)[:6])
+        message = (
+            f"{settings.get('instance_type')} is not offered in this region; choose one of {offered}, …."
         )
-    if kind == Kind.BATCH and not problems.keys() & {"max_payload_mb", "max_concurrent_transforms"}:
-        product = settings["max_payload_mb"] * settings["max_concurrent_transforms"]
-        if product > BATCH_PAYLOAD_PRODUCT_MB:
-            most = BATCH_PAYLOAD_PRODUCT_MB // max(settings["max_payload_mb"], 1)
-            add(
-                "max_concurrent_transforms",
-                f"MaxConcurrentTransforms × MaxPayloadInMB is {product} MB, above "
-                f"the 100 MB limit: lower MaxConcurrentTransforms to {most} or MaxPayloadInMB.",
-            )
-        if settings["join_source"] == "Input" and settings["content_type"] not in (
-            "text/csv",
-            "application/json",
-            "application/jsonlines",
-        ):
-            add(
-                "join_source",
-                "JoinSource=Input works only for CSV and JSON input: use None, or send CSV/JSON.",
-            )
-    capacity_known = kind == Kind.ASYNC and not problems.keys() & {"min_capacity", "max_capacity"}
-    if capacity_known and settings["min_capacity"] > settings["max_capacity"]:
-        add("min_capacity", "The autoscaling minimum cannot exceed the maximum.")
+        problems.setdefault("instance_type", [message])
+    if kind in CROSS_CHECKS and not problems:
+        for name, message in CROSS_CHECKS[kind](settings):
+            problems.setdefault(name, []).append(message)
     return problems
 
 

@@ -34,7 +34,7 @@ THROTTLING_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"}
 )
 NOT_FOUND_CODES = frozenset(
-    {"ResourceNotFound", "NoSuchKey", "NoSuchBucket", "404", "NotFound", "ObjectNotFound"}
+    {"ResourceNotFound", "NoSuchKey", "NoSuchBucket", "404", "NotFound", "ObjectNotFoundException"}
 )
 
 

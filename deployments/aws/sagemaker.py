@@ -249,6 +249,21 @@ def scaling_register(endpoint_name: str, min_capacity: int, max_capacity: int) -
     )
 
 
+def scaling_deregister(endpoint_name: str) -> None:
+    """Remove the variant's scaling bounds before its endpoint is deleted; none registered is fine."""
+    resource = f"endpoint/{endpoint_name}/variant/AllTraffic"
+    with contextlib.suppress(NotFound):
+        # API: DeregisterScalableTarget (Application Auto Scaling)
+        call(
+            "application-autoscaling",
+            "deregister_scalable_target",
+            resource,
+            ServiceNamespace="sagemaker",
+            ResourceId=resource,
+            ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        )
+
+
 def transform_job_create(spec: TransformJobSpec) -> None:
     """Start a batch transform job; AlreadyExists when a job of that name was started before."""
     params: dict[str, Any] = {

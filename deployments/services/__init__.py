@@ -1,4 +1,16 @@
-"""Deployment services: the writes the pages and workers call (see each module for details)."""
+"""Deployment services: the writes the pages and workers call (see each module for details).
+
+For the pages (reads are in deployments.selectors, forms in deployments.forms):
+- upload: model_package_upload(actor, tenant|None, framework, version, fileobj, notes) -> ModelPackage
+- create/change: Draft(...) (DeploymentForm.draft() builds it) -> deployment_plan(draft, deployment=None)
+  -> Plan (actions, monthly_before/after/delta) -> deployment_apply(actor, draft, deployment=None)
+- shared endpoints: member_plan(...) -> Plan; deployment_member_join(...); deployment_member_leave(...)
+- deletion_plan(deployment) -> Plan; deployment_delete(actor, deployment); deployment_retry(actor, deployment)
+- batch: transform_run_start(actor, deployment) -> TransformRun
+- offboarding: tenant_teardown(actor, tenant) (registered as tenants.extensions' offboarding handler)
+- reconcile_last_report() -> ReconcileReport | None (drift, orphans, resumed rows)
+Writes raise django.core.exceptions.ValidationError with messages from the rules table.
+"""
 
 from __future__ import annotations
 

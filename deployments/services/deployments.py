@@ -5,18 +5,20 @@ Each saves desired state, records an audit event and enqueues the worker once th
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from deployments import resources
 from deployments.models import Deployment, DeploymentMember, Kind, MemberState, ModelPackage, Status
 from deployments.queueing import ADVANCE, enqueue_on_commit
 from deployments.rules import RuleError, member_problem
 from deployments.services.plans import GONE_TENANT, Draft, Plan, ResourceAction, draft_check
-from deployments.states import transition
+from deployments.states import StateConflict, transition
 from tenants.audit import audit_record
 from tenants.models import Tenant
 
@@ -33,10 +35,12 @@ def deployment_enqueue(deployment: Deployment) -> None:
 
 def _desire(deployment: Deployment) -> None:
     """Bump the generation; a settled row goes back to pending, a moving one picks it up when done."""
-    Deployment.objects.filter(pk=deployment.pk).update(generation=deployment.generation + 1)
-    deployment.generation += 1
+    Deployment.objects.filter(pk=deployment.pk).update(generation=F("generation") + 1)
+    deployment.refresh_from_db(fields=["generation", "status"])
     if deployment.status in (Status.IN_SERVICE, Status.FAILED):
-        transition(deployment, Status.PENDING, polls=0, retries=0)
+        # A worker moving it meanwhile is fine: it sees generation > observed when it settles.
+        with contextlib.suppress(StateConflict):
+            transition(deployment, Status.PENDING, polls=0, retries=0)
     deployment_enqueue(deployment)
 
 
@@ -49,7 +53,7 @@ def deployment_apply(*, actor: Any, draft: Draft, deployment: Deployment | None 
     try:
         values = draft_check(draft)
         if deployment is None:
-            _members_check(draft.kind, draft.isolation, [], draft.members)
+            members_check(draft.kind, draft.isolation, [], draft.members)
     except RuleError as exc:
         raise _invalid(exc.problems) from None
     if deployment is None:
@@ -57,20 +61,27 @@ def deployment_apply(*, actor: Any, draft: Draft, deployment: Deployment | None 
         action, before = "deployment.create", {}
     else:
         before = {"settings": deployment.settings, "model_package": str(deployment.model_package_id)}
-        deployment.name, deployment.settings, deployment.model_package = (
-            draft.name,
-            values,
-            draft.model_package,
-        )
-        deployment.full_clean()
-        deployment.save(update_fields=["name", "settings", "model_package", "updated_at"])
+        _update(deployment, draft, values)
         action = "deployment.update"
-        _desire(deployment)
     after = {"kind": deployment.kind, "settings": values, "model_package": str(deployment.model_package_id)}
     audit_record(
         actor=actor, action=action, obj=deployment, tenant=deployment.tenant, before=before, after=after
     )
     return deployment
+
+
+def _update(deployment: Deployment, draft: Draft, values: dict[str, Any]) -> None:
+    if deployment.status in (Status.DELETING, Status.DELETED):
+        raise ValidationError("This deployment is deleted: create a new one instead.")
+    fixed = (deployment.kind, deployment.isolation, deployment.tenant_id)
+    if (draft.kind, draft.isolation, getattr(draft.tenant, "pk", None)) != fixed:
+        raise ValidationError(
+            "Kind, isolation and owner cannot change: create a new deployment and delete this one."
+        )
+    deployment.name, deployment.settings, deployment.model_package = draft.name, values, draft.model_package
+    deployment.full_clean()
+    deployment.save(update_fields=["name", "settings", "model_package", "updated_at"])
+    _desire(deployment)
 
 
 def _create(actor: Any, draft: Draft, values: dict[str, Any]) -> Deployment:
@@ -93,12 +104,13 @@ def _create(actor: Any, draft: Draft, values: dict[str, Any]) -> Deployment:
     return deployment
 
 
-def _members_check(
+def members_check(
     kind: str,
     isolation: str,
     existing: list[ModelPackage | None],
     joining: tuple[tuple[Tenant, ModelPackage | None], ...],
 ) -> None:
+    """RuleError when a tenant of `joining` cannot join a shared deployment that holds `existing` models."""
     images = [package.image_uri for package in existing if package]
     for tenant, package in joining:
         problem = member_problem(
@@ -134,7 +146,7 @@ def member_plan(
     """The plan of a tenant joining (or leaving) a shared deployment; RuleError when it cannot join."""
     if not leaving:
         existing = [m.model_package for m in resources.serving_members(deployment)]
-        _members_check(deployment.kind, deployment.isolation, existing, ((tenant, model_package),))
+        members_check(deployment.kind, deployment.isolation, existing, ((tenant, model_package),))
     target = resources.member_target(deployment.kind, tenant)
     zero = Decimal("0")
     if deployment.kind == Kind.MULTI_MODEL:
@@ -171,7 +183,7 @@ def deployment_member_join(
         raise ValidationError({"tenant": f"{tenant} is already served by this deployment."})
     try:
         existing = [m.model_package for m in resources.serving_members(deployment)]
-        _members_check(deployment.kind, deployment.isolation, existing, ((tenant, model_package),))
+        members_check(deployment.kind, deployment.isolation, existing, ((tenant, model_package),))
     except RuleError as exc:
         raise _invalid(exc.problems) from None
     member = _member_add(deployment, tenant, model_package)

@@ -40,9 +40,26 @@ def artifact_check(data: bytes, framework: str) -> None:
         )
 
 
+def _next_version(tenant: Tenant | None, framework: str) -> int:
+    """The owner's next package version of `framework` (the unique constraint refuses a duplicate)."""
+    owned = ModelPackage.objects.filter(tenant=tenant, framework=framework)
+    return (owned.aggregate(top=Max("version"))["top"] or 0) + 1
+
+
 def _read_limited(fileobj: IO[bytes]) -> bytes:
     data = fileobj.read(conf.max_upload_bytes() + 1)
     return data if isinstance(data, bytes) else bytes(data)
+
+
+def _image_for_upload(tenant: Tenant | None, framework: str, version: str) -> str:
+    if framework not in FRAMEWORK_VERSIONS:
+        raise ValidationError({"framework": "Choose XGBoost or scikit-learn."})
+    if tenant is not None and tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
+        raise ValidationError("An offboarded tenant cannot get new models.")
+    try:
+        return image_uri(framework, version)
+    except UnknownImage as exc:
+        raise ValidationError({"version": str(exc)}) from None
 
 
 @transaction.atomic
@@ -60,18 +77,10 @@ def model_package_upload(
     `version` is the framework version (e.g. XGBoost "3.0-5"); the package's own version number is
     assigned here. Raises ValidationError with a message that says what to upload instead.
     """
-    if framework not in FRAMEWORK_VERSIONS:
-        raise ValidationError({"framework": "Choose XGBoost or scikit-learn."})
-    if tenant is not None and tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
-        raise ValidationError("An offboarded tenant cannot get new models.")
-    try:
-        image = image_uri(framework, version)
-    except UnknownImage as exc:
-        raise ValidationError({"version": str(exc)}) from None
+    image = _image_for_upload(tenant, framework, version)
     data = _read_limited(fileobj)
     artifact_check(data, framework)
-    owner = ModelPackage.objects.filter(tenant=tenant, framework=framework)
-    number = (owner.aggregate(top=Max("version"))["top"] or 0) + 1
+    number = _next_version(tenant, framework)
     slug = tenant.slug if tenant else "shared"
     uri = bucket_uri("models", slug, framework, f"v{number}", "model.tar.gz")
     package = ModelPackage(
@@ -100,8 +109,7 @@ def model_package_register(
 ) -> ModelPackage:
     """Register an artifact already in S3 (e.g. the demo's) without uploading it again."""
     image = image_uri(framework, version)
-    owner = ModelPackage.objects.filter(tenant=tenant, framework=framework)
-    number = (owner.aggregate(top=Max("version"))["top"] or 0) + 1
+    number = _next_version(tenant, framework)
     package = ModelPackage(
         tenant=tenant,
         framework=framework,

@@ -123,7 +123,12 @@ def _poll(deployment: Deployment) -> float | None:
 def _target_names(deployment: Deployment) -> dict[str, Any]:
     name = resources.generation_name(deployment, deployment.generation)
     config = "" if deployment.kind == Kind.BATCH else name
-    return {"target_generation": deployment.generation, "model_name": name, "config_name": config}
+    return {
+        "target_generation": deployment.generation,
+        "model_name": name,
+        "config_name": config,
+        "target_spec": resources.desired_spec(deployment),
+    }
 
 
 def _set_target(deployment: Deployment) -> None:
@@ -156,8 +161,8 @@ def _step_pending(deployment: Deployment) -> float:
 
 
 def _step_creating(deployment: Deployment) -> float | None:
-    if deployment.target_generation != deployment.generation or not deployment.model_name:
-        _set_target(deployment)
+    if not deployment.model_name:
+        _set_target(deployment)  # a newer generation is rolled out as an update once this one is live
     existed = False
     if deployment.polls == 0:
         _ensure_model_and_config(deployment)
@@ -212,8 +217,11 @@ def _on_endpoint_state(deployment: Deployment, state: sm.EndpointState) -> float
     if state.status == "InService" and state.failure_reason:
         _fail(deployment, f"The update was rolled back: {state.failure_reason}")
         return None
+    if state.status == "InService" and deployment.status == Status.CREATING:
+        transition(deployment, Status.UPDATING, polls=0)  # it exists on another config: update it onto ours
+        return NEXT
     if state.status == "InService":
-        fields_save(deployment, polls=0)  # serving another config: issue the update again
+        fields_save(deployment, polls=0)  # still on the old config: issue the update again
         return NEXT
     return _poll(deployment)
 
@@ -221,7 +229,7 @@ def _on_endpoint_state(deployment: Deployment, state: sm.EndpointState) -> float
 def _settle(deployment: Deployment) -> float | None:
     """The target generation is live: clean the previous one, settle members, mark in service."""
     old_model, old_config = deployment.live_model_name, deployment.live_config_name
-    if deployment.kind == Kind.ASYNC and not old_config:
+    if deployment.kind == Kind.ASYNC:  # registering again with new bounds updates them
         values = resources.values(deployment)
         sm.scaling_register(deployment.aws_name, values["min_capacity"], values["max_capacity"])
     if old_config and old_config != deployment.config_name:
@@ -234,7 +242,7 @@ def _settle(deployment: Deployment) -> float | None:
         Status.IN_SERVICE,
         live_model_name=deployment.model_name,
         live_config_name=deployment.config_name,
-        live_spec=resources.desired_spec(deployment),
+        live_spec=deployment.target_spec,
         observed_generation=deployment.target_generation,
         polls=0,
         retries=0,
@@ -253,6 +261,8 @@ def _settle(deployment: Deployment) -> float | None:
 
 def _step_deleting(deployment: Deployment) -> float | None:
     if deployment.kind != Kind.BATCH:
+        if deployment.polls == 0 and deployment.kind == Kind.ASYNC:
+            sm.scaling_deregister(deployment.aws_name)
         if deployment.polls == 0:
             sm.endpoint_delete(deployment.aws_name)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,8 +10,10 @@ import boto3
 import django_rq
 import pytest
 from rq import SimpleWorker
+from rq.exceptions import NoSuchJobError
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
+from deployments.models import ModelPackage
 from deployments.services import model_package_register
 from tenants.models import Tenant
 
@@ -95,7 +98,8 @@ def queue() -> Iterator[Any]:
         q.empty()
         for registry in (FailedJobRegistry(queue=q), ScheduledJobRegistry(queue=q)):
             for job_id in registry.get_job_ids():
-                registry.remove(job_id, delete_job=True)
+                with contextlib.suppress(NoSuchJobError):  # the entry goes; its data had expired
+                    registry.remove(job_id, delete_job=True)
 
     clean()
     yield q
@@ -125,19 +129,20 @@ def run_worker(queue: Any, django_capture_on_commit_callbacks: Any) -> Callable[
     return run
 
 
+def make_package(tenant: Tenant | None, framework: str = "xgboost", key: str | None = None) -> ModelPackage:
+    """Register s3://<bucket>/models/<key>/model.tar.gz (key: the tenant's slug, shared or sklearn)."""
+    slug = key or (tenant.slug if tenant else ("sklearn" if framework == "sklearn" else "shared"))
+    version = "3.0-5" if framework == "xgboost" else "1.4-2"
+    return model_package_register(
+        actor=None,
+        tenant=tenant,
+        framework=framework,
+        version=version,
+        model_data_url=f"s3://{BUCKET}/models/{slug}/model.tar.gz",
+    )
+
+
 @pytest.fixture
-def package(aws: Any) -> Callable[..., Any]:
-    """Register a demo artifact as a model package: package(tenant), package(None), package(t, "sklearn")."""
-
-    def make(tenant: Tenant | None, framework: str = "xgboost", key: str | None = None) -> Any:
-        slug = key or (tenant.slug if tenant else ("sklearn" if framework == "sklearn" else "shared"))
-        version = "3.0-5" if framework == "xgboost" else "1.4-2"
-        return model_package_register(
-            actor=None,
-            tenant=tenant,
-            framework=framework,
-            version=version,
-            model_data_url=f"s3://{BUCKET}/models/{slug}/model.tar.gz",
-        )
-
-    return make
+def package(aws: Any) -> Callable[..., ModelPackage]:
+    """make_package, with the emulator holding the demo artifacts: package(tenant), package(None), …"""
+    return make_package

@@ -11,7 +11,6 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-import django_rq
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
@@ -59,7 +58,7 @@ def _wait(check: Any, timeout: float) -> None:
 
 
 def test_a_killed_worker_leaves_one_set_of_resources(
-    world: SimpleNamespace, slow_emulator_factory: Any, package: Any, settings: Any
+    world: SimpleNamespace, slow_emulator_factory: Any, package: Any, settings: Any, queue: Any
 ) -> None:
     slow_emulator = slow_emulator_factory(3.0)  # endpoints take 3 s to create: a "mid-provisioning" to kill
     settings.EMULATOR_URL = slow_emulator.url
@@ -80,8 +79,6 @@ def test_a_killed_worker_leaves_one_set_of_resources(
         "STATIC_MANIFEST": "0",
         "SECRET_KEY": "crash-test",
     }
-    queue = django_rq.get_queue("default")
-    queue.empty()
     tenant = world.tenant_a
     deployment = deployment_apply(
         actor=world.operator,
@@ -110,4 +107,3 @@ def test_a_killed_worker_leaves_one_set_of_resources(
     assert len(sagemaker.list_endpoint_configs(NameContains=name)["EndpointConfigs"]) == 1
     assert len(sagemaker.list_models(NameContains=name)["Models"]) == 1
     assert created.filter(outcome="ok").count() == 1
-    queue.empty()

@@ -12,6 +12,7 @@ import pytest
 from deployments.models import Deployment, DeploymentEvent, RunStatus, Status, TransformRun
 from deployments.services import (
     Draft,
+    deployment_advance,
     deployment_apply,
     deployment_delete,
     deployment_member_join,
@@ -357,3 +358,36 @@ def test_teardown_deletes_own_resources_leaves_shared_ones_and_offboards(
     ]
     assert keys == [f"mme/{mme.aws_name}/delta.tar.gz"]
     assert gamma.status == "offboarded"
+    scaling = client_for(aws.url, "application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="sagemaker"
+    )
+    assert not [t for t in scaling["ScalableTargets"] if own.aws_name in t["ResourceId"]]
+
+
+def test_a_change_during_creation_is_rolled_out_once_the_endpoint_is_up(
+    world: SimpleNamespace,
+    aws: Any,
+    package: Any,
+    apply: Apply,
+    slow_emulator_factory: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.EMULATOR_URL = slow_emulator_factory(0.5).url
+    tenant = world.tenant_a
+    draft = Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant))
+    deployment = deployment_apply(actor=world.operator, draft=draft)
+    assert deployment_advance(deployment_id=deployment.pk, tenant_id=tenant.pk) == Status.CREATING
+    deployment.refresh_from_db()
+    bigger = Draft.of(deployment, settings={**deployment.settings, "instance_count": 2})
+    deployment = apply(
+        call=lambda: deployment_apply(actor=world.operator, draft=bigger, deployment=deployment)
+    )
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    assert deployment.observed_generation == 2
+    sagemaker = client_for(settings.EMULATOR_URL, "sagemaker")
+    described = sagemaker.describe_endpoint(EndpointName=deployment.aws_name)
+    assert described["EndpointConfigName"] == deployment.live_config_name == f"{deployment.aws_name}-g2"
+    assert described["ProductionVariants"][0]["CurrentInstanceCount"] == 2
+    configs = sagemaker.list_endpoint_configs(NameContains=deployment.aws_name)["EndpointConfigs"]
+    assert [c["EndpointConfigName"] for c in configs] == [deployment.live_config_name]

@@ -11,20 +11,13 @@ from django.core.exceptions import ValidationError
 from deployments.forms import DeploymentForm, MemberJoinForm
 from deployments.models import ModelPackage
 from deployments.rules import KIND_RULES
-from deployments.services import Draft, deployment_apply, deployment_member_join, model_package_register
+from deployments.services import Draft, deployment_apply, deployment_member_join
+from tests.deployments.conftest import make_package
 from tests.factories import make_tenant
 
 
 def _package(tenant: Any, framework: str = "xgboost") -> ModelPackage:
-    version = "3.0-5" if framework == "xgboost" else "1.4-2"
-    slug = tenant.slug if tenant else "shared"
-    return model_package_register(
-        actor=None,
-        tenant=tenant,
-        framework=framework,
-        version=version,
-        model_data_url=f"s3://bucket/models/{slug}/model.tar.gz",
-    )
+    return make_package(tenant, framework, key=tenant.slug if tenant else None)
 
 
 # (case id, kind, tenant isolation or None for shared, settings, model: own/shared/other/none, message part)
@@ -252,3 +245,28 @@ def test_a_multi_model_member_brings_its_own_model(db: None) -> None:
             tenant=make_tenant(isolation="bridge"),
             model_package=_package(None),
         )
+
+
+def test_the_form_creates_a_multi_container_endpoint_with_its_first_tenant(db: None) -> None:
+    tenant = make_tenant(isolation="bridge")
+    data = {
+        "uid": "6a3f0e0c-1d8e-4c55-9d35-2d0b6a2c1f00",
+        "name": "mce",
+        "kind": "multi_container",
+        "isolation": "bridge",
+        "tenant": "",
+        "model_package": "",
+        "instance_type": "ml.m5.large",
+    }
+    refused = DeploymentForm(data=data)
+    assert not refused.is_valid()
+    assert "needs at least one tenant" in str(refused.errors["first_member"])
+    package = _package(tenant)
+    form = DeploymentForm(data={**data, "first_member": tenant.pk, "first_member_package": package.pk})
+    assert form.is_valid(), form.errors
+    deployment = deployment_apply(actor=None, draft=form.draft())
+    assert list(deployment.members.values_list("target", flat=True)) == [tenant.slug]
+    silo = make_tenant(isolation="silo")
+    wrong = DeploymentForm(data={**data, "first_member": silo.pk, "first_member_package": _package(silo).pk})
+    assert not wrong.is_valid()
+    assert "can join only Silo" in str(wrong.errors["first_member"])

@@ -10,7 +10,7 @@ import pytest
 from django.http import Http404
 
 from deployments import selectors
-from deployments.models import Deployment, DeploymentEvent, Status
+from deployments.models import Deployment, DeploymentEvent, ModelPackage, Status
 from deployments.services import (
     Draft,
     deletion_plan,
@@ -18,20 +18,13 @@ from deployments.services import (
     deployment_apply,
     deployment_plan,
     member_plan,
-    model_package_register,
 )
+from tests.deployments.conftest import make_package
 from tests.factories import make_tenant
 
 
-def _package(tenant: Any) -> Any:
-    slug = tenant.slug if tenant else "shared"
-    return model_package_register(
-        actor=None,
-        tenant=tenant,
-        framework="xgboost",
-        version="3.0-5",
-        model_data_url=f"s3://bucket/models/{slug}/model.tar.gz",
-    )
+def _package(tenant: Any, framework: str = "xgboost") -> ModelPackage:
+    return make_package(tenant, framework, key=tenant.slug if tenant else None)
 
 
 def _deploy(tenant: Any, kind: str = "realtime", **settings: Any) -> Deployment:

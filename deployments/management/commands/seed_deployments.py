@@ -13,7 +13,8 @@ class Command(BaseCommand):
     help = "Declare the demo deployments (run after seed_demo and python -m emulator.artifacts)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = demo_deployments_seed()
+        counts = demo_deployments_seed()
         self.stdout.write(
-            f"Deployments: {result['created']} declared and enqueued, {result['skipped']} already there."
+            f"Deployments: {counts['created']} declared and enqueued, {counts['existing']} already there, "
+            f"{counts['unavailable']} left out (tenants or artifacts missing: python -m emulator.artifacts)."
         )
