@@ -79,6 +79,8 @@ DEMO_DEPLOYMENTS: list[
         [("stark", None), ("wayne", None), ("wonka", None)],
     ),
     ("Soylent real-time", "realtime", "silo", "soylent", "soylent", {"instance_type": "ml.m5.large"}, []),
+    # GPU endpoints are slow to create (the emulator of `make run` takes ten minutes): one to watch.
+    ("Globex GPU real-time", "realtime", "silo", "globex", "globex", {"instance_type": "ml.g5.xlarge"}, []),
 ]
 ALWAYS_DECLARED = {"soylent"}  # its artifact is missing on purpose: the demo's failure
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from deployments.demo import ALWAYS_DECLARED
 from saasadmin.embedded import redis_start
 from tenants.demo import DEMO_TENANTS, DEMO_USERS, demo_credentials
 
@@ -86,8 +87,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("\n" + "\n".join(lines) + "\n"))
 
     def _upload_demo_artifacts(self) -> None:
-        """Real demo models and datasets into the emulator's S3 (idempotent; kept across restarts)."""
-        slugs = ",".join(slug for slug, *_ in DEMO_TENANTS)
+        """Real demo models and datasets into the emulator's S3 (idempotent; kept across restarts).
+
+        The tenants of ALWAYS_DECLARED get none: their deployment fails with SageMaker's reason.
+        """
+        slugs = ",".join(slug for slug, *_ in DEMO_TENANTS if slug not in ALWAYS_DECLARED)
         command = [
             sys.executable, "-m", "emulator.artifacts", "--endpoint-url", settings.EMULATOR_URL,
             "--bucket", settings.SAASADMIN_BUCKET, "--tenants", slugs, "--region", settings.AWS_REGION,
