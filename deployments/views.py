@@ -4,6 +4,7 @@ delete, retry, members joining and leaving, batch runs. Thin: fetch through sele
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from deployments import selectors, services
 from deployments.forms import DeploymentForm, MemberJoinForm
-from deployments.models import Kind, Status
+from deployments.models import Deployment, Kind, Status
 from deployments.rules import KIND_RULES
 from tenants.access import get_tenant_or_404, requires
 
@@ -147,43 +148,48 @@ def deployment_delete(request: HttpRequest, deployment_id: int) -> HttpResponse:
     return render(request, "deployments/delete.html", {"deployment": deployment, "plan": plan})
 
 
+def _act(request: HttpRequest, deployment_id: int, action: Callable[[Deployment], str]) -> HttpResponse:
+    """Run one POST action on a deployment: its message on success, the refusal's otherwise."""
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    try:
+        messages.success(request, action(deployment))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("deployment_detail", deployment_id=deployment.pk)
+
+
 @requires("deployments.manage")
 @require_POST
 def deployment_retry(request: HttpRequest, deployment_id: int) -> HttpResponse:
-    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
-    try:
+    def retry(deployment: Deployment) -> str:
         services.deployment_retry(actor=request.user, deployment=deployment)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{deployment.name}: retrying where it stopped.")
-    return redirect("deployment_detail", deployment_id=deployment.pk)
+        return f"{deployment.name}: retrying where it stopped."
+
+    return _act(request, deployment_id, retry)
 
 
 @requires("deployments.manage")
 @require_POST
 def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
-    """Cancel a deployment that has not reached AWS yet (or tear down what it created)."""
-    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
-    if deployment.status != Status.PENDING:
-        messages.error(request, "Only a pending deployment can be cancelled; delete it instead.")
-    else:
+    """Cancel a deployment that has not reached AWS yet."""
+
+    def cancel(deployment: Deployment) -> str:
+        if deployment.status != Status.PENDING:
+            raise ValidationError("Only a pending deployment can be cancelled; delete it instead.")
         services.deployment_delete(actor=request.user, deployment=deployment)
-        messages.success(request, f"{deployment.name}: cancelled.")
-    return redirect("deployment_detail", deployment_id=deployment.pk)
+        return f"{deployment.name}: cancelled."
+
+    return _act(request, deployment_id, cancel)
 
 
 @requires("deployments.manage")
 @require_POST
 def transform_run_start(request: HttpRequest, deployment_id: int) -> HttpResponse:
-    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
-    try:
+    def start(deployment: Deployment) -> str:
         run = services.transform_run_start(actor=request.user, deployment=deployment)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Batch run {run.job_name} started.")
-    return redirect("deployment_detail", deployment_id=deployment.pk)
+        return f"Batch run {run.job_name} started."
+
+    return _act(request, deployment_id, start)
 
 
 @requires("deployments.manage")
