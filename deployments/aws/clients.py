@@ -33,6 +33,7 @@ from deployments.aws.errors import (
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"}
 )
+ALREADY_CODES = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
 NOT_FOUND_CODES = frozenset(
     {"ResourceNotFound", "NoSuchKey", "NoSuchBucket", "404", "NotFound", "ObjectNotFoundException"}
 )
@@ -111,7 +112,11 @@ def _classify(code: str, message: str, status: int) -> type[AwsError]:
         return Throttled
     if code in NOT_FOUND_CODES or "could not find" in lowered or "does not exist" in lowered:
         return NotFound
-    if "already exist" in lowered or (code == "ResourceInUse" and "already" in lowered):
+    if (
+        "already exist" in lowered
+        or code in ALREADY_CODES
+        or (code == "ResourceInUse" and "already" in lowered)
+    ):
         return AlreadyExists
     if "in-progress" in lowered or "in progress" in lowered:
         return InProgress

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import IO
 
 from deployments.aws.clients import call
-from deployments.aws.errors import NotFound
+from deployments.aws.errors import AlreadyExists, NotFound
 
 S3 = "s3"
 
@@ -27,8 +28,9 @@ def bucket_ensure(bucket: str, region: str) -> None:
     except NotFound:
         pass
     extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    # API: CreateBucket
-    call(S3, "create_bucket", f"s3://{bucket}", Bucket=bucket, **extra)
+    with contextlib.suppress(AlreadyExists):  # created meanwhile by another worker
+        # API: CreateBucket
+        call(S3, "create_bucket", f"s3://{bucket}", Bucket=bucket, **extra)
 
 
 def object_put(uri: str, body: IO[bytes] | bytes, tags: dict[str, str] | None = None) -> None:

@@ -163,3 +163,38 @@ def test_a_retry_after_failure_replaces_the_failed_endpoint(
     deployment.refresh_from_db()
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     assert _count(aws, deployment) == (1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "status", "kind"),
+    [
+        ("ValidationException", 'Could not find endpoint "arn:…:endpoint/x".', 400, "NotFound"),
+        ("ValidationException", 'Cannot create already existing model "arn:…".', 400, "AlreadyExists"),
+        ("ValidationException", 'Cannot update in-progress endpoint "arn:…".', 400, "InProgress"),
+        ("ResourceInUse", "a job with this name already exists", 400, "AlreadyExists"),
+        ("ThrottlingException", "Rate exceeded", 400, "Throttled"),
+        ("InternalFailure", "oops", 500, "Transient"),
+        ("ResourceLimitExceeded", "The account-level service limit …", 400, "Terminal"),
+        ("AccessDeniedException", "not authorized", 400, "Terminal"),
+        ("BucketAlreadyOwnedByYou", "you already own it", 409, "AlreadyExists"),
+        ("ObjectNotFoundException", "No scalable target", 400, "NotFound"),
+    ],
+)
+def test_aws_errors_become_what_the_caller_can_act_on(
+    code: str, message: str, status: int, kind: str
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from deployments.aws.clients import convert
+
+    error = ClientError(
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "req-1"},
+        },
+        "AnyOperation",
+    )
+    converted = convert(error)
+    assert type(converted).__name__ == kind
+    assert converted.request_id == "req-1"
+    assert converted.message == f"{code}: {message}"
