@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db.models import Q
 
 from deployments.models import Deployment, Status
 from deployments.states import ACTIVE, progress
@@ -39,9 +40,7 @@ class Command(BaseCommand):
         # A vendor-level command: it sees every tenant, as operators do.
         deployments = Deployment.objects.select_related("tenant").order_by("name")
         if tenant:
-            deployments = deployments.filter(tenant__slug=tenant) | deployments.filter(
-                members__tenant__slug=tenant
-            )
+            deployments = deployments.filter(Q(tenant__slug=tenant) | Q(members__tenant__slug=tenant))
         moving = 0
         for deployment in deployments.distinct():
             percent, phrase = progress(deployment)
