@@ -1,4 +1,4 @@
-"""SageMaker and Application Auto Scaling operations on domain objects; the only place that knows
+"""SageMaker operations on domain objects: with the rest of deployments.aws, the only code that knows
 their request shapes. Each function names the API it calls."""
 
 from __future__ import annotations
@@ -231,37 +231,6 @@ def endpoint_delete(name: str) -> None:
     with contextlib.suppress(NotFound):
         # API: DeleteEndpoint
         call(SM, "delete_endpoint", name, EndpointName=name)
-
-
-def scaling_register(endpoint_name: str, min_capacity: int, max_capacity: int) -> None:
-    """Let the endpoint's variant scale between `min_capacity` (0 allowed for async) and `max_capacity`."""
-    resource = f"endpoint/{endpoint_name}/variant/AllTraffic"
-    # API: RegisterScalableTarget (Application Auto Scaling)
-    call(
-        "application-autoscaling",
-        "register_scalable_target",
-        resource,
-        ServiceNamespace="sagemaker",
-        ResourceId=resource,
-        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
-        MinCapacity=min_capacity,
-        MaxCapacity=max_capacity,
-    )
-
-
-def scaling_deregister(endpoint_name: str) -> None:
-    """Remove the variant's scaling bounds before its endpoint is deleted; none registered is fine."""
-    resource = f"endpoint/{endpoint_name}/variant/AllTraffic"
-    with contextlib.suppress(NotFound):
-        # API: DeregisterScalableTarget (Application Auto Scaling)
-        call(
-            "application-autoscaling",
-            "deregister_scalable_target",
-            resource,
-            ServiceNamespace="sagemaker",
-            ResourceId=resource,
-            ScalableDimension="sagemaker:variant:DesiredInstanceCount",
-        )
 
 
 def transform_job_create(spec: TransformJobSpec) -> None:

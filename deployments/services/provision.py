@@ -15,7 +15,7 @@ from uuid import UUID
 from django.utils import timezone
 
 from deployments import conf, resources
-from deployments.aws import AlreadyExists, AwsError, InProgress, NotFound, Transient, recording
+from deployments.aws import AlreadyExists, AwsError, InProgress, NotFound, Transient, autoscaling, recording
 from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, MemberState, Status
 from deployments.queueing import ADVANCE, enqueue_on_commit
@@ -231,7 +231,9 @@ def _settle(deployment: Deployment) -> float | None:
     old_model, old_config = deployment.live_model_name, deployment.live_config_name
     if deployment.kind == Kind.ASYNC:  # registering again with new bounds updates them
         values = resources.values(deployment)
-        sm.scaling_register(deployment.aws_name, values["min_capacity"], values["max_capacity"])
+        autoscaling.scaling_register(deployment.aws_name, values["min_capacity"], values["max_capacity"])
+        if not old_config:
+            autoscaling.scaling_policies_put(deployment.aws_name)
     if old_config and old_config != deployment.config_name:
         sm.endpoint_config_delete(old_config)
     if old_model and old_model != deployment.model_name:
@@ -262,7 +264,7 @@ def _settle(deployment: Deployment) -> float | None:
 def _step_deleting(deployment: Deployment) -> float | None:
     if deployment.kind != Kind.BATCH:
         if deployment.polls == 0 and deployment.kind == Kind.ASYNC:
-            sm.scaling_deregister(deployment.aws_name)
+            autoscaling.scaling_remove(deployment.aws_name)
         if deployment.polls == 0:
             sm.endpoint_delete(deployment.aws_name)
         try:

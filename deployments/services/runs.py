@@ -60,8 +60,8 @@ def transform_runs_start_due(*, deployment: Deployment, now: Any = None) -> Tran
         return None
     try:
         return transform_run_start(actor=None, deployment=deployment)
-    except IntegrityError:
-        return None  # another worker started the same sequence first
+    except (IntegrityError, ValidationError):
+        return None  # another worker started the same sequence first, or the tenant was paused meanwhile
 
 
 def transform_run_advance(*, run_id: int, tenant_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +25,7 @@ def test_polls_are_scheduled_with_growing_delays(
     settings: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    slow = slow_emulator_factory(0.6)
+    slow = slow_emulator_factory(1.5)  # long enough to be Creating at the first describe, even under load
     settings.EMULATOR_URL = slow.url
     settings.DEPLOYMENT_POLL_BASE_SECONDS = 2
     tenant = world.tenant_a
@@ -37,7 +38,7 @@ def test_polls_are_scheduled_with_growing_delays(
     scheduler = RQScheduler([queue], connection=queue.connection)
     scheduler.acquire_locks()
     delays = []
-    for _ in range(50):
+    for _ in range(200):
         run_worker()
         deployment.refresh_from_db()
         if deployment.status != Status.CREATING:
@@ -47,6 +48,7 @@ def test_polls_are_scheduled_with_growing_delays(
         delays.append(math.ceil((registry.get_scheduled_time(job) - datetime.now(UTC)).total_seconds()))
         registry.schedule(job, datetime.now(UTC))  # time passes: the scheduler's next tick enqueues it
         scheduler.enqueue_scheduled_jobs()
+        time.sleep(0.02)
     scheduler.release_locks()
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     first, second = delays[:2]  # 2 s then 4 s; RQ stores whole seconds, so allow one less

@@ -154,6 +154,16 @@ def test_it_provisions_an_async_endpoint_that_scales_to_zero(
     )
     target = next(t for t in scaling["ScalableTargets"] if deployment.aws_name in t["ResourceId"])
     assert target["MinCapacity"] == 0
+    autoscaling = client_for(aws.url, "application-autoscaling")
+    policies = autoscaling.describe_scaling_policies(
+        ServiceNamespace="sagemaker", ResourceId=target["ResourceId"]
+    )
+    assert sorted(p["PolicyType"] for p in policies["ScalingPolicies"]) == [
+        "StepScaling",
+        "TargetTrackingScaling",
+    ]
+    alarm = client_for(aws.url, "cloudwatch").describe_alarms(AlarmNames=[f"{deployment.aws_name}-wake"])
+    assert alarm["MetricAlarms"][0]["MetricName"] == "HasBacklogWithoutCapacity"
 
 
 def test_it_provisions_a_serverless_endpoint(
@@ -362,6 +372,8 @@ def test_teardown_deletes_own_resources_leaves_shared_ones_and_offboards(
         ServiceNamespace="sagemaker"
     )
     assert not [t for t in scaling["ScalableTargets"] if own.aws_name in t["ResourceId"]]
+    alarms = client_for(aws.url, "cloudwatch").describe_alarms(AlarmNames=[f"{own.aws_name}-wake"])
+    assert alarms["MetricAlarms"] == []
 
 
 def test_a_change_during_creation_is_rolled_out_once_the_endpoint_is_up(
