@@ -88,6 +88,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the workers write the same file: take the write lock at BEGIN and wait for it,
+    # instead of failing with "database is locked" when two transactions upgrade their locks at once.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis and RQ. Without REDIS_URL, `make run` and the tests start an embedded redis-server
