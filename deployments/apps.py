@@ -28,5 +28,10 @@ class DeploymentsConfig(AppConfig):
                 "deployments/_tenant_section.html", "deployments.view", views.tenant_section_context
             )
         )
+        extensions.TENANT_SECTIONS.append(
+            extensions.TenantSection(
+                "deployments/_tenant_serving.html", "tenants.view", views.tenant_serving_context
+            )
+        )
         extensions.offboarding_handler.append(tenant_teardown)
         extensions.after_onboarding.append(views.after_onboarding_url)

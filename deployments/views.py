@@ -19,7 +19,8 @@ from deployments import selectors, services
 from deployments.forms import DeploymentForm, MemberJoinForm
 from deployments.models import Deployment, Kind, Status
 from deployments.rules import KIND_RULES
-from tenants.access import get_tenant_or_404, requires
+from tenants.access import get_tenant_or_404, requires, role_of
+from tenants.roles import TENANT_ROLES
 
 PAGE_SIZE = 50
 
@@ -241,3 +242,15 @@ def tenant_section_context(request: HttpRequest, tenant: Any) -> dict[str, Any]:
 def after_onboarding_url(tenant: Any) -> str:
     """Onboarding goes on with the choice of how the tenant's model is deployed, and its plan."""
     return f"{reverse('deployment_new')}?tenant={tenant.pk}"
+
+
+def tenant_serving_context(request: HttpRequest, tenant: Any) -> dict[str, Any] | None:
+    """For the tenant's own members: how their model is served, without AWS internals."""
+    if role_of(request.user) not in TENANT_ROLES:
+        return None  # vendor staff see the full deployments block instead
+    return {
+        "deployments": selectors.deployment_list(user=request.user, tenant=tenant).exclude(
+            status=Status.DELETED
+        ),
+        "memberships": selectors.tenant_memberships(user=request.user, tenant=tenant),
+    }

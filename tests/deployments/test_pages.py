@@ -245,3 +245,22 @@ def test_uploads_are_checked_before_they_are_accepted(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not ModelPackage.objects.exists()
+
+
+def test_tenant_members_see_how_their_model_is_served_and_nothing_else(
+    client: Any, world: SimpleNamespace
+) -> None:
+    _deployment(world, Status.IN_SERVICE)
+    Deployment.objects.create(
+        tenant=world.tenant_b,
+        name="beta-rt",
+        kind=Kind.SERVERLESS,
+        isolation="silo",
+        aws_name="sa-beta-secret",
+    )
+    client.force_login(world.viewer_a)
+    body = client.get(reverse("tenant_detail", args=[world.tenant_a.pk])).content.decode()
+    assert "Your model" in body
+    assert "Real-time endpoint" in body
+    assert "sa-alpha-rt" not in body  # no AWS internals
+    assert "Serverless" not in body  # nothing of another tenant
