@@ -16,7 +16,7 @@ from deployments.aws import AwsError, storage
 from deployments.models import Deployment, ModelPackage
 from deployments.resources import bucket_uri
 from deployments.services import Draft, deployment_apply, model_package_register
-from tenants.models import Tenant
+from tenants.models import LEAVING_STATUSES, Tenant
 
 XGBOOST, SKLEARN = ("xgboost", "3.0-5"), ("sklearn", "1.4-2")
 # name, kind, isolation, owner slug (None: shared), model key, settings, members [(slug, model key)]
@@ -126,7 +126,7 @@ def _members(
 def demo_deployments_seed() -> dict[str, int]:
     """Declare the demo deployments not there yet and enqueue them; running it twice changes nothing."""
     operator = get_user_model().objects.filter(username="operator").first()
-    tenants = {t.slug: t for t in Tenant.objects.exclude(status__in=["offboarding", "offboarded"])}
+    tenants = {t.slug: t for t in Tenant.objects.exclude(status__in=LEAVING_STATUSES)}
     counts = {"created": 0, "existing": 0, "unavailable": 0}
     for name, kind, isolation, owner, key, settings, member_entries in DEMO_DEPLOYMENTS:
         if Deployment.objects.filter(name=name).exists():

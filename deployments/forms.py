@@ -14,7 +14,7 @@ from deployments.rules import KIND_RULES, LATENCIES, RuleError, Setting
 from deployments.services.deployments import member_plan, members_check
 from deployments.services.packages import artifact_check
 from deployments.services.plans import Draft, draft_problems
-from tenants.models import Isolation, Tenant, TenantStatus
+from tenants.models import LEAVING_STATUSES, Isolation, Tenant
 
 
 class RuleChoiceField(forms.ChoiceField):
@@ -50,7 +50,7 @@ class DeploymentForm(forms.Form):
     kind = forms.ChoiceField(choices=Kind.choices)
     isolation = forms.ChoiceField(choices=Isolation.choices)
     tenant = forms.ModelChoiceField(
-        queryset=Tenant.objects.exclude(status__in=[TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED]),
+        queryset=Tenant.objects.exclude(status__in=LEAVING_STATUSES),
         required=False,
         empty_label="Shared (several tenants)",
     )
@@ -136,7 +136,7 @@ class MemberJoinForm(forms.Form):
         tenant_field = self.fields["tenant"]
         assert isinstance(tenant_field, forms.ModelChoiceField)
         tenant_field.queryset = Tenant.objects.filter(isolation=deployment.isolation).exclude(
-            status__in=[TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED]
+            status__in=LEAVING_STATUSES
         )
 
     def clean(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from deployments import selectors, services
 from deployments.forms import DeploymentForm, MemberJoinForm
 from deployments.models import Deployment, Kind, Status
 from deployments.rules import KIND_RULES
+from deployments.states import ACTIVE
 from tenants.access import get_tenant_or_404, requires, role_of
 from tenants.roles import TENANT_ROLES
 
@@ -38,7 +39,7 @@ def fleet(request: HttpRequest) -> HttpResponse:
         "kinds": Kind.choices,
         "statuses": Status.choices,
         "counts": selectors.deployment_status_counts(user=request.user, kind=kind),
-        "moving": any(d.status in selectors.ACTIVE for d in page.object_list),
+        "moving": any(d.status in ACTIVE for d in page.object_list),
     }
     template = (
         "deployments/_fleet_table.html" if getattr(request, "htmx", False) else "deployments/fleet.html"

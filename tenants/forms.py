@@ -54,19 +54,21 @@ class OnboardForm(TenantForm):
 
 
 class ReasonForm(forms.Form):
+    """Why a tenant's status changes; subclasses may check the change against `tenant`."""
+
     reason = forms.CharField(
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Recorded in the audit log.",
     )
 
-
-class OffboardForm(ReasonForm):
-    confirm_slug = forms.CharField(label="Type the tenant's slug to confirm", max_length=40)
-
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tenant = tenant
+
+
+class OffboardForm(ReasonForm):
+    confirm_slug = forms.CharField(label="Type the tenant's slug to confirm", max_length=40)
 
     def clean_confirm_slug(self) -> str:
         value = self.cleaned_data["confirm_slug"].strip()

@@ -55,6 +55,8 @@ TENANT_TRANSITIONS: dict[str, frozenset[str]] = {
     TenantStatus.OFFBOARDING: frozenset({TenantStatus.OFFBOARDED}),
     TenantStatus.OFFBOARDED: frozenset(),
 }
+# A tenant in these statuses is on its way out: no new users, deployments or model packages.
+LEAVING_STATUSES = frozenset({TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED})
 
 
 class Tenant(models.Model):
@@ -90,6 +92,10 @@ class Tenant(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in TENANT_TRANSITIONS[self.status]
+
+    @property
+    def is_leaving(self) -> bool:
+        return self.status in LEAVING_STATUSES
 
 
 class Membership(models.Model):

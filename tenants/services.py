@@ -153,7 +153,7 @@ def invitation_create(*, actor: Any, tenant: Tenant, email: str, role: str) -> I
     """Invite `email` to join `tenant` with a tenant role; the link is valid for a week."""
     if role not in TENANT_ROLES:
         raise ValidationError({"role": "Choose a tenant role."})
-    if tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
+    if tenant.is_leaving:
         raise ValidationError("An offboarded tenant cannot get new users.")
     email = User.objects.normalize_email(email).lower()
     if email_taken(email):
@@ -177,7 +177,7 @@ def invitation_is_open(invitation: Invitation) -> bool:
         invitation.accepted_at is None
         and invitation.revoked_at is None
         and invitation.expires_at > timezone.now()
-        and invitation.tenant.status not in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED)
+        and not invitation.tenant.is_leaving
     )
 
 

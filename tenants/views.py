@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from tenants import extensions, services
 from tenants.access import get_tenant_or_404, membership_of, public, requires, user_can
 from tenants.forms import OffboardForm, OnboardForm, ReasonForm, TenantForm
-from tenants.models import Isolation, Tenant, TenantStatus
+from tenants.models import TENANT_TRANSITIONS, Isolation, Tenant, TenantStatus
 from tenants.roles import TENANT_ROLES
 from tenants.selectors import TENANT_SORTS, audit_for_tenant, tenant_list, tenant_status_counts
 
@@ -96,6 +96,8 @@ def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
         "members": tenant.memberships.select_related("user").order_by("user__username"),
         "audit_events": audit_for_tenant(tenant=tenant) if show_audit else None,
         "can_manage": user_can(request.user, "tenants.manage"),
+        # The actions offered are the moves TENANT_TRANSITIONS allows from here, nothing written again.
+        "next_statuses": TENANT_TRANSITIONS[tenant.status],
         "can_manage_users": user_can(request.user, "tenant_users.manage"),
         "sections": _sections(request, tenant),
     }
@@ -137,8 +139,7 @@ def _status_change(
 ) -> HttpResponse:
     """Shared GET-confirm / POST-apply flow of suspend, resume and offboard."""
     tenant = get_tenant_or_404(request.user, tenant_id)
-    kwargs = {"tenant": tenant} if form_class is OffboardForm else {}
-    form = form_class(request.POST or None, **kwargs)
+    form = form_class(request.POST or None, tenant=tenant)
     allowed = tenant.can_become(to)
     if request.method == "POST" and form.is_valid():
         try:

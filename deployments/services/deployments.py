@@ -17,7 +17,7 @@ from deployments import resources
 from deployments.models import Deployment, DeploymentMember, Kind, MemberState, ModelPackage, Status
 from deployments.queueing import ADVANCE, enqueue_on_commit
 from deployments.rules import RuleError, member_problem
-from deployments.services.plans import GONE_TENANT, Draft, Plan, ResourceAction, draft_check
+from deployments.services.plans import Draft, Plan, ResourceAction, draft_check
 from deployments.states import StateConflict, transition
 from tenants.audit import audit_record
 from tenants.models import Tenant
@@ -121,7 +121,7 @@ def members_check(
             new_image=package.image_uri if package else None,
             new_model_is_own=bool(package and package.tenant_id == tenant.pk),
         )
-        if tenant.status in GONE_TENANT:
+        if tenant.is_leaving:
             problem = f"{tenant} is being offboarded: it cannot join."
         if problem:
             raise RuleError({"tenant": [problem]})

@@ -18,7 +18,7 @@ from deployments.images import ARTIFACT_FILE, FRAMEWORK_VERSIONS, UnknownImage, 
 from deployments.models import ModelPackage
 from deployments.resources import bucket_uri
 from tenants.audit import audit_record
-from tenants.models import Tenant, TenantStatus
+from tenants.models import Tenant
 
 
 def artifact_check(data: bytes, framework: str) -> None:
@@ -54,7 +54,7 @@ def _read_limited(fileobj: IO[bytes]) -> bytes:
 def _image_for_upload(tenant: Tenant | None, framework: str, version: str) -> str:
     if framework not in FRAMEWORK_VERSIONS:
         raise ValidationError({"framework": "Choose XGBoost or scikit-learn."})
-    if tenant is not None and tenant.status in (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED):
+    if tenant is not None and tenant.is_leaving:
         raise ValidationError("An offboarded tenant cannot get new models.")
     try:
         return image_uri(framework, version)

@@ -22,9 +22,7 @@ from deployments.rules import (
     settings_normalise,
     settings_problems,
 )
-from tenants.models import Isolation, Tenant, TenantStatus
-
-GONE_TENANT = (TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED)
+from tenants.models import Isolation, Tenant
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,7 @@ def _owner_problem(draft: Draft) -> str | None:
     if draft.tenant is not None and draft.tenant.isolation != draft.isolation:
         have, want = Isolation(draft.tenant.isolation).label, Isolation(draft.isolation).label
         return f"{draft.tenant} is {have}, not {want}: choose a {have} kind or move the tenant first."
-    if draft.tenant is not None and draft.tenant.status in GONE_TENANT:
+    if draft.tenant is not None and draft.tenant.is_leaving:
         return f"{draft.tenant} is being offboarded: it cannot get new deployments."
     return None
 

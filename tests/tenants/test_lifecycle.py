@@ -107,3 +107,22 @@ def client_factory() -> Any:
     from django.test import Client
 
     return Client
+
+
+@pytest.mark.parametrize(
+    ("status", "offered", "not_offered"),
+    [
+        ("active", ["suspend", "offboard"], ["resume"]),
+        ("suspended", ["resume", "offboard"], ["suspend"]),
+        ("offboarded", [], ["resume", "suspend", "offboard"]),
+    ],
+)
+def test_the_tenant_page_offers_the_moves_the_status_machine_allows(
+    operator_client: Any, world: SimpleNamespace, status: str, offered: list[str], not_offered: list[str]
+) -> None:
+    Tenant.objects.filter(pk=world.tenant_a.pk).update(status=status)
+    body = operator_client.get(reverse("tenant_detail", args=[world.tenant_a.pk])).content.decode()
+    for action in offered:
+        assert reverse(f"tenant_{action}", args=[world.tenant_a.pk]) in body
+    for action in not_offered:
+        assert reverse(f"tenant_{action}", args=[world.tenant_a.pk]) not in body
