@@ -23,7 +23,10 @@ def faults(aws: Any, settings: Any) -> Iterator[Faults]:
     injector.close()
 
 
-def _apply(world: SimpleNamespace, package: Any, capture: Any, **settings: Any) -> Deployment:
+def _apply(
+    world: SimpleNamespace, package: Any, capture: Any, artifact: str | None = None, **settings: Any
+) -> Deployment:
+    """Apply a Silo real-time deployment for tenant a, with its model or the one under `artifact`."""
     tenant = world.tenant_a
     with capture(execute=True):
         return deployment_apply(
@@ -33,7 +36,7 @@ def _apply(world: SimpleNamespace, package: Any, capture: Any, **settings: Any) 
                 kind="realtime",
                 isolation="silo",
                 tenant=tenant,
-                model_package=package(tenant),
+                model_package=package(tenant, key=artifact) if artifact else package(tenant),
                 settings=settings,
             ),
         )
@@ -95,13 +98,7 @@ def test_it_recovers_with_one_of_everything(
 def test_a_failed_endpoint_stops_with_its_reason(
     world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    tenant = world.tenant_a
-    missing = package(tenant, key="no-such-tenant")
-    with django_capture_on_commit_callbacks(execute=True):
-        deployment = deployment_apply(
-            actor=world.operator,
-            draft=Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=missing),
-        )
+    deployment = _apply(world, package, django_capture_on_commit_callbacks, artifact="no-such-tenant")
     run_worker()
     deployment.refresh_from_db()
     assert deployment.status == Status.FAILED
@@ -145,13 +142,7 @@ def test_a_retry_after_failure_replaces_the_failed_endpoint(
 ) -> None:
     from deployments.services import deployment_retry
 
-    tenant = world.tenant_a
-    missing = package(tenant, key="late-artifact")
-    with django_capture_on_commit_callbacks(execute=True):
-        deployment = deployment_apply(
-            actor=world.operator,
-            draft=Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=missing),
-        )
+    deployment = _apply(world, package, django_capture_on_commit_callbacks, artifact="late-artifact")
     run_worker()
     deployment.refresh_from_db()
     assert deployment.status == Status.FAILED

@@ -264,3 +264,66 @@ def test_tenant_members_see_how_their_model_is_served_and_nothing_else(
     assert "Real-time endpoint" in body
     assert "sa-alpha-rt" not in body  # no AWS internals
     assert "Serverless" not in body  # nothing of another tenant
+
+
+def test_an_upload_that_passes_the_checks_lands_in_the_tenants_s3_prefix(
+    operator_client: Any, world: SimpleNamespace, aws: Any
+) -> None:
+    from tests.deployments.conftest import BUCKET
+
+    body = aws.s3.get_object(Bucket=BUCKET, Key="models/alpha/model.tar.gz")["Body"].read()
+    upload = io.BytesIO(body)
+    upload.name = "model.tar.gz"
+    data = {"tenant": str(world.tenant_a.pk), "framework": "xgboost", "version": "3.0-5", "archive": upload}
+    response = operator_client.post(reverse("model_package_upload"), data)
+    assert response.status_code == 302
+    package = ModelPackage.objects.get(tenant=world.tenant_a)
+    assert package.model_data_url.startswith(f"s3://{BUCKET}/models/alpha/")
+    key = package.model_data_url.removeprefix(f"s3://{BUCKET}/")
+    assert aws.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == body
+    assert "sagemaker-xgboost:3.0-5" in package.image_uri
+
+
+def test_a_tenant_joins_a_shared_endpoint_after_seeing_the_plan(
+    operator_client: Any, world: SimpleNamespace, package: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from deployments.models import DeploymentMember
+    from tests.factories import make_tenant
+
+    first, joining = (
+        make_tenant(slug="gamma", isolation="bridge"),
+        make_tenant(slug="delta", isolation="bridge"),
+    )
+    shared = Deployment.objects.create(
+        name="bridge-mme", kind=Kind.MULTI_MODEL, isolation="bridge", aws_name="sa-shared-mm-test",
+        status=Status.IN_SERVICE, settings=settings_normalise(Kind.MULTI_MODEL, {}),
+    )  # fmt: skip
+    DeploymentMember.objects.create(
+        deployment=shared, tenant=first, model_package=package(first), target="gamma.tar.gz", state="active"
+    )
+    data = {"tenant": str(joining.pk), "model_package": str(package(joining).pk)}
+    plan = operator_client.post(reverse("member_join", args=[shared.pk]), {**data, "action": "plan"})
+    assert f"Add {joining.name} to bridge-mme" in plan.content.decode()
+    assert not shared.members.filter(tenant=joining).exists()  # nothing before apply
+    with django_capture_on_commit_callbacks(execute=False):
+        response = operator_client.post(reverse("member_join", args=[shared.pk]), {**data, "action": "apply"})
+    assert response.status_code == 302
+    assert shared.members.get(tenant=joining).state == "joining"
+
+
+def test_a_silo_tenant_cannot_join_a_bridge_endpoint(
+    operator_client: Any, world: SimpleNamespace, package: Any
+) -> None:
+    shared = Deployment.objects.create(
+        name="bridge-mme", kind=Kind.MULTI_MODEL, isolation="bridge", aws_name="sa-shared-mm-test2",
+        status=Status.IN_SERVICE, settings=settings_normalise(Kind.MULTI_MODEL, {}),
+    )  # fmt: skip
+    data = {
+        "tenant": str(world.tenant_a.pk),
+        "model_package": str(package(world.tenant_a).pk),
+        "action": "plan",
+    }
+    response = operator_client.post(reverse("member_join", args=[shared.pk]), data)
+    assert response.status_code == 200
+    assert not shared.members.exists()
+    assert "Select a valid choice" in response.content.decode()  # only Bridge tenants are offered
