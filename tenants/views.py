@@ -120,6 +120,7 @@ def tenant_edit(request: HttpRequest, tenant_id: str) -> HttpResponse:
     tenant = get_tenant_or_404(request.user, tenant_id)
     form = TenantForm(request.POST or None, instance=tenant)
     if request.method == "POST" and form.is_valid():
+        # Validating a ModelForm writes the new values onto its instance: the audit's "before" needs the row.
         fresh = get_tenant_or_404(request.user, tenant_id)
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
