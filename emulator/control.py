@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from emulator import autoscaling
 from emulator.errors import limit_exceeded, validation
 from emulator.listing import list_answer, put_tags
 from emulator.state import Store, arn, copy_given, public
@@ -334,6 +335,9 @@ def update_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
         if record["EndpointStatus"] != "InService":
             raise validation(f'Cannot update in-progress endpoint "{record["EndpointArn"]}".')
         spec = deployment_spec(store, region, params["EndpointConfigName"])
+        autoscaling.update_check(
+            region, record["EndpointArn"], name, record["_spec"]["variants"], spec["variants"]
+        )
         _check_quotas(store, region, spec, replacing=key[1])
         record.update(
             EndpointStatus="Updating",
@@ -357,6 +361,7 @@ def delete_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
         if record is None:
             raise _missing("endpoint", region, params["EndpointName"])
         if record["EndpointStatus"] != "Deleting":
+            autoscaling.endpoint_deregister(region, record["EndpointName"])
             record.update(
                 EndpointStatus="Deleting", LastModifiedTime=now, _ready_at=now + store.settings.delay
             )

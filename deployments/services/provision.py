@@ -199,6 +199,8 @@ def _step_updating(deployment: Deployment) -> float | None:
         _ensure_model_and_config(deployment)
         if deployment.kind == Kind.BATCH:
             return _settle(deployment)
+        if deployment.kind == Kind.ASYNC:  # AWS refuses to update a variant under auto scaling
+            autoscaling.scaling_remove(deployment.aws_name)
         try:
             sm.endpoint_update(deployment.aws_name, deployment.config_name)
         except InProgress:
@@ -215,6 +217,7 @@ def _on_endpoint_state(deployment: Deployment, state: sm.EndpointState) -> float
     if state.status == "InService" and state.config_name == deployment.config_name:
         return _settle(deployment)
     if state.status == "InService" and state.failure_reason:
+        _scaling_on(deployment)  # the previous config serves on: let it scale again
         _fail(deployment, f"The update was rolled back: {state.failure_reason}")
         return None
     if state.status == "InService" and deployment.status == Status.CREATING:
@@ -226,14 +229,17 @@ def _on_endpoint_state(deployment: Deployment, state: sm.EndpointState) -> float
     return _poll(deployment)
 
 
+def _scaling_on(deployment: Deployment) -> None:
+    """An async endpoint's scalable target, policies and wake alarm (upserts; off during updates)."""
+    if deployment.kind == Kind.ASYNC:
+        values = resources.values(deployment)
+        autoscaling.scaling_apply(deployment.aws_name, values["min_capacity"], values["max_capacity"])
+
+
 def _settle(deployment: Deployment) -> float | None:
     """The target generation is live: clean the previous one, settle members, mark in service."""
     old_model, old_config = deployment.live_model_name, deployment.live_config_name
-    if deployment.kind == Kind.ASYNC:  # registering again with new bounds updates them
-        values = resources.values(deployment)
-        autoscaling.scaling_register(deployment.aws_name, values["min_capacity"], values["max_capacity"])
-        if not old_config:
-            autoscaling.scaling_policies_put(deployment.aws_name)
+    _scaling_on(deployment)  # on every settle: after an update or a recreate, scaling is back
     if old_config and old_config != deployment.config_name:
         sm.endpoint_config_delete(old_config)
     if old_model and old_model != deployment.model_name:

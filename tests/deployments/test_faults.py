@@ -189,3 +189,28 @@ def test_aws_errors_become_what_the_caller_can_act_on(
     assert type(converted).__name__ == kind
     assert converted.request_id == "req-1"
     assert converted.message == f"{code}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("message", "gone"),
+    [
+        ("No scalable target found for service namespace: sagemaker, resource ID: endpoint/x", True),
+        ("1 validation error detected: Value 'x' at 'resourceId' failed to satisfy constraint", False),
+    ],
+)
+def test_only_a_missing_scalable_target_counts_as_already_deregistered(
+    monkeypatch: Any, message: str, gone: bool
+) -> None:
+    from deployments.aws import Terminal, autoscaling
+
+    def call(service: str, action: str, resource: str, **params: Any) -> dict[str, Any]:
+        if action == "deregister_scalable_target":
+            raise Terminal(f"ValidationException: {message}", code="ValidationException")
+        return {}
+
+    monkeypatch.setattr(autoscaling, "call", call)
+    if gone:
+        autoscaling.scaling_remove("sa-x-as-1")
+    else:
+        with pytest.raises(Terminal):
+            autoscaling.scaling_remove("sa-x-as-1")

@@ -403,3 +403,76 @@ def test_a_change_during_creation_is_rolled_out_once_the_endpoint_is_up(
     assert described["ProductionVariants"][0]["CurrentInstanceCount"] == 2
     configs = sagemaker.list_endpoint_configs(NameContains=deployment.aws_name)["EndpointConfigs"]
     assert [c["EndpointConfigName"] for c in configs] == [deployment.live_config_name]
+
+
+def _scaling(aws: Any, deployment: Deployment) -> tuple[list[dict[str, Any]], list[str]]:
+    """The endpoint's scalable targets and the types of its scaling policies."""
+    autoscaling = client_for(aws.url, "application-autoscaling")
+    resource = f"endpoint/{deployment.aws_name}/variant/AllTraffic"
+    targets = autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource])
+    policies = autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=resource)
+    return targets["ScalableTargets"], sorted(p["PolicyType"] for p in policies["ScalingPolicies"])
+
+
+def _async(world: SimpleNamespace, package: Any, apply: Apply) -> Deployment:
+    tenant = world.tenant_a
+    deployment = apply(
+        Draft(name="Async", kind="async", isolation="silo", tenant=tenant, model_package=package(tenant))
+    )
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    return deployment
+
+
+def test_an_async_endpoint_changes_instance_type_with_scaling_off_during_the_update(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
+    deployment = _async(world, package, apply)
+    bigger = Draft.of(deployment, settings={**deployment.settings, "instance_type": "ml.m5.xlarge"})
+    deployment = apply(
+        call=lambda: deployment_apply(actor=world.operator, draft=bigger, deployment=deployment)
+    )
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    config = aws.sagemaker.describe_endpoint_config(EndpointConfigName=deployment.live_config_name)
+    assert config["ProductionVariants"][0]["InstanceType"] == "ml.m5.xlarge"
+    targets, policies = _scaling(aws, deployment)
+    assert [(t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [(0, 2)]
+    assert policies == ["StepScaling", "TargetTrackingScaling"]
+    calls = list(
+        DeploymentEvent.objects.filter(deployment=deployment, outcome="ok")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
+    update = calls.index("UpdateEndpoint")
+    assert "DeregisterScalableTarget" in calls[:update]
+    assert "RegisterScalableTarget" in calls[update:]
+
+
+def test_deleting_an_async_deployment_whose_scalable_target_is_gone_succeeds(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
+    deployment = _async(world, package, apply)
+    client_for(aws.url, "application-autoscaling").deregister_scalable_target(
+        ServiceNamespace="sagemaker",
+        ResourceId=f"endpoint/{deployment.aws_name}/variant/AllTraffic",
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+    )
+    deployment = apply(call=lambda: deployment_delete(actor=world.operator, deployment=deployment))
+    assert deployment.status == Status.DELETED, deployment.last_error
+    assert _names(aws, "Endpoint", deployment.aws_name) == []
+
+
+def test_an_async_update_rolled_back_by_sagemaker_leaves_scaling_on(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
+    deployment = _async(world, package, apply)
+    aws.s3.put_object(Bucket=BUCKET, Key="models/broken/model.tar.gz", Body=b"not a tar archive")
+    broken = package(world.tenant_a, key="broken")
+    change = Draft.of(deployment, model_package=broken)
+    deployment = apply(
+        call=lambda: deployment_apply(actor=world.operator, draft=change, deployment=deployment)
+    )
+    assert deployment.status == Status.FAILED
+    assert "rolled back" in deployment.last_error
+    targets, policies = _scaling(aws, deployment)
+    assert len(targets) == 1
+    assert policies == ["StepScaling", "TargetTrackingScaling"]
