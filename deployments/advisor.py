@@ -11,7 +11,14 @@ from decimal import Decimal
 
 from deployments import pricing
 from deployments.models import Kind
-from deployments.rules import KIND_RULES, MAX_CONTAINERS, KindRule, isolation_problem, payload_problem
+from deployments.rules import (
+    KIND_RULES,
+    MAX_CONTAINERS,
+    KindRule,
+    isolation_problem,
+    payload_problem,
+    timeout_text,
+)
 from tenants.models import Isolation
 
 ACTIVE_HOURS_PER_DAY = {"steady": 24.0, "spiky": 12.0, "idle": 4.0}
@@ -133,7 +140,7 @@ def _advise_one(rule: KindRule, isolation: str, needs: Needs) -> Advice:
 
 
 def _tradeoffs(rule: KindRule) -> list[str]:
-    notes = [f"limits: {rule.max_payload_mb:g} MB payload, {rule.timeout_seconds} s per request"]
+    notes = [f"limits: {rule.max_payload_mb:g} MB payload, {timeout_text(rule)}"]
     if rule.scale_to_zero:
         notes.append("costs nothing while idle")
     if rule.cold_starts:

@@ -48,7 +48,7 @@ DEMO_DEPLOYMENTS: list[
         "silo",
         "globex",
         "globex",
-        {"instance_type": "ml.m5.large", "invocation_timeout_seconds": 1800},
+        {"instance_type": "ml.m5.large"},
         [],
     ),
     (

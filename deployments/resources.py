@@ -151,6 +151,8 @@ def transform_job_spec(run: TransformRun) -> TransformJobSpec:
         content_type=settings_values["content_type"],
         join_source=settings_values["join_source"],
         tags=tags(deployment),
+        invocations_timeout_seconds=settings_values["invocations_timeout_seconds"],
+        invocations_max_retries=settings_values["invocations_max_retries"],
     )
 
 

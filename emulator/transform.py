@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,8 @@ from emulator.fleet import fetch_and_load
 from emulator.models import LoadedModel, ModelLoadError, PayloadError, framework_for_image, predict
 
 MB = 1024 * 1024
+# ModelClientConfig's defaults when a job does not set it (API Reference: ModelClientConfig).
+DEFAULT_TIMEOUT_SECONDS, DEFAULT_MAX_RETRIES = 600, 3
 
 
 class JobFailure(Exception):
@@ -57,11 +60,32 @@ def _joined(inputs: list[bytes], outputs: list[bytes], content_type: str) -> lis
     return [i.rstrip(b"\r") + b"," + o for i, o in zip(inputs, outputs, strict=True)]
 
 
+def _invoke(model: LoadedModel, job: dict[str, Any], body: bytes, where: str) -> bytes:
+    """One mini-batch request to the container, under ModelClientConfig's timeout and retries.
+
+    Only timeouts are retried: the container's answer to the same body is deterministic here, so a
+    request it refused would be refused again.
+    """
+    source, client = job["TransformInput"], job.get("ModelClientConfig") or {}
+    timeout = client.get("InvocationsTimeoutInSeconds", DEFAULT_TIMEOUT_SECONDS)
+    retries = client.get("InvocationsMaxRetries", DEFAULT_MAX_RETRIES)
+    for _ in range(retries + 1):
+        started = time.monotonic()
+        answer, _ = predict(
+            model, body, source.get("ContentType", "text/csv"), job.get("TransformOutput", {}).get("Accept")
+        )
+        if time.monotonic() - started <= timeout:
+            return answer
+    raise JobFailure(
+        f"ClientError: Model server did not respond to /invocations request within {timeout} seconds "
+        f"({where}; tried {retries + 1} times)."
+    )
+
+
 def _transform_object(model: LoadedModel, job: dict[str, Any], uri: str, data: bytes) -> bytes:
     """The `.out` content for one input object, or JobFailure naming the record that broke."""
     source = job["TransformInput"]
     content_type = source.get("ContentType", "text/csv")
-    accept = job.get("TransformOutput", {}).get("Accept")
     max_payload = int(job.get("MaxPayloadInMB", 6)) * MB
     if source.get("CompressionType") == "Gzip":
         data = gzip.decompress(data)
@@ -69,12 +93,12 @@ def _transform_object(model: LoadedModel, job: dict[str, Any], uri: str, data: b
     outputs: list[bytes] = []
     for start, batch in _batches(records, job.get("BatchStrategy", "MultiRecord"), max_payload):
         body = b"\n".join(batch)
-        if len(body) > max_payload and job.get("MaxPayloadInMB", 6) > 0:
+        if len(body) > max_payload:
             raise JobFailure(
                 f"ClientError: Too much data for max payload size in {uri} (record {start + 1})."
             )
         try:
-            answer, _ = predict(model, body, content_type, accept)
+            answer = _invoke(model, job, body, f"{uri}, record {start + 1}")
         except PayloadError as exc:
             # exc.line counts lines within the mini-batch body, whose lines are records in Line mode.
             within = (exc.line or 1) - 1
@@ -113,6 +137,13 @@ def run_transform_job(job: dict[str, Any], stop: threading.Event) -> tuple[str, 
         model = _load_job_model(job)
     except ModelLoadError as exc:
         return "Failed", f"ClientError: {exc}"
+    if job.get("MaxPayloadInMB", 6) == 0:
+        # CreateTransformJob (API Reference): 0 means HTTP chunked encoding, which SageMaker's built-in
+        # algorithms do not support; they are the only containers emulated here.
+        return "Failed", (
+            "ClientError: MaxPayloadInMB 0 sends the input with HTTP chunked encoding, which this "
+            "container does not support: set MaxPayloadInMB to 1-100 MB, at least the size of one record."
+        )
     source_uri = job["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
     bucket, prefix = s3io.split_uri(source_uri)
     try:

@@ -47,6 +47,12 @@ def test_periodic_needs_rank_batch_first_and_refuse_with_reasons() -> None:
     assert "cold starts" in refused["serverless"]
 
 
+def test_batch_advice_states_the_timeout_aws_applies() -> None:
+    batch = next(a for a in advise(Needs(latency="periodic", tenants=1)) if a.kind == "batch")
+    limits = next(r for r in batch.reasons if r.startswith("limits:"))
+    assert "up to 3600 s per request (the InvocationsTimeoutInSeconds setting, 600 s by default)" in limits
+
+
 def test_large_payloads_leave_only_async_and_batch() -> None:
     ranked = advise(Needs(latency="minutes", payload_mb=50, cold_starts_ok=True))
     assert [a.kind for a in ranked if a.valid] == ["async"]

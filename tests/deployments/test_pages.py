@@ -92,7 +92,8 @@ def test_apply_saves_the_desired_state_with_the_planned_names(
         ({"kind": Kind.SERVERLESS, "memory_mb": "1500", "max_concurrency": "5"}, "must be one of"),
         ({"kind": Kind.SERVERLESS, "memory_mb": "2048", "max_concurrency": "500"}, "between 1 and 200"),
         ({"kind": Kind.BATCH, "max_payload_mb": "50", "max_concurrent_transforms": "4"}, "100 MB limit"),
-        ({"kind": Kind.ASYNC, "invocation_timeout_seconds": "7200"}, "between 1 and 3600"),
+        ({"kind": Kind.BATCH, "invocations_timeout_seconds": "7200"}, "between 1 and 3600"),
+        ({"kind": Kind.BATCH, "max_payload_mb": "0"}, "between 1 and 100"),
     ],
 )
 def test_the_form_refuses_invalid_combinations_and_says_why(

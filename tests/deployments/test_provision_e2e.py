@@ -141,7 +141,6 @@ def test_it_provisions_an_async_endpoint_that_scales_to_zero(
             isolation="silo",
             tenant=tenant,
             model_package=package(tenant),
-            settings={"invocation_timeout_seconds": 1800},
         )
     )
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
@@ -476,3 +475,23 @@ def test_an_async_update_rolled_back_by_sagemaker_leaves_scaling_on(
     targets, policies = _scaling(aws, deployment)
     assert len(targets) == 1
     assert policies == ["StepScaling", "TargetTrackingScaling"]
+
+
+def test_a_batch_run_sends_the_invocation_timeout_and_retries_it_was_given(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
+    settings = {"schedule": "daily", "invocations_timeout_seconds": 1800, "invocations_max_retries": 1}
+    deployment = apply(
+        Draft(
+            name="Alpha slow model",
+            kind="batch",
+            isolation="silo",
+            tenant=world.tenant_a,
+            model_package=package(None),
+            settings=settings,
+        )
+    )
+    run = TransformRun.objects.get(deployment=deployment)
+    assert run.status == RunStatus.COMPLETED, run.failure_reason
+    job = aws.sagemaker.describe_transform_job(TransformJobName=run.job_name)
+    assert job["ModelClientConfig"] == {"InvocationsTimeoutInSeconds": 1800, "InvocationsMaxRetries": 1}

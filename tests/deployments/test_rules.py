@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from deployments.forms import DeploymentForm, MemberJoinForm
 from deployments.models import ModelPackage
-from deployments.rules import KIND_RULES
+from deployments.rules import KIND_RULES, settings_normalise, settings_problems, timeout_text
 from deployments.services import Draft, deployment_apply, deployment_member_join
 from tests.deployments.conftest import make_package
 from tests.factories import make_tenant
@@ -45,7 +45,34 @@ INVALID = [
         "own",
         "lower MaxConcurrentTransforms to 5",
     ),
-    ("batch-payload-above-100", "batch", "silo", {"max_payload_mb": 101}, "own", "between 0 and 100"),
+    ("batch-payload-above-100", "batch", "silo", {"max_payload_mb": 101}, "own", "between 1 and 100"),
+    # 0 asks for HTTP chunked encoding, which SageMaker's own containers do not support.
+    ("batch-payload-zero", "batch", "silo", {"max_payload_mb": 0}, "own", "between 1 and 100"),
+    (
+        "batch-invocation-timeout-above-3600",
+        "batch",
+        "silo",
+        {"invocations_timeout_seconds": 3601},
+        "own",
+        "between 1 and 3600",
+    ),
+    ("batch-retries-above-3", "batch", "silo", {"invocations_max_retries": 4}, "own", "between 0 and 3"),
+    (
+        "batch-recordio-split-of-csv",
+        "batch",
+        "silo",
+        {"split_type": "RecordIO", "content_type": "text/csv"},
+        "own",
+        "choose SplitType Line or None",
+    ),
+    (
+        "batch-recordio-protobuf-split-by-line",
+        "batch",
+        "silo",
+        {"split_type": "Line", "content_type": "application/x-recordio-protobuf"},
+        "own",
+        "choose SplitType RecordIO",
+    ),
     (
         "batch-join-source-protobuf",
         "batch",
@@ -54,7 +81,14 @@ INVALID = [
         "own",
         "only for CSV and JSON",
     ),
-    ("batch-bad-split-type", "batch", "silo", {"split_type": "RecordIO"}, "own", "must be one of Line, None"),
+    (
+        "batch-bad-split-type",
+        "batch",
+        "silo",
+        {"split_type": "TFRecord"},
+        "own",
+        "must be one of Line, None, RecordIO",
+    ),
     (
         "serverless-memory-off-step",
         "serverless",
@@ -72,14 +106,6 @@ INVALID = [
         {"max_concurrency": 201},
         "own",
         "between 1 and 200",
-    ),
-    (
-        "async-timeout-above-3600",
-        "async",
-        "silo",
-        {"invocation_timeout_seconds": 3601},
-        "own",
-        "between 1 and 3600",
     ),
     (
         "async-min-above-max",
@@ -270,3 +296,54 @@ def test_the_form_creates_a_multi_container_endpoint_with_its_first_tenant(db: N
     wrong = DeploymentForm(data={**data, "first_member": silo.pk, "first_member_package": _package(silo).pk})
     assert not wrong.is_valid()
     assert "can join only Silo" in str(wrong.errors["first_member"])
+
+
+def test_recordio_protobuf_split_by_recordio_records_is_valid() -> None:
+    recordio = {"content_type": "application/x-recordio-protobuf"}
+    for split in ("RecordIO", "None"):
+        settings = settings_normalise("batch", {**recordio, "split_type": split})
+        assert settings_problems("batch", settings, frozenset({"ml.m5.large"})) == {}
+
+
+def test_the_payload_help_says_why_zero_is_refused() -> None:
+    payload = next(s for s in KIND_RULES["batch"].settings if s.name == "max_payload_mb")
+    assert payload.minimum == 1
+    assert "chunked encoding" in payload.help
+
+
+def test_an_async_endpoint_has_no_invocation_timeout_setting() -> None:
+    # InvocationTimeoutSeconds belongs to each InvokeEndpointAsync request, not to the endpoint config.
+    assert "invocation_timeout_seconds" not in DeploymentForm.fields_for_kind("async")
+    assert "invocation_timeout_seconds" not in settings_normalise(
+        "async", {"invocation_timeout_seconds": 1800}
+    )
+    assert KIND_RULES["async"].timeout_default == 900
+
+
+def test_the_timeout_is_stated_as_aws_applies_it() -> None:
+    assert timeout_text(KIND_RULES["realtime"]) == "60 s per request"
+    batch = timeout_text(KIND_RULES["batch"])
+    assert batch.startswith("up to 3600 s per request")
+    assert "InvocationsTimeoutInSeconds" in batch
+    assert "600 s by default" in batch
+    assert "per InvokeEndpointAsync request" in timeout_text(KIND_RULES["async"])
+
+
+def test_the_migration_drops_the_invocation_timeout_from_existing_async_rows(db: None) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from deployments.models import Deployment
+
+    tenant = make_tenant(isolation="silo")
+    draft = Draft(name="old", kind="async", isolation="silo", tenant=tenant, model_package=_package(tenant))
+    deployment = deployment_apply(actor=None, draft=draft)
+    stale = {**deployment.settings, "invocation_timeout_seconds": 1800}
+    Deployment.objects.filter(pk=deployment.pk).update(settings=stale)
+    migration = importlib.import_module(
+        "deployments.migrations.0002_async_settings_without_invocation_timeout"
+    )
+    migration.drop_invocation_timeout(apps, None)
+    deployment.refresh_from_db()
+    assert deployment.settings == {k: v for k, v in stale.items() if k != "invocation_timeout_seconds"}
