@@ -8,9 +8,10 @@ from typing import Any
 from django import forms
 
 from deployments.advisor import Needs
+from deployments.catalogue import offered, region_prices
 from deployments.images import FRAMEWORK_VERSIONS
 from deployments.models import Deployment, Framework, Kind, ModelPackage
-from deployments.rules import KIND_RULES, LATENCIES, RuleError, Setting
+from deployments.rules import INSTANCE, INSTANCE_USES, KIND_RULES, LATENCIES, RuleError, Setting
 from deployments.services.deployments import member_plan, members_check
 from deployments.services.packages import artifact_check
 from deployments.services.plans import Draft, draft_problems
@@ -36,6 +37,56 @@ def _setting_field(spec: Setting) -> forms.Field:
 
 # One form field per setting name across the table (instance_type is shared by several kinds).
 SETTING_FIELDS: dict[str, Setting] = {s.name: s for rule in KIND_RULES.values() for s in rule.settings}
+
+
+class InstanceTypeSelect(forms.Select):
+    """Each option names the kinds it is offered for (`data-kinds`); the others start disabled.
+
+    The page's script re-applies this when the kind changes; the rules refuse the rest regardless.
+    """
+
+    def __init__(self, kinds_by_type: dict[str, list[str]], kind: str | None) -> None:
+        super().__init__(attrs={"data-default": INSTANCE.default})
+        self.kinds_by_type, self.kind = kinds_by_type, kind
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        kinds = self.kinds_by_type.get(option["value"])
+        if kinds is None:  # a type offered for no kind (withdrawn, or typed): shown, for the rules to refuse
+            return option
+        option["attrs"]["data-kinds"] = " ".join(kinds)
+        if self.kind in INSTANCE_USES and self.kind not in kinds:
+            if option["selected"]:  # the saved choice stays, so the rules say why it must change
+                option["attrs"]["data-keep"] = True
+                option["label"] = f"{option['label']} — not offered for this kind"
+            else:
+                option["attrs"]["disabled"] = True
+        return option
+
+
+def _instance_label(name: str, entry: dict[str, Any]) -> str:
+    gpus = f", {entry['gpus']} GPU" if entry.get("gpus") else ""
+    return f"{name} — {entry['vcpu']} vCPU, {entry['memory_gib']:g} GiB{gpus}"
+
+
+def instance_type_field(kind: str | None, current: str | None) -> forms.Field:
+    """The instance types offered for any kind (those of `kind` enabled), plus `current` if withdrawn."""
+    instances = region_prices()["instances"]
+    kinds_by_type: dict[str, list[str]] = {}
+    for each, use in INSTANCE_USES.items():
+        for name in offered(use):
+            kinds_by_type.setdefault(name, []).append(each)
+    order = sorted(kinds_by_type, key=lambda n: (n.split(".")[1], instances[n]["vcpu"], n))
+    choices = [(name, _instance_label(name, instances[name])) for name in order]
+    if current and current not in kinds_by_type:
+        choices.insert(0, (current, f"{current} — not offered"))
+    return RuleChoiceField(
+        label=INSTANCE.label,
+        choices=choices,
+        required=False,
+        help_text="Only the types AWS offers for the chosen kind in this region",
+        widget=InstanceTypeSelect(kinds_by_type, kind),
+    )
 
 
 class DeploymentForm(forms.Form):
@@ -79,6 +130,10 @@ class DeploymentForm(forms.Form):
         for name, spec in SETTING_FIELDS.items():
             self.fields[name] = _setting_field(spec)
             self.fields[name].initial = self.initial.get(name, spec.default)
+        given = self.data if self.is_bound else self.initial
+        kind = deployment.kind if deployment is not None else given.get("kind")
+        self.fields["instance_type"] = instance_type_field(kind, given.get("instance_type"))
+        self.fields["instance_type"].initial = self.initial.get("instance_type", INSTANCE.default)
         if deployment is not None:
             for fixed in ("kind", "isolation", "tenant"):
                 self.fields[fixed].disabled = True

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from deployments.catalogue import instance_problem
 from deployments.models import Kind
 from tenants.models import Isolation
 
@@ -303,9 +304,17 @@ CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
 }
 
 
-def settings_problems(
-    kind: str, settings: dict[str, Any], instance_types: frozenset[str]
-) -> dict[str, list[str]]:
+# The use whose instance types (deployments.catalogue.offered) each instance-based kind runs on.
+INSTANCE_USES: dict[str, str] = {
+    Kind.BATCH: "transform",
+    Kind.REALTIME: "realtime",
+    Kind.ASYNC: "async",
+    Kind.MULTI_MODEL: "multi_model",
+    Kind.MULTI_CONTAINER: "realtime",
+}
+
+
+def settings_problems(kind: str, settings: dict[str, Any]) -> dict[str, list[str]]:
     """Field → messages for settings that break the kind's limits (after `settings_normalise`)."""
     problems: dict[str, list[str]] = {}
     for spec in KIND_RULES[kind].settings:
@@ -316,12 +325,10 @@ def settings_problems(
         message = payload_problem(kind, settings["payload_mb"])
         if message:
             problems["payload_mb"] = [message]
-    if KIND_RULES[kind].instance_based and settings.get("instance_type") not in instance_types:
-        offered = ", ".join(sorted(instance_types)[:6])
-        message = (
-            f"{settings.get('instance_type')} is not offered in this region; choose one of {offered}, …."
-        )
-        problems.setdefault("instance_type", [message])
+    if kind in INSTANCE_USES and "instance_type" not in problems:
+        message = instance_problem(INSTANCE_USES[kind], settings.get("instance_type") or "")
+        if message:
+            problems["instance_type"] = [message]
     if kind in CROSS_CHECKS and not problems:
         for name, message in CROSS_CHECKS[kind](settings):
             problems.setdefault(name, []).append(message)

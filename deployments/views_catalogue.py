@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from deployments import pricing, selectors, services
+from deployments import catalogue, selectors, services
 from deployments.advisor import Needs, advise
 from deployments.forms import AdvisorForm, ModelPackageUploadForm
 from deployments.models import Kind
@@ -68,6 +68,6 @@ def advisor(request: HttpRequest) -> HttpResponse:
         "form": form,
         "results": results,
         "fleet": fleet,
-        "catalogue": {**pricing.catalogue(), "region": settings.AWS_REGION},
+        "catalogue": {**catalogue.catalogue(), "region": settings.AWS_REGION},
     }
     return render(request, "deployments/advisor.html", context)

@@ -10,7 +10,7 @@ from typing import Any
 from emulator import autoscaling
 from emulator.errors import limit_exceeded, validation
 from emulator.listing import list_answer, put_tags
-from emulator.state import Store, arn, copy_given, public
+from emulator.state import ACCELERATED_PREFIXES, Store, arn, copy_given, public
 
 _SERVERLESS_MEMORY = range(1024, 6144 + 1, 1024)
 
@@ -128,13 +128,19 @@ def _check_variant(store: Store, region: str, variant: dict[str, Any], has_async
     instance_type = variant.get("InstanceType")
     if not instance_type or not variant.get("InitialInstanceCount"):
         raise validation("A variant needs InstanceType and InitialInstanceCount, or a ServerlessConfig.")
-    allowed = store.settings.catalogue.types_for(region)
-    if instance_type not in allowed:
-        raise validation(
-            f"1 validation error detected: Value '{instance_type}' at "
-            "'productionVariants.1.member.instanceType' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(sorted(allowed))}]"
-        )
+    # Types outside the enum were refused with the request (emulator.validation); here, the region's.
+    store.settings.catalogue.require(region, instance_type, "async" if has_async else "realtime")
+    _check_multi_model_instance(model, instance_type)
+
+
+def _check_multi_model_instance(model: dict[str, Any], instance_type: str) -> None:
+    """Multi-model on accelerated instances is Triton's only ("Supported algorithms, frameworks, and
+    instances for multi-model endpoints"); AWS's answer as reported in aws/sagemaker-python-sdk#1323."""
+    container = model.get("PrimaryContainer") or {}
+    if container.get("Mode") != "MultiModel" or not instance_type.startswith(ACCELERATED_PREFIXES):
+        return
+    if "sagemaker-tritonserver" not in container.get("Image", ""):
+        raise validation(f"MultiModel mode is not supported for instance type {instance_type}.")
 
 
 def create_endpoint_config(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:

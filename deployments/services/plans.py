@@ -117,7 +117,7 @@ def draft_problems(draft: Draft) -> dict[str, list[str]]:
     if isolation:
         return {"kind": [isolation]}
     values = settings_normalise(draft.kind, draft.settings)
-    problems.update(settings_problems(draft.kind, values, pricing.instance_types()))
+    problems.update(settings_problems(draft.kind, values))
     for name, problem in (("tenant", _owner_problem(draft)), ("model_package", _package_problem(draft))):
         if problem:
             problems.setdefault(name, []).append(problem)

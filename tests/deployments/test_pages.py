@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 from types import SimpleNamespace
 from typing import Any
@@ -113,6 +114,17 @@ def test_the_form_refuses_invalid_combinations_and_says_why(
     assert not Deployment.objects.exists()
 
 
+def test_the_form_page_offers_only_the_instance_types_of_the_chosen_kind(operator_client: Any) -> None:
+    body = operator_client.get(reverse("deployment_new"), {"kind": Kind.BATCH}).content.decode()
+    assert re.search(
+        r'<option value="ml.t2.medium"[^>]*data-kinds="realtime async multi_model multi_container"', body
+    )
+    assert re.search(r'<option value="ml.t2.medium"[^>]* disabled', body)  # not for batch transform
+    assert re.search(r'<option value="ml.m5.large"(?![^>]* disabled)[^>]*>', body)
+    body = operator_client.get(reverse("deployment_new"), {"kind": Kind.MULTI_MODEL}).content.decode()
+    assert re.search(r'<option value="ml.g5.xlarge"[^>]* disabled', body)  # multi-model: CPU only
+
+
 def test_a_tenant_page_offers_the_deployment_step(operator_client: Any, world: SimpleNamespace) -> None:
     body = operator_client.get(reverse("tenant_detail", args=[world.tenant_a.pk])).content.decode()
     assert f"{reverse('deployment_new')}?tenant={world.tenant_a.pk}" in body
@@ -121,16 +133,32 @@ def test_a_tenant_page_offers_the_deployment_step(operator_client: Any, world: S
 
 
 def _deployment(world: SimpleNamespace, status: str, **fields: Any) -> Deployment:
+    defaults = {"kind": Kind.REALTIME, "settings": settings_normalise(Kind.REALTIME, {})}
     return Deployment.objects.create(
         tenant=world.tenant_a,
         name="alpha-rt",
-        kind=Kind.REALTIME,
         isolation="silo",
         aws_name="sa-alpha-rt",
         status=status,
-        settings=settings_normalise(Kind.REALTIME, {}),
-        **fields,
+        **{**defaults, **fields},
     )
+
+
+def test_a_batch_saved_on_a_withdrawn_type_shows_no_price_and_asks_for_another(
+    operator_client: Any, world: SimpleNamespace
+) -> None:
+    settings = settings_normalise(Kind.BATCH, {"instance_type": "ml.t2.medium"})
+    deployment = _deployment(world, Status.IN_SERVICE, kind=Kind.BATCH, settings=settings)
+    detail = operator_client.get(reverse("deployment_detail", args=[deployment.pk])).content.decode()
+    assert "ml.t2.medium is not offered for batch transform" in detail
+    edit = operator_client.get(reverse("deployment_edit", args=[deployment.pk])).content.decode()
+    saved = re.search(r'<option value="ml.t2.medium"[^>]*>[^<]*<', edit)
+    assert saved
+    assert "selected" in saved.group()
+    assert " disabled" not in saved.group()  # a disabled choice would not be posted: silently replaced
+    assert "not offered for this kind" in saved.group()
+    assert re.search(r'<option value="ml.m5.large"(?![^>]* disabled)[^>]*>', edit)
+    assert re.search(r'<option value="ml.c5.large"[^>]* disabled', edit)
 
 
 def test_a_failed_deployment_shows_why_and_can_be_retried(

@@ -79,22 +79,6 @@ def test_it_rejects_direct_containers_without_hostnames(sagemaker: Any, demo: An
         )
 
 
-def test_it_rejects_an_instance_type_missing_from_the_catalogue(sagemaker: Any, demo: Any, name: str) -> None:
-    sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, **xgboost_model(demo.models["acme"]))
-    variant = {
-        "VariantName": "v",
-        "ModelName": name,
-        "InitialInstanceCount": 1,
-        "InstanceType": "ml.m4.xlarge",
-    }
-    with pytest.raises(ClientError) as excinfo:
-        sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
-    code, message = error_of(excinfo)
-    assert code == "ValidationException"
-    assert "ml.m4.xlarge" in message
-    assert "ml.m6i.large" in message
-
-
 @pytest.mark.parametrize(("memory", "concurrency"), [(1500, 5), (7168, 5), (2048, 201)])
 def test_it_rejects_serverless_sizes_outside_the_limits(
     sagemaker: Any, demo: Any, name: str, memory: int, concurrency: int
