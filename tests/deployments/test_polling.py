@@ -25,7 +25,7 @@ def test_polls_are_scheduled_with_growing_delays(
     settings: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    slow = slow_emulator_factory(1.5)  # long enough to be Creating at the first describe, even under load
+    slow = slow_emulator_factory(4.0)  # Creating for the first two describes, even on a loaded machine
     settings.EMULATOR_URL = slow.url
     settings.DEPLOYMENT_POLL_BASE_SECONDS = 2
     tenant = world.tenant_a
