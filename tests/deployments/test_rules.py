@@ -326,7 +326,7 @@ def test_recordio_protobuf_split_by_recordio_records_is_valid() -> None:
     recordio = {"content_type": "application/x-recordio-protobuf"}
     for split in ("RecordIO", "None"):
         settings = settings_normalise("batch", {**recordio, "split_type": split})
-        assert settings_problems("batch", settings, frozenset({"ml.m5.large"})) == {}
+        assert settings_problems("batch", settings) == {}
 
 
 def test_the_payload_help_says_why_zero_is_refused() -> None:
