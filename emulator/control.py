@@ -349,13 +349,19 @@ def update_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
 
 
 def delete_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
-    """DeleteEndpoint: Deleting, then gone once the delay is over; it stops serving at once."""
+    """DeleteEndpoint: Deleting, then gone once the delay is over; it stops serving at once.
+
+    Refused while Creating or Updating, with the answer UpdateEndpoint gives then: the API reference
+    lists only common errors; the wording is what AWS's SageMaker operator for Kubernetes matches on.
+    """
     key = (region, params["EndpointName"].lower())
     now = time.time()
     with store.lock:
         record = store.advance_endpoint(key)
         if record is None:
             raise _missing("endpoint", region, params["EndpointName"])
+        if record["EndpointStatus"] in ("Creating", "Updating"):
+            raise validation(f'Cannot update in-progress endpoint "{record["EndpointArn"]}".')
         if record["EndpointStatus"] != "Deleting":
             record.update(
                 EndpointStatus="Deleting", LastModifiedTime=now, _ready_at=now + store.settings.delay

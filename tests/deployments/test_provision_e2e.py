@@ -403,3 +403,37 @@ def test_a_change_during_creation_is_rolled_out_once_the_endpoint_is_up(
     assert described["ProductionVariants"][0]["CurrentInstanceCount"] == 2
     configs = sagemaker.list_endpoint_configs(NameContains=deployment.aws_name)["EndpointConfigs"]
     assert [c["EndpointConfigName"] for c in configs] == [deployment.live_config_name]
+
+
+def test_deleting_a_deployment_whose_endpoint_is_still_creating_waits_then_deletes(
+    world: SimpleNamespace,
+    aws: Any,
+    package: Any,
+    apply: Apply,
+    slow_emulator_factory: Any,
+    settings: Any,
+) -> None:
+    # SageMaker refuses DeleteEndpoint while the endpoint is Creating ('Cannot update in-progress
+    # endpoint'): the deletion waits for the endpoint to settle and deletes it then, not fail. Creating
+    # lasts minutes on AWS (ten for a GPU endpoint): a wait, not one of the few retries of a flaky call.
+    settings.EMULATOR_URL = slow_emulator_factory(2.5).url
+    settings.DEPLOYMENT_MAX_RETRIES = 1
+    tenant = world.tenant_a
+    draft = Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant))
+    deployment = deployment_apply(actor=world.operator, draft=draft)
+    assert deployment_advance(deployment_id=deployment.pk, tenant_id=tenant.pk) == Status.CREATING
+    deployment.refresh_from_db()
+    deployment = apply(call=lambda: deployment_delete(actor=world.operator, deployment=deployment))
+    assert deployment.status == Status.DELETED, deployment.last_error
+    refused = DeploymentEvent.objects.filter(
+        deployment=deployment, action="DeleteEndpoint", outcome="InProgress"
+    )
+    assert refused.exists()
+    assert _calls(deployment, "DeleteEndpoint") == 1
+    sagemaker = client_for(settings.EMULATOR_URL, "sagemaker")
+    for listing, key in (
+        (sagemaker.list_endpoints, "Endpoints"),
+        (sagemaker.list_endpoint_configs, "EndpointConfigs"),
+        (sagemaker.list_models, "Models"),
+    ):
+        assert listing(NameContains=deployment.aws_name)[key] == []

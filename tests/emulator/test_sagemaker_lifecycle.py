@@ -90,6 +90,42 @@ def test_a_deleted_endpoint_is_deleting_then_gone(delayed: dict[str, Any], demo:
     wait_endpoint(sagemaker, name, "Gone")
 
 
+def test_deleting_an_endpoint_that_is_creating_or_updating_is_refused(
+    delayed: dict[str, Any], demo: Any, name: str
+) -> None:
+    """AWS refuses DeleteEndpoint mid-transition with the ValidationException UpdateEndpoint gives.
+
+    The API reference (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpoint.html)
+    lists only the common errors; the wording is the one AWS's own SageMaker operator for Kubernetes
+    (aws/amazon-sagemaker-operator-for-k8s, clientwrapper: DeleteEndpointInProgressMessagePrefix) matches.
+    """
+    sagemaker = delayed["sagemaker"]
+    refusal = (
+        f'Cannot update in-progress endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}".'
+    )
+    create(sagemaker, name, demo.models["acme"])
+    with pytest.raises(ClientError) as creating:
+        sagemaker.delete_endpoint(EndpointName=name)
+    assert creating.value.response["Error"] == {"Code": "ValidationException", "Message": refusal}
+    assert creating.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    wait_endpoint(sagemaker, name)  # the refused delete changed nothing: it still comes up
+    sagemaker.create_model(ModelName=f"{name}-b", **xgboost_model(demo.models["globex"]))
+    variant = {
+        "VariantName": "v",
+        "ModelName": f"{name}-b",
+        "InstanceType": "ml.m5.large",
+        "InitialInstanceCount": 1,
+    }
+    sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-b", ProductionVariants=[variant])
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b")
+    with pytest.raises(ClientError) as updating:
+        sagemaker.delete_endpoint(EndpointName=name)
+    assert updating.value.response["Error"] == {"Code": "ValidationException", "Message": refusal}
+    assert wait_endpoint(sagemaker, name)["EndpointConfigName"] == f"{name}-b"
+    sagemaker.delete_endpoint(EndpointName=name)  # in service again: the delete is accepted
+    wait_endpoint(sagemaker, name, "Gone")
+
+
 def test_a_missing_artifact_fails_the_endpoint_after_the_delay(delayed: dict[str, Any], name: str) -> None:
     sagemaker = delayed["sagemaker"]
     create(sagemaker, name, f"s3://{BUCKET}/models/missing/model.tar.gz")
