@@ -11,7 +11,14 @@ from decimal import Decimal
 
 from deployments import pricing
 from deployments.models import Kind
-from deployments.rules import KIND_RULES, MAX_CONTAINERS, KindRule, isolation_problem, payload_problem
+from deployments.rules import (
+    KIND_RULES,
+    MAX_CONTAINERS,
+    KindRule,
+    containers_problem,
+    isolation_problem,
+    payload_problem,
+)
 from tenants.models import Isolation
 
 ACTIVE_HOURS_PER_DAY = {"steady": 24.0, "spiky": 12.0, "idle": 4.0}
@@ -59,7 +66,11 @@ def _a(label: str) -> str:
 
 def _refusal(rule: KindRule, isolation: str, needs: Needs) -> str | None:
     kind = rule.kind
-    problem = isolation_problem(kind, isolation) or payload_problem(kind, needs.payload_mb)
+    problem = (
+        isolation_problem(kind, isolation)
+        or payload_problem(kind, needs.payload_mb)
+        or containers_problem(kind, needs.tenants)
+    )
     if problem:
         return problem
     if needs.latency not in rule.latencies:

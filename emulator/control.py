@@ -39,6 +39,12 @@ def _check_containers(params: dict[str, Any]) -> None:
     if mode == "Direct":
         if not containers:
             raise validation("InferenceExecutionConfig Mode Direct needs Containers.")
+        # AWS documents multi-container models (the ones Direct invocation serves) as more than one container.
+        if len(containers) < 2:
+            raise validation(
+                "InferenceExecutionConfig Mode Direct needs more than one container in Containers: "
+                "a multi-container endpoint runs 2 to 15 containers."
+            )
         names = [c.get("ContainerHostname") for c in containers]
         if None in names or len(set(names)) != len(names):
             raise validation("With Direct invocation every container needs a unique ContainerHostname.")

@@ -327,3 +327,30 @@ def test_a_silo_tenant_cannot_join_a_bridge_endpoint(
     assert response.status_code == 200
     assert not shared.members.exists()
     assert "Select a valid choice" in response.content.decode()  # only Bridge tenants are offered
+
+
+def test_the_last_but_one_tenant_of_a_multi_container_endpoint_is_told_why_it_cannot_leave(
+    operator_client: Any, world: SimpleNamespace, package: Any
+) -> None:
+    from deployments.models import DeploymentMember
+    from tests.factories import make_tenant
+
+    gamma, delta = (
+        make_tenant(slug="gamma", isolation="bridge"),
+        make_tenant(slug="delta", isolation="bridge"),
+    )
+    shared = Deployment.objects.create(
+        name="bridge-mce", kind=Kind.MULTI_CONTAINER, isolation="bridge", aws_name="sa-shared-mc-test",
+        status=Status.IN_SERVICE, settings=settings_normalise(Kind.MULTI_CONTAINER, {}),
+    )  # fmt: skip
+    for tenant in (gamma, delta):
+        DeploymentMember.objects.create(
+            deployment=shared,
+            tenant=tenant,
+            model_package=package(tenant),
+            target=tenant.slug,
+            state="active",
+        )
+    response = operator_client.post(reverse("member_leave", args=[shared.pk, delta.pk]), follow=True)
+    assert "cannot leave bridge-mce yet" in response.content.decode()
+    assert shared.members.get(tenant=delta).state == "active"
