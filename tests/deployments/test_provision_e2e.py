@@ -387,6 +387,17 @@ def test_teardown_deletes_own_resources_leaves_shared_ones_and_offboards(
     assert alarms["MetricAlarms"] == []
 
 
+def _creating(world: SimpleNamespace, package: Any, emulator_url: str, settings: Any) -> Deployment:
+    """A Silo real-time deployment whose endpoint is still Creating on the slow emulator at `emulator_url`."""
+    settings.EMULATOR_URL = emulator_url
+    tenant = world.tenant_a
+    draft = Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant))
+    deployment = deployment_apply(actor=world.operator, draft=draft)
+    assert deployment_advance(deployment_id=deployment.pk, tenant_id=tenant.pk) == Status.CREATING
+    deployment.refresh_from_db()
+    return deployment
+
+
 def test_a_change_during_creation_is_rolled_out_once_the_endpoint_is_up(
     world: SimpleNamespace,
     aws: Any,
@@ -396,12 +407,7 @@ def test_a_change_during_creation_is_rolled_out_once_the_endpoint_is_up(
     settings: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    settings.EMULATOR_URL = slow_emulator_factory(0.5).url
-    tenant = world.tenant_a
-    draft = Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant))
-    deployment = deployment_apply(actor=world.operator, draft=draft)
-    assert deployment_advance(deployment_id=deployment.pk, tenant_id=tenant.pk) == Status.CREATING
-    deployment.refresh_from_db()
+    deployment = _creating(world, package, slow_emulator_factory(0.5).url, settings)
     bigger = Draft.of(deployment, settings={**deployment.settings, "instance_count": 2})
     deployment = apply(
         call=lambda: deployment_apply(actor=world.operator, draft=bigger, deployment=deployment)
@@ -427,13 +433,8 @@ def test_deleting_a_deployment_whose_endpoint_is_still_creating_waits_then_delet
     # SageMaker refuses DeleteEndpoint while the endpoint is Creating ('Cannot update in-progress
     # endpoint'): the deletion waits for the endpoint to settle and deletes it then, not fail. Creating
     # lasts minutes on AWS (ten for a GPU endpoint): a wait, not one of the few retries of a flaky call.
-    settings.EMULATOR_URL = slow_emulator_factory(2.5).url
     settings.DEPLOYMENT_MAX_RETRIES = 1
-    tenant = world.tenant_a
-    draft = Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant))
-    deployment = deployment_apply(actor=world.operator, draft=draft)
-    assert deployment_advance(deployment_id=deployment.pk, tenant_id=tenant.pk) == Status.CREATING
-    deployment.refresh_from_db()
+    deployment = _creating(world, package, slow_emulator_factory(2.5).url, settings)
     deployment = apply(call=lambda: deployment_delete(actor=world.operator, deployment=deployment))
     assert deployment.status == Status.DELETED, deployment.last_error
     refused = DeploymentEvent.objects.filter(
@@ -441,10 +442,6 @@ def test_deleting_a_deployment_whose_endpoint_is_still_creating_waits_then_delet
     )
     assert refused.exists()
     assert _calls(deployment, "DeleteEndpoint") == 1
-    sagemaker = client_for(settings.EMULATOR_URL, "sagemaker")
-    for listing, key in (
-        (sagemaker.list_endpoints, "Endpoints"),
-        (sagemaker.list_endpoint_configs, "EndpointConfigs"),
-        (sagemaker.list_models, "Models"),
-    ):
-        assert listing(NameContains=deployment.aws_name)[key] == []
+    slow = SimpleNamespace(sagemaker=client_for(settings.EMULATOR_URL, "sagemaker"))
+    for kind in ("Endpoint", "EndpointConfig", "Model"):
+        assert _names(slow, kind, deployment.aws_name) == []

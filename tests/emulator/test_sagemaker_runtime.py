@@ -211,24 +211,31 @@ def test_a_serverless_endpoint_refuses_payloads_over_four_megabytes(
     assert "oversize body" in excinfo.value.response["Error"]["Message"]
 
 
+SERVERLESS_ONE = {"ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1}}
+INSTANCE = {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+
+
+def _serve(url: str, name: str, model: dict[str, Any], variant: dict[str, Any]) -> None:
+    """Model, config and endpoint `name` on the emulator at `url`, in service."""
+    sagemaker = boto3.client("sagemaker", **client_kwargs(url))
+    sagemaker.create_model(ModelName=name, **model)
+    variants = [{"VariantName": "v", "ModelName": name, **variant}]
+    sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=variants)
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    wait_endpoint(sagemaker, name)
+
+
+def _no_retries(url: str) -> dict[str, Any]:
+    # botocore retries throttling, and in legacy mode any 429 (_retry.json too_many_requests).
+    return {**client_kwargs(url), "config": Config(retries={"total_max_attempts": 1})}
+
+
 def test_a_serverless_endpoint_throttles_past_max_concurrency(demo: Any) -> None:
     # Its own emulator: a cold start long enough to hold the only slot while a second call arrives.
     with emulator.start(port=0, cold_start_seconds=0.5, serverless_idle_seconds=60) as handle:
-        kwargs = client_kwargs(handle.url)
-        sagemaker = boto3.client("sagemaker", **kwargs)
         # No retries: botocore would otherwise retry the throttled call until the slot frees up.
-        runtime = boto3.client(
-            "sagemaker-runtime", config=Config(retries={"total_max_attempts": 1}), **kwargs
-        )
-        sagemaker.create_model(ModelName="sls", **xgboost_model(demo.models["acme"]))
-        variant = {
-            "VariantName": "v",
-            "ModelName": "sls",
-            "ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1},
-        }
-        sagemaker.create_endpoint_config(EndpointConfigName="sls", ProductionVariants=[variant])
-        sagemaker.create_endpoint(EndpointName="sls", EndpointConfigName="sls")
-        wait_endpoint(sagemaker, "sls")
+        runtime = boto3.client("sagemaker-runtime", **_no_retries(handle.url))
+        _serve(handle.url, "sls", xgboost_model(demo.models["acme"]), SERVERLESS_ONE)
         outcomes: list[str] = []
 
         def call() -> None:
@@ -252,11 +259,6 @@ def test_a_serverless_endpoint_throttles_past_max_concurrency(demo: Any) -> None
 # Requests on ModelNotReadyException Errors" describes it: past the limit the call fails, the load goes on
 # (https://docs.aws.amazon.com/sagemaker/latest/dg/invoke-multi-model-endpoint.html).
 NOT_READY_STATUS = 429
-
-
-def _no_retries(url: str) -> dict[str, Any]:
-    # Legacy retry mode retries any 429 (botocore's _retry.json, too_many_requests): see each answer.
-    return {**client_kwargs(url), "config": Config(retries={"total_max_attempts": 1})}
 
 
 def _not_ready(call: Any) -> dict[str, Any]:
@@ -302,19 +304,9 @@ def test_a_multi_model_cold_load_past_the_budget_is_not_ready_and_carries_on(
 ) -> None:
     # A budget of 0: a call that finds its model not in memory answers ModelNotReadyException.
     with emulator.start(port=0, model_load_budget_seconds=0.0) as handle:
-        sagemaker = boto3.client("sagemaker", **client_kwargs(handle.url))
         runtime = boto3.client("sagemaker-runtime", **_no_retries(handle.url))
         container = {"Image": XGBOOST_IMAGE, "Mode": "MultiModel", "ModelDataUrl": f"s3://{BUCKET}/models/"}
-        sagemaker.create_model(ModelName="mme", PrimaryContainer=container)
-        variant = {
-            "VariantName": "v",
-            "ModelName": "mme",
-            "InstanceType": "ml.m5.large",
-            "InitialInstanceCount": 1,
-        }
-        sagemaker.create_endpoint_config(EndpointConfigName="mme", ProductionVariants=[variant])
-        sagemaker.create_endpoint(EndpointName="mme", EndpointConfigName="mme")
-        wait_endpoint(sagemaker, "mme")
+        _serve(handle.url, "mme", {"PrimaryContainer": container}, INSTANCE)
 
         def invoke() -> Any:
             return runtime.invoke_endpoint(
@@ -350,17 +342,8 @@ def test_a_multi_model_cold_load_past_the_budget_is_not_ready_and_carries_on(
 def test_a_serverless_cold_start_past_the_budget_is_not_ready_until_provisioned(demo: Any) -> None:
     settings = {"cold_start_seconds": 1.0, "serverless_idle_seconds": 60, "model_load_budget_seconds": 0.1}
     with emulator.start(port=0, **settings) as handle:
-        sagemaker = boto3.client("sagemaker", **client_kwargs(handle.url))
         runtime = boto3.client("sagemaker-runtime", **_no_retries(handle.url))
-        sagemaker.create_model(ModelName="sls", **xgboost_model(demo.models["acme"]))
-        variant = {
-            "VariantName": "v",
-            "ModelName": "sls",
-            "ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1},
-        }
-        sagemaker.create_endpoint_config(EndpointConfigName="sls", ProductionVariants=[variant])
-        sagemaker.create_endpoint(EndpointName="sls", EndpointConfigName="sls")
-        wait_endpoint(sagemaker, "sls")
+        _serve(handle.url, "sls", xgboost_model(demo.models["acme"]), SERVERLESS_ONE)
 
         def invoke() -> Any:
             return runtime.invoke_endpoint(EndpointName="sls", Body=b"1,2,3,4,5,6", ContentType="text/csv")
