@@ -17,6 +17,7 @@ from deployments.rules import (
     KIND_RULES,
     MAX_CONTAINERS,
     KindRule,
+    containers_problem,
     isolation_problem,
     payload_problem,
     timeout_text,
@@ -68,7 +69,11 @@ def _a(label: str) -> str:
 
 def _refusal(rule: KindRule, isolation: str, needs: Needs) -> str | None:
     kind = rule.kind
-    problem = isolation_problem(kind, isolation) or payload_problem(kind, needs.payload_mb)
+    problem = (
+        isolation_problem(kind, isolation)
+        or payload_problem(kind, needs.payload_mb)
+        or containers_problem(kind, needs.tenants)
+    )
     if problem:
         return problem
     if needs.latency not in rule.latencies:

@@ -108,9 +108,15 @@ class DeploymentForm(forms.Form):
     model_package = forms.ModelChoiceField(
         queryset=ModelPackage.objects.select_related("tenant"), required=False
     )
-    # A shared deployment's first tenant (a multi-container endpoint cannot start empty); more join later.
+    # A shared deployment's first tenants (a multi-container endpoint starts with two); more join later.
     first_member = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, label="First tenant")
     first_member_package = forms.ModelChoiceField(
+        queryset=ModelPackage.objects.select_related("tenant"), required=False, label="Its model package"
+    )
+    second_member = forms.ModelChoiceField(
+        queryset=Tenant.objects.all(), required=False, label="Second tenant"
+    )
+    second_member_package = forms.ModelChoiceField(
         queryset=ModelPackage.objects.select_related("tenant"), required=False, label="Its model package"
     )
 
@@ -147,7 +153,11 @@ class DeploymentForm(forms.Form):
         """The Draft for deployment_plan / deployment_apply (call after is_valid())."""
         data = self.cleaned_data
         settings = {name: data.get(name) for name in self.fields_for_kind(data["kind"])}
-        first = data.get("first_member")
+        members = tuple(
+            (data[name], data.get(f"{name}_package"))
+            for name in ("first_member", "second_member")
+            if data.get(name)
+        )
         return Draft(
             name=data["name"],
             kind=data["kind"],
@@ -155,7 +165,7 @@ class DeploymentForm(forms.Form):
             tenant=data.get("tenant"),
             model_package=data.get("model_package"),
             settings=settings,
-            members=((first, data.get("first_member_package")),) if first else (),
+            members=members,
             uid=data["uid"],
         )
 

@@ -17,6 +17,11 @@ from tenants.models import Isolation
 SILO, BRIDGE, POOL = Isolation.SILO, Isolation.BRIDGE, Isolation.POOL
 ALL_ISOLATIONS = frozenset({SILO, BRIDGE, POOL})
 MAX_CONTAINERS = 15
+# AWS documents a multi-container model as more than one container ("include more than one container in
+# the Containers parameter": https://docs.aws.amazon.com/sagemaker/latest/dg/multi-container-create.html)
+# and serves TargetContainerHostname only on endpoints hosting several containers with Direct invocation;
+# a single container with Mode=Direct is undocumented, so the product never sends one.
+MIN_CONTAINERS = 2
 BATCH_PAYLOAD_PRODUCT_MB = 100
 RECORDIO, RECORDIO_PROTOBUF = "RecordIO", "application/x-recordio-protobuf"
 LATENCIES = ("periodic", "minutes", "milliseconds")
@@ -387,3 +392,13 @@ def member_problem(
             "create another multi-container endpoint, or a multi-model endpoint if they share one image."
         )
     return None
+
+
+def containers_problem(kind: str, count: int) -> str | None:
+    """Why a multi-container endpoint cannot start with `count` tenants' containers (it needs two)."""
+    if kind != Kind.MULTI_CONTAINER or count >= MIN_CONTAINERS:
+        return None
+    return (
+        f"A multi-container endpoint runs {MIN_CONTAINERS} to {MAX_CONTAINERS} containers, one per tenant: "
+        "choose at least two tenants, or serve a single tenant with a real-time endpoint of its own."
+    )

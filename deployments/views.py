@@ -225,8 +225,12 @@ def member_leave(request: HttpRequest, deployment_id: int, tenant_id: str) -> Ht
     tenant = get_tenant_or_404(request.user, tenant_id)
     member = get_object_or_404(deployment.members.all(), tenant=tenant)
     if request.method == "POST":
-        services.deployment_member_leave(actor=request.user, deployment=deployment, tenant=tenant)
-        messages.success(request, f"{tenant} is leaving {deployment.name}.")
+        try:
+            services.deployment_member_leave(actor=request.user, deployment=deployment, tenant=tenant)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{tenant} is leaving {deployment.name}.")
         return redirect("deployment_detail", deployment_id=deployment.pk)
     return render(request, "deployments/member_leave.html", {"deployment": deployment, "member": member})
 

@@ -40,6 +40,12 @@ def _check_containers(params: dict[str, Any]) -> None:
     if mode == "Direct":
         if not containers:
             raise validation("InferenceExecutionConfig Mode Direct needs Containers.")
+        # AWS documents multi-container models (the ones Direct invocation serves) as more than one container.
+        if len(containers) < 2:
+            raise validation(
+                "InferenceExecutionConfig Mode Direct needs more than one container in Containers: "
+                "a multi-container endpoint runs 2 to 15 containers."
+            )
         names = [c.get("ContainerHostname") for c in containers]
         if None in names or len(set(names)) != len(names):
             raise validation("With Direct invocation every container needs a unique ContainerHostname.")
@@ -359,13 +365,19 @@ def update_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
 
 
 def delete_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
-    """DeleteEndpoint: Deleting, then gone once the delay is over; it stops serving at once."""
+    """DeleteEndpoint: Deleting, then gone once the delay is over; it stops serving at once.
+
+    Refused while Creating or Updating, with the answer UpdateEndpoint gives then: the API reference
+    lists only common errors; the wording is what AWS's SageMaker operator for Kubernetes matches on.
+    """
     key = (region, params["EndpointName"].lower())
     now = time.time()
     with store.lock:
         record = store.advance_endpoint(key)
         if record is None:
             raise _missing("endpoint", region, params["EndpointName"])
+        if record["EndpointStatus"] in ("Creating", "Updating"):
+            raise validation(f'Cannot update in-progress endpoint "{record["EndpointArn"]}".')
         if record["EndpointStatus"] != "Deleting":
             autoscaling.endpoint_deregister(region, record["EndpointName"])
             record.update(

@@ -6,6 +6,8 @@ import random
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +64,10 @@ def load_shared(framework: str, uri: str) -> LoadedModel:
     return model
 
 
+class ModelNotLoaded(Exception):
+    """A cold load is still running when the caller's wait is over; it carries on for later calls."""
+
+
 class ModelCache:
     """Multi-model endpoints' loaded models, least recently used evicted past a memory budget."""
 
@@ -69,29 +75,45 @@ class ModelCache:
         self.budget_bytes = budget_bytes
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
-        self._loading: dict[str, threading.Lock] = {}
+        self._loading: dict[str, Future[LoadedModel]] = {}
 
-    def get(self, framework: str, uri: str) -> tuple[LoadedModel, bool, float]:
-        """The model at `uri`, whether it was cached, and the seconds spent loading it."""
+    def get(self, framework: str, uri: str, wait: float | None = None) -> tuple[LoadedModel, bool, float]:
+        """The model at `uri`, whether it was cached, and the seconds this call waited for its load.
+
+        A cold load runs in the background, one per key (concurrent cold calls wait for the same one).
+        A call waits at most `wait` seconds (None: until it is done), then raises ModelNotLoaded.
+        """
         with self._lock:
             found = self._models.get(uri)
             if found is not None:
                 self._models.move_to_end(uri)
                 return found, True, 0.0
-            key_lock = self._loading.setdefault(uri, threading.Lock())
-        # One load per key at a time: concurrent cold calls wait for the first instead of loading twice.
-        with key_lock:
-            with self._lock:
-                found = self._models.get(uri)
-            if found is not None:
-                return found, False, 0.0
-            started = time.perf_counter()
+            load = self._loading.get(uri)
+            if load is None:
+                load = self._loading[uri] = Future()
+                threading.Thread(target=self._load, args=(framework, uri, load), daemon=True).start()
+        if wait is not None and wait <= 0:
+            raise ModelNotLoaded(uri)  # a load takes time: a budget of zero is always exceeded
+        started = time.perf_counter()
+        try:
+            model = load.result(timeout=wait)
+        except FutureTimeout as exc:
+            raise ModelNotLoaded(uri) from exc
+        return model, False, time.perf_counter() - started
+
+    def _load(self, framework: str, uri: str, load: Future[LoadedModel]) -> None:
+        try:
             model = fetch_and_load(framework, uri)
-            waited = time.perf_counter() - started
+        except Exception as exc:  # the waiting calls see why; the next call loads again
             with self._lock:
-                self._models[uri] = model
-                self._evict(keep=uri)
-            return model, False, waited
+                self._loading.pop(uri, None)
+            load.set_exception(exc)
+            return
+        with self._lock:  # cached before the waiters wake: a call after them finds it in memory
+            self._models[uri] = model
+            self._evict(keep=uri)
+            self._loading.pop(uri, None)
+        load.set_result(model)
 
     def _evict(self, keep: str) -> None:
         total = sum(model.size_bytes for model in self._models.values())
@@ -131,6 +153,7 @@ class Variant:
     instance_count: int = 1
     semaphore: threading.BoundedSemaphore | None = None
     last_used: float = field(default=float("-inf"))
+    ready_at: float = field(default=float("-inf"))  # serverless: when the compute being provisioned is up
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def container_for(self, hostname: str | None) -> Container | None:

@@ -31,6 +31,9 @@ class Settings:
     max_endpoints: int = 100
     instances_per_type: int = 20
     invocation_timeout_seconds: float = 60.0
+    # How long a call waits for a multi-model cold load or a serverless cold start before it answers
+    # ModelNotReadyException (the load carries on). None: wait it out, as AWS does up to its 60 s limit.
+    model_load_budget_seconds: float | None = None
     # Endpoints on accelerated instances (GPU, Inferentia) take several times longer to create on AWS.
     accelerated_delay_factor: float = 1.0
     catalogue: InstanceCatalogue = field(init=False)

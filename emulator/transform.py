@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -46,17 +47,31 @@ def _batches(records: list[bytes], strategy: str, max_payload: int) -> Iterator[
         yield start, batch
 
 
+def _json_joined(record: bytes, output: bytes) -> bytes:
+    """One JSON record joined with its output, as DataProcessing.JoinSource documents it.
+
+    An object gains a "SageMakerOutput" attribute; any other record (an array, a number) is not a
+    key-value object, so SageMaker writes a new one: {"SageMakerInput": record, "SageMakerOutput": output}.
+    """
+    try:
+        value = json.loads(record)
+    except json.JSONDecodeError as exc:
+        raise JobFailure(f"ClientError: JoinSource=Input cannot read the JSON record: {exc}") from exc
+    try:
+        answer = json.loads(output)
+    except json.JSONDecodeError:
+        answer = output.decode("utf-8", "replace")  # e.g. Accept text/csv: the output is joined as text
+    if isinstance(value, dict):
+        return json.dumps({**value, "SageMakerOutput": answer}).encode()
+    return json.dumps({"SageMakerInput": value, "SageMakerOutput": answer}).encode()
+
+
 def _joined(inputs: list[bytes], outputs: list[bytes], content_type: str) -> list[bytes]:
-    # JoinSource=Input: CSV rows get the prediction appended as a last column, JSON records gain a field.
+    # JoinSource=Input: CSV rows get the prediction appended as a last column, JSON records an attribute.
     if len(inputs) != len(outputs):
         raise JobFailure("ClientError: JoinSource=Input needs one output line per input record.")
     if "json" in content_type:
-        return [
-            i.rstrip()[:-1] + b', "SageMakerOutput": ' + o + b"}"
-            if i.rstrip().endswith(b"}")
-            else b"[" + i + b", " + o + b"]"
-            for i, o in zip(inputs, outputs, strict=True)
-        ]
+        return [_json_joined(i, o) for i, o in zip(inputs, outputs, strict=True)]
     return [i.rstrip(b"\r") + b"," + o for i, o in zip(inputs, outputs, strict=True)]
 
 

@@ -16,7 +16,7 @@ from django.db.models import F
 from deployments import resources
 from deployments.models import Deployment, DeploymentMember, Kind, MemberState, ModelPackage, Status
 from deployments.queueing import ADVANCE, enqueue_on_commit
-from deployments.rules import RuleError, member_problem
+from deployments.rules import MIN_CONTAINERS, RuleError, member_problem
 from deployments.services.plans import Draft, Plan, ResourceAction, draft_check
 from deployments.states import StateConflict, transition
 from tenants.audit import audit_record
@@ -198,13 +198,37 @@ def deployment_member_join(
     return member
 
 
+def member_leave_problem(deployment: Deployment, tenant: Tenant) -> str | None:
+    """Why `tenant` cannot leave now: a multi-container endpoint would be left with a single container.
+
+    AWS documents multi-container endpoints as more than one container (rules.MIN_CONTAINERS); the last
+    tenant leaving deletes the endpoint instead, so only the last but one is held back.
+    """
+    if deployment.kind != Kind.MULTI_CONTAINER:
+        return None
+    others = [m.tenant for m in resources.serving_members(deployment) if m.tenant_id != tenant.pk]
+    if not others or len(others) >= MIN_CONTAINERS:
+        return None
+    return (
+        f"{tenant} cannot leave {deployment.name} yet: a multi-container endpoint runs at least "
+        f"{MIN_CONTAINERS} containers and only {others[0]}'s would remain. Let another tenant join first, "
+        f"or move {others[0]} to another deployment and delete this one."
+    )
+
+
 @transaction.atomic
 def deployment_member_leave(*, actor: Any, deployment: Deployment, tenant: Tenant) -> None:
-    """Take a tenant off a shared deployment; the last container leaving deletes a multi-container one."""
+    """Take a tenant off a shared deployment; the last container leaving deletes a multi-container one.
+
+    ValidationError when a multi-container endpoint would be left with one container (`member_leave_problem`).
+    """
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     member = deployment.members.filter(tenant=tenant).exclude(state=MemberState.LEAVING).first()
     if member is None:
         return
+    problem = member_leave_problem(deployment, tenant)
+    if problem:
+        raise ValidationError(problem)
     DeploymentMember.objects.filter(pk=member.pk).update(state=MemberState.LEAVING)
     audit_record(
         actor=actor,

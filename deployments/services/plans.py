@@ -16,6 +16,7 @@ from deployments.images import FRAMEWORK_VERSIONS, UnknownImage, image_uri
 from deployments.models import Deployment, Kind, ModelPackage, Status
 from deployments.rules import (
     RuleError,
+    containers_problem,
     is_shared,
     isolation_problem,
     model_problem,
@@ -127,10 +128,11 @@ def draft_problems(draft: Draft) -> dict[str, list[str]]:
         except UnknownImage:
             versions = ", ".join(FRAMEWORK_VERSIONS[values["framework"]])
             problems["framework_version"] = [f"Unknown {values['framework']} version: choose {versions}."]
-    if draft.kind == Kind.MULTI_CONTAINER and not draft.members:
-        problems.setdefault("members", []).append(
-            "A multi-container endpoint needs at least one tenant's container to start with."
-        )
+    containers = containers_problem(draft.kind, len(draft.members))
+    if containers:
+        problems.setdefault("members", []).append(containers)
+    if len({tenant.pk for tenant, _ in draft.members}) != len(draft.members):
+        problems.setdefault("members", []).append("A tenant joins once: choose different tenants.")
     return problems
 
 

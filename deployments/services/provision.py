@@ -267,17 +267,29 @@ def _settle(deployment: Deployment) -> float | None:
     return None
 
 
-def _step_deleting(deployment: Deployment) -> float | None:
-    if deployment.kind != Kind.BATCH:
-        if deployment.polls == 0 and deployment.kind == Kind.ASYNC:
-            autoscaling.scaling_remove(deployment.aws_name)
+def _endpoint_gone(deployment: Deployment) -> bool:
+    """Delete the endpoint (again, once an earlier delete was refused); True when it no longer exists.
+
+    SageMaker refuses DeleteEndpoint while the endpoint is Creating or Updating ("Cannot update
+    in-progress endpoint"), which lasts minutes: a wait to poll through, not a retry of a flaky call.
+    """
+    if deployment.polls == 0 and deployment.kind == Kind.ASYNC:
+        autoscaling.scaling_remove(deployment.aws_name)
+    try:
         if deployment.polls == 0:
             sm.endpoint_delete(deployment.aws_name)
-        try:
-            sm.endpoint_describe(deployment.aws_name)
-            return _poll(deployment)
-        except NotFound:
-            pass
+        if sm.endpoint_describe(deployment.aws_name).status != "Deleting":
+            sm.endpoint_delete(deployment.aws_name)  # the last delete was refused; it may be accepted now
+    except NotFound:
+        return True
+    except InProgress:
+        pass  # still Creating or Updating: poll, then delete again
+    return False
+
+
+def _step_deleting(deployment: Deployment) -> float | None:
+    if deployment.kind != Kind.BATCH and not _endpoint_gone(deployment):
+        return _poll(deployment)
     for name in {deployment.config_name, deployment.live_config_name} - {""}:
         sm.endpoint_config_delete(name)
     for name in {deployment.model_name, deployment.live_model_name} - {""}:

@@ -316,20 +316,13 @@ def test_an_upload_that_passes_the_checks_lands_in_the_tenants_s3_prefix(
 def test_a_tenant_joins_a_shared_endpoint_after_seeing_the_plan(
     operator_client: Any, world: SimpleNamespace, package: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from deployments.models import DeploymentMember
     from tests.factories import make_tenant
 
     first, joining = (
         make_tenant(slug="gamma", isolation="bridge"),
         make_tenant(slug="delta", isolation="bridge"),
     )
-    shared = Deployment.objects.create(
-        name="bridge-mme", kind=Kind.MULTI_MODEL, isolation="bridge", aws_name="sa-shared-mm-test",
-        status=Status.IN_SERVICE, settings=settings_normalise(Kind.MULTI_MODEL, {}),
-    )  # fmt: skip
-    DeploymentMember.objects.create(
-        deployment=shared, tenant=first, model_package=package(first), target="gamma.tar.gz", state="active"
-    )
+    shared = _shared_in_service(Kind.MULTI_MODEL, "bridge-mme", [(first, package(first), "gamma.tar.gz")])
     data = {"tenant": str(joining.pk), "model_package": str(package(joining).pk)}
     plan = operator_client.post(reverse("member_join", args=[shared.pk]), {**data, "action": "plan"})
     assert f"Add {joining.name} to bridge-mme" in plan.content.decode()
@@ -356,3 +349,34 @@ def test_a_silo_tenant_cannot_join_a_bridge_endpoint(
     assert response.status_code == 200
     assert not shared.members.exists()
     assert "Select a valid choice" in response.content.decode()  # only Bridge tenants are offered
+
+
+def test_the_last_but_one_tenant_of_a_multi_container_endpoint_is_told_why_it_cannot_leave(
+    operator_client: Any, world: SimpleNamespace, package: Any
+) -> None:
+    from tests.factories import make_tenant
+
+    gamma, delta = (
+        make_tenant(slug="gamma", isolation="bridge"),
+        make_tenant(slug="delta", isolation="bridge"),
+    )
+    members = [(tenant, package(tenant), tenant.slug) for tenant in (gamma, delta)]
+    shared = _shared_in_service(Kind.MULTI_CONTAINER, "bridge-mce", members)
+    response = operator_client.post(reverse("member_leave", args=[shared.pk, delta.pk]), follow=True)
+    assert "cannot leave bridge-mce yet" in response.content.decode()
+    assert shared.members.get(tenant=delta).state == "active"
+
+
+def _shared_in_service(kind: str, name: str, members: list[tuple[Any, ModelPackage, str]]) -> Deployment:
+    """A shared deployment in service with active members (tenant, package, target), without AWS."""
+    from deployments.models import DeploymentMember
+
+    shared = Deployment.objects.create(
+        name=name, kind=kind, isolation="bridge", aws_name=f"sa-{name}-test", status=Status.IN_SERVICE,
+        settings=settings_normalise(kind, {}),
+    )  # fmt: skip
+    for tenant, package, target in members:
+        DeploymentMember.objects.create(
+            deployment=shared, tenant=tenant, model_package=package, target=target, state="active"
+        )
+    return shared

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from deployments.models import Deployment, DeploymentEvent, RunStatus, Status, TransformRun
 from deployments.services import (
@@ -275,24 +276,32 @@ def test_multi_model_tenants_join_and_leave_through_s3(
 def test_multi_container_tenants_join_and_leave_with_update_endpoint(
     world: SimpleNamespace, aws: Any, package: Any, apply: Apply
 ) -> None:
-    gamma, delta = _bridge("gamma"), _bridge("delta")
+    gamma, delta, epsilon = _bridge("gamma"), _bridge("delta"), _bridge("epsilon")
+    sklearn = package(delta, "sklearn", key="sklearn")
     deployment = apply(
         Draft(
-            name="Bridge MCE", kind="multi_container", isolation="bridge", members=((gamma, package(gamma)),)
+            name="Bridge MCE",
+            kind="multi_container",
+            isolation="bridge",
+            members=((gamma, package(gamma)), (delta, sklearn)),
         )
     )
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
-    sklearn = package(delta, "sklearn", key="sklearn")
+    model = aws.sagemaker.describe_model(ModelName=deployment.live_model_name)
+    assert [c["ContainerHostname"] for c in model["Containers"]] == ["delta", "gamma"]
+    assert model["InferenceExecutionConfig"] == {"Mode": "Direct"}
     apply(
         call=lambda: deployment_member_join(
-            actor=world.operator, deployment=deployment, tenant=delta, model_package=sklearn
+            actor=world.operator,
+            deployment=deployment,
+            tenant=epsilon,
+            model_package=package(epsilon, key="alpha"),
         )
     )
     deployment.refresh_from_db()
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
     model = aws.sagemaker.describe_model(ModelName=deployment.live_model_name)
-    assert [c["ContainerHostname"] for c in model["Containers"]] == ["delta", "gamma"]
-    assert model["InferenceExecutionConfig"] == {"Mode": "Direct"}
+    assert [c["ContainerHostname"] for c in model["Containers"]] == ["delta", "epsilon", "gamma"]
     assert (
         aws.sagemaker.describe_endpoint(EndpointName=deployment.aws_name)["EndpointConfigName"]
         == deployment.live_config_name
@@ -301,10 +310,12 @@ def test_multi_container_tenants_join_and_leave_with_update_endpoint(
     apply(call=lambda: deployment_member_leave(actor=world.operator, deployment=deployment, tenant=delta))
     deployment.refresh_from_db()
     model = aws.sagemaker.describe_model(ModelName=deployment.live_model_name)
-    assert [c["ContainerHostname"] for c in model["Containers"]] == ["gamma"]
+    assert [c["ContainerHostname"] for c in model["Containers"]] == ["epsilon", "gamma"]
     assert _calls(deployment, "UpdateEndpoint") == 2
-    apply(call=lambda: deployment_member_leave(actor=world.operator, deployment=deployment, tenant=gamma))
-    deployment.refresh_from_db()
+    # Two containers is the least AWS documents for a multi-container endpoint: the next leave waits.
+    with pytest.raises(ValidationError, match="cannot leave Bridge MCE yet"):
+        deployment_member_leave(actor=world.operator, deployment=deployment, tenant=gamma)
+    deployment = apply(call=lambda: deployment_delete(actor=world.operator, deployment=deployment))
     assert deployment.status == Status.DELETED
     assert _names(aws, "Endpoint", deployment.aws_name) == []
 
@@ -355,7 +366,7 @@ def test_teardown_deletes_own_resources_leaves_shared_ones_and_offboards(
     )
     assert own.status == mme.status == Status.IN_SERVICE
     counts = apply(call=lambda: tenant_teardown(actor=world.operator, tenant=gamma))
-    assert counts == {"deleting": 1, "leaving": 1}
+    assert counts == {"deleting": 1, "leaving": 1, "held": 0}
     own.refresh_from_db()
     mme.refresh_from_db()
     gamma.refresh_from_db()
@@ -375,6 +386,17 @@ def test_teardown_deletes_own_resources_leaves_shared_ones_and_offboards(
     assert alarms["MetricAlarms"] == []
 
 
+def _creating(world: SimpleNamespace, package: Any, emulator_url: str, settings: Any) -> Deployment:
+    """A Silo real-time deployment whose endpoint is still Creating on the slow emulator at `emulator_url`."""
+    settings.EMULATOR_URL = emulator_url
+    tenant = world.tenant_a
+    draft = Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant))
+    deployment = deployment_apply(actor=world.operator, draft=draft)
+    assert deployment_advance(deployment_id=deployment.pk, tenant_id=tenant.pk) == Status.CREATING
+    deployment.refresh_from_db()
+    return deployment
+
+
 def test_a_change_during_creation_is_rolled_out_once_the_endpoint_is_up(
     world: SimpleNamespace,
     aws: Any,
@@ -384,12 +406,7 @@ def test_a_change_during_creation_is_rolled_out_once_the_endpoint_is_up(
     settings: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    settings.EMULATOR_URL = slow_emulator_factory(0.5).url
-    tenant = world.tenant_a
-    draft = Draft(name="A", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant))
-    deployment = deployment_apply(actor=world.operator, draft=draft)
-    assert deployment_advance(deployment_id=deployment.pk, tenant_id=tenant.pk) == Status.CREATING
-    deployment.refresh_from_db()
+    deployment = _creating(world, package, slow_emulator_factory(0.5).url, settings)
     bigger = Draft.of(deployment, settings={**deployment.settings, "instance_count": 2})
     deployment = apply(
         call=lambda: deployment_apply(actor=world.operator, draft=bigger, deployment=deployment)
@@ -495,3 +512,28 @@ def test_a_batch_run_sends_the_invocation_timeout_and_retries_it_was_given(
     assert run.status == RunStatus.COMPLETED, run.failure_reason
     job = aws.sagemaker.describe_transform_job(TransformJobName=run.job_name)
     assert job["ModelClientConfig"] == {"InvocationsTimeoutInSeconds": 1800, "InvocationsMaxRetries": 1}
+
+
+def test_deleting_a_deployment_whose_endpoint_is_still_creating_waits_then_deletes(
+    world: SimpleNamespace,
+    aws: Any,
+    package: Any,
+    apply: Apply,
+    slow_emulator_factory: Any,
+    settings: Any,
+) -> None:
+    # SageMaker refuses DeleteEndpoint while the endpoint is Creating ('Cannot update in-progress
+    # endpoint'): the deletion waits for the endpoint to settle and deletes it then, not fail. Creating
+    # lasts minutes on AWS (ten for a GPU endpoint): a wait, not one of the few retries of a flaky call.
+    settings.DEPLOYMENT_MAX_RETRIES = 1
+    deployment = _creating(world, package, slow_emulator_factory(2.5).url, settings)
+    deployment = apply(call=lambda: deployment_delete(actor=world.operator, deployment=deployment))
+    assert deployment.status == Status.DELETED, deployment.last_error
+    refused = DeploymentEvent.objects.filter(
+        deployment=deployment, action="DeleteEndpoint", outcome="InProgress"
+    )
+    assert refused.exists()
+    assert _calls(deployment, "DeleteEndpoint") == 1
+    slow = SimpleNamespace(sagemaker=client_for(settings.EMULATOR_URL, "sagemaker"))
+    for kind in ("Endpoint", "EndpointConfig", "Model"):
+        assert _names(slow, kind, deployment.aws_name) == []

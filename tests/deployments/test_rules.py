@@ -8,10 +8,17 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
+from deployments.advisor import Needs, advise
 from deployments.forms import DeploymentForm, MemberJoinForm
 from deployments.models import ModelPackage
 from deployments.rules import KIND_RULES, settings_normalise, settings_problems, timeout_text
-from deployments.services import Draft, deployment_apply, deployment_member_join
+from deployments.services import (
+    Draft,
+    deployment_apply,
+    deployment_member_join,
+    deployment_member_leave,
+    tenant_teardown,
+)
 from tests.deployments.conftest import make_package
 from tests.factories import make_tenant
 
@@ -278,6 +285,40 @@ def test_a_multi_container_endpoint_refuses_a_sixteenth_container(db: None) -> N
         assert "at most 15 containers" in text
 
 
+def test_a_multi_container_endpoint_keeps_two_containers_when_tenants_leave(db: None) -> None:
+    first, second, third = (make_tenant(isolation="bridge") for _ in range(3))
+    deployment = _shared("multi_container", [first, second, third])
+    deployment_member_leave(actor=None, deployment=deployment, tenant=third)  # three to two: fine
+    with pytest.raises(ValidationError) as refused:
+        deployment_member_leave(actor=None, deployment=deployment, tenant=second)
+    assert refused.value.messages == [
+        f"{second} cannot leave shared yet: a multi-container endpoint runs at least 2 containers and only "
+        f"{first}'s would remain. Let another tenant join first, or move {first} to another deployment "
+        "and delete this one."
+    ]
+    assert deployment.members.exclude(state="leaving").count() == 2
+
+
+def test_offboarding_holds_a_tenant_on_a_two_container_endpoint(db: None) -> None:
+    first, second = make_tenant(isolation="bridge"), make_tenant(isolation="bridge")
+    deployment = _shared("multi_container", [first, second])
+    counts = tenant_teardown(actor=None, tenant=second)
+    assert counts == {"deleting": 0, "leaving": 0, "held": 1}
+    second.refresh_from_db()
+    assert second.status == "offboarding"  # offboarded once the operator deletes the endpoint
+    event = deployment.events.get(action="MemberLeave")
+    assert event.outcome == "refused"
+    assert "Let another tenant join first" in event.error
+
+
+def test_the_advisor_offers_a_multi_container_endpoint_for_two_tenants_or_more(db: None) -> None:
+    one = {a.kind: a for a in advise(Needs(tenants=1, same_container=False, isolation="bridge"))}
+    assert not one["multi_container"].valid
+    assert "runs 2 to 15 containers" in one["multi_container"].reasons[0]
+    two = {a.kind: a for a in advise(Needs(tenants=2, same_container=False, isolation="bridge"))}
+    assert two["multi_container"].valid
+
+
 def test_a_silo_tenant_cannot_join_a_shared_endpoint(db: None, world: SimpleNamespace) -> None:
     deployment = _shared("multi_model", [make_tenant(isolation="bridge")])
     with pytest.raises(ValidationError, match="can join only Silo"):
@@ -297,8 +338,10 @@ def test_a_multi_model_member_brings_its_own_model(db: None) -> None:
         )
 
 
-def test_the_form_creates_a_multi_container_endpoint_with_its_first_tenant(db: None) -> None:
-    tenant = make_tenant(isolation="bridge")
+def test_the_form_creates_a_multi_container_endpoint_with_two_tenants(db: None) -> None:
+    # AWS documents a multi-container model as more than one container (multi-container-create.html):
+    # the product never sends a one-container Direct model, which the emulator refuses too.
+    tenant, other = make_tenant(isolation="bridge"), make_tenant(isolation="bridge")
     data = {
         "uid": "6a3f0e0c-1d8e-4c55-9d35-2d0b6a2c1f00",
         "name": "mce",
@@ -308,16 +351,30 @@ def test_the_form_creates_a_multi_container_endpoint_with_its_first_tenant(db: N
         "model_package": "",
         "instance_type": "ml.m5.large",
     }
-    refused = DeploymentForm(data=data)
-    assert not refused.is_valid()
-    assert "needs at least one tenant" in str(refused.errors["first_member"])
-    package = _package(tenant)
-    form = DeploymentForm(data={**data, "first_member": tenant.pk, "first_member_package": package.pk})
+    first = {"first_member": tenant.pk, "first_member_package": _package(tenant).pk}
+    for refused_data in (data, {**data, **first}):
+        refused = DeploymentForm(data=refused_data)
+        assert not refused.is_valid()
+        assert "runs 2 to 15 containers, one per tenant" in str(refused.errors["first_member"])
+    twice = DeploymentForm(
+        data={
+            **data,
+            **first,
+            "second_member": tenant.pk,
+            "second_member_package": first["first_member_package"],
+        }
+    )
+    assert not twice.is_valid()
+    assert "A tenant joins once" in str(twice.errors["first_member"])
+    second = {"second_member": other.pk, "second_member_package": _package(other).pk}
+    form = DeploymentForm(data={**data, **first, **second})
     assert form.is_valid(), form.errors
     deployment = deployment_apply(actor=None, draft=form.draft())
-    assert list(deployment.members.values_list("target", flat=True)) == [tenant.slug]
+    assert sorted(deployment.members.values_list("target", flat=True)) == sorted([tenant.slug, other.slug])
     silo = make_tenant(isolation="silo")
-    wrong = DeploymentForm(data={**data, "first_member": silo.pk, "first_member_package": _package(silo).pk})
+    wrong = DeploymentForm(
+        data={**data, **second, "first_member": silo.pk, "first_member_package": _package(silo).pk}
+    )
     assert not wrong.is_valid()
     assert "can join only Silo" in str(wrong.errors["first_member"])
 

@@ -71,6 +71,30 @@ def test_it_accepts_multi_container_direct_models_up_to_fifteen(sagemaker: Any, 
     assert len(sagemaker.describe_model(ModelName=name)["Containers"]) == 15
 
 
+def test_it_refuses_direct_invocation_of_a_single_container(sagemaker: Any, demo: Any, name: str) -> None:
+    """Direct invocation is for multi-container models, documented as more than one container.
+
+    "Include more than one container in the Containers parameter" (Create a multi-container endpoint,
+    https://docs.aws.amazon.com/sagemaker/latest/dg/multi-container-create.html); InvokeEndpoint's
+    TargetContainerHostname applies "if the endpoint hosts multiple containers and is configured to use
+    direct invocation" (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html).
+    """
+    one = [{"Image": XGBOOST_IMAGE, "ContainerHostname": "acme", "ModelDataUrl": demo.models["acme"]}]
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_model(
+            ModelName=name, Containers=one, InferenceExecutionConfig={"Mode": "Direct"}, ExecutionRoleArn=ROLE
+        )
+    assert error_of(excinfo) == (
+        "ValidationException",
+        "InferenceExecutionConfig Mode Direct needs more than one container in Containers: "
+        "a multi-container endpoint runs 2 to 15 containers.",
+    )
+    two = [*one, {"Image": SKLEARN_IMAGE, "ContainerHostname": "sk", "ModelDataUrl": demo.models["sklearn"]}]
+    sagemaker.create_model(
+        ModelName=name, Containers=two, InferenceExecutionConfig={"Mode": "Direct"}, ExecutionRoleArn=ROLE
+    )
+
+
 def test_it_rejects_direct_containers_without_hostnames(sagemaker: Any, demo: Any, name: str) -> None:
     containers = [{"Image": XGBOOST_IMAGE, "ModelDataUrl": demo.models["acme"]}, {"Image": SKLEARN_IMAGE}]
     with pytest.raises(ClientError, match="ContainerHostname"):

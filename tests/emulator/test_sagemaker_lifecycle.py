@@ -22,8 +22,10 @@ def delayed(delayed_emulator: emulator.EmulatorHandle, demo: Any) -> dict[str, A
     }
 
 
-def create(sagemaker: Any, name: str, model_data_url: str, instance_type: str = "ml.m5.large") -> None:
-    """Model, config and endpoint, without waiting."""
+def model_and_config(
+    sagemaker: Any, name: str, model_data_url: str, instance_type: str = "ml.m5.large"
+) -> None:
+    """An XGBoost model and an endpoint config serving it, both named `name`."""
     sagemaker.create_model(ModelName=name, **xgboost_model(model_data_url))
     variant = {
         "VariantName": "v",
@@ -32,6 +34,11 @@ def create(sagemaker: Any, name: str, model_data_url: str, instance_type: str = 
         "InitialInstanceCount": 1,
     }
     sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
+
+
+def create(sagemaker: Any, name: str, model_data_url: str, instance_type: str = "ml.m5.large") -> None:
+    """Model, config and endpoint, without waiting."""
+    model_and_config(sagemaker, name, model_data_url, instance_type)
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
 
 
@@ -54,14 +61,7 @@ def test_an_update_keeps_serving_the_old_config_until_it_is_done(
     sagemaker, runtime = delayed["sagemaker"], delayed["runtime"]
     create(sagemaker, name, demo.models["acme"])
     wait_endpoint(sagemaker, name)
-    sagemaker.create_model(ModelName=f"{name}-b", **xgboost_model(demo.models["globex"]))
-    variant = {
-        "VariantName": "v",
-        "ModelName": f"{name}-b",
-        "InstanceType": "ml.c6i.large",
-        "InitialInstanceCount": 1,
-    }
-    sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-b", ProductionVariants=[variant])
+    model_and_config(sagemaker, f"{name}-b", demo.models["globex"], "ml.c6i.large")
     before = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")[
         "Body"
     ].read()
@@ -87,6 +87,35 @@ def test_a_deleted_endpoint_is_deleting_then_gone(delayed: dict[str, Any], demo:
     wait_endpoint(sagemaker, name)
     sagemaker.delete_endpoint(EndpointName=name)
     assert endpoint_status(sagemaker, name) == "Deleting"
+    wait_endpoint(sagemaker, name, "Gone")
+
+
+def test_deleting_an_endpoint_that_is_creating_or_updating_is_refused(
+    delayed: dict[str, Any], demo: Any, name: str
+) -> None:
+    """AWS refuses DeleteEndpoint mid-transition with the ValidationException UpdateEndpoint gives.
+
+    The API reference (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpoint.html)
+    lists only the common errors; the wording is the one AWS's own SageMaker operator for Kubernetes
+    (aws/amazon-sagemaker-operator-for-k8s, clientwrapper: DeleteEndpointInProgressMessagePrefix) matches.
+    """
+    sagemaker = delayed["sagemaker"]
+    refusal = (
+        f'Cannot update in-progress endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}".'
+    )
+    create(sagemaker, name, demo.models["acme"])
+    with pytest.raises(ClientError) as creating:
+        sagemaker.delete_endpoint(EndpointName=name)
+    assert creating.value.response["Error"] == {"Code": "ValidationException", "Message": refusal}
+    assert creating.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    wait_endpoint(sagemaker, name)  # the refused delete changed nothing: it still comes up
+    model_and_config(sagemaker, f"{name}-b", demo.models["globex"])
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b")
+    with pytest.raises(ClientError) as updating:
+        sagemaker.delete_endpoint(EndpointName=name)
+    assert updating.value.response["Error"] == {"Code": "ValidationException", "Message": refusal}
+    assert wait_endpoint(sagemaker, name)["EndpointConfigName"] == f"{name}-b"
+    sagemaker.delete_endpoint(EndpointName=name)  # in service again: the delete is accepted
     wait_endpoint(sagemaker, name, "Gone")
 
 
@@ -127,16 +156,7 @@ def test_a_failed_update_rolls_back_to_the_serving_config(
     sagemaker = delayed["sagemaker"]
     create(sagemaker, name, demo.models["acme"])
     wait_endpoint(sagemaker, name)
-    sagemaker.create_model(
-        ModelName=f"{name}-bad", **xgboost_model(f"s3://{BUCKET}/models/missing/model.tar.gz")
-    )
-    variant = {
-        "VariantName": "v",
-        "ModelName": f"{name}-bad",
-        "InstanceType": "ml.m5.large",
-        "InitialInstanceCount": 1,
-    }
-    sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-bad", ProductionVariants=[variant])
+    model_and_config(sagemaker, f"{name}-bad", f"s3://{BUCKET}/models/missing/model.tar.gz")
     sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-bad")
     described = wait_endpoint(sagemaker, name)
     assert described["EndpointConfigName"] == name
