@@ -55,6 +55,7 @@ def deployments_reconcile(*, deep: bool = False) -> ReconcileReport:
     except AwsError as exc:
         report.errors.append(f"ListEndpoints: {exc}")
     else:
+        report.resumed += _retry_transient_failures()  # AWS answers again
         for deployment in serving:
             _status_check(deployment, statuses.get(deployment.aws_name), report, deep=deep)
     for deployment in Deployment.objects.filter(status=Status.IN_SERVICE, kind=Kind.BATCH).select_related(
@@ -97,6 +98,27 @@ def _resume_stalled() -> list[int]:
     return resumed
 
 
+def _retry_transient_failures() -> list[int]:
+    """Start again the deployments failed only because AWS kept failing transiently (outage, throttling)."""
+    retried = []
+    for deployment in Deployment.objects.filter(status=Status.FAILED, failed_transient=True):
+        try:
+            transition(
+                deployment,
+                Status.PENDING,
+                reason="AWS answers again: reconcile retries the deployment.",
+                polls=0,
+                retries=0,
+                last_error="",
+                failed_transient=False,
+            )
+        except StateConflict:
+            continue
+        deployment_enqueue(deployment)
+        retried.append(deployment.pk)
+    return retried
+
+
 def _status_check(deployment: Deployment, status: str | None, report: ReconcileReport, *, deep: bool) -> None:
     """Repair an endpoint deleted or Failed out of band; in a deep pass, one moved to another config."""
     if status is None:
@@ -130,7 +152,7 @@ def _repair(deployment: Deployment, message: str, to: str, report: ReconcileRepo
     event_record(deployment, action="Reconcile", outcome="drift", resource=deployment.aws_name, error=message)
     fields: dict[str, object] = {"drift": message[:300], "polls": 0, "retries": 0}
     if to == Status.FAILED:
-        fields["last_error"] = message
+        fields.update(last_error=message, failed_transient=False)
     elif to == Status.UPDATING:
         # A new generation: its config is created afresh and the endpoint updated back onto it.
         fields.update(generation=deployment.generation + 1, live_spec={})
