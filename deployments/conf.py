@@ -50,6 +50,16 @@ def pending_grace_seconds() -> float:
     return _float("DEPLOYMENT_PENDING_GRACE_SECONDS", 30.0)
 
 
+def drift_max_missing() -> int:
+    """At most this many endpoints missing from one listing are repaired without a person."""
+    return _int("DEPLOYMENT_DRIFT_MAX_MISSING", 20)
+
+
+def drift_max_share() -> float:
+    """… and at most this share of the in-service fleet (the smaller bound wins, never below one)."""
+    return _float("DEPLOYMENT_DRIFT_MAX_SHARE", 0.10)
+
+
 def max_upload_bytes() -> int:
     return _int("MODEL_PACKAGE_MAX_BYTES", 512 * 1024 * 1024)
 
