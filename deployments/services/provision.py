@@ -89,23 +89,54 @@ def _run_steps(deployment: Deployment) -> float | None:
         except AwsError as exc:
             _fail(deployment, str(exc))
             return None
+        _answered(deployment)
         if delay != NEXT:
             return delay
     return _poll(deployment)  # still moving after many steps: back off rather than spin
 
 
 def _retry_later(deployment: Deployment, exc: AwsError) -> float | None:
-    retries = deployment.retries + 1
-    if retries > conf.max_retries():
-        _fail(deployment, f"Gave up after {retries - 1} retries: {exc}")
+    """Back off through a transient error and try again, for conf.retry_for_seconds() from the first one.
+
+    An AWS outage of minutes must not fail every deployment in flight; only after the whole window of
+    nothing but transient errors is the deployment failed, marked so that reconcile retries it later.
+    """
+    now = timezone.now()
+    since = deployment.retrying_since or now
+    if (now - since).total_seconds() >= conf.retry_for_seconds():
+        minutes = round((now - since).total_seconds() / 60)
+        reason = (
+            f"AWS kept failing with transient errors for {minutes} min ({deployment.retries} retries); "
+            f"the last: {exc}. Reconcile retries this deployment once AWS answers again."
+        )
+        _fail(deployment, reason, transient=True)
         return None
-    fields_save(deployment, retries=retries, last_error=str(exc)[:2000])
-    return conf.poll_delay(retries)
+    retries = deployment.retries + 1
+    # polled_at: a retry is a scheduled poll too, so reconcile does not take the row for a lost job.
+    fields_save(deployment, retries=retries, retrying_since=since, polled_at=now, last_error=str(exc)[:2000])
+    return conf.retry_delay(retries)
 
 
-def _fail(deployment: Deployment, reason: str) -> None:
+def _answered(deployment: Deployment) -> None:
+    """A step went through: the next transient error starts a new retry window."""
+    if deployment.retrying_since is not None:
+        with contextlib.suppress(StateConflict):
+            fields_save(deployment, retrying_since=None, retries=0)
+
+
+def _fail(deployment: Deployment, reason: str, *, transient: bool = False) -> None:
+    """Mark the deployment failed; `transient` when only transient AWS errors caused it."""
     try:
-        transition(deployment, Status.FAILED, reason=reason, last_error=reason[:2000], polls=0, retries=0)
+        transition(
+            deployment,
+            Status.FAILED,
+            reason=reason,
+            last_error=reason[:2000],
+            polls=0,
+            retries=0,
+            retrying_since=None,
+            failed_transient=transient,
+        )
     except (StateConflict, ValueError):
         log.warning("could not mark %s failed: %s", deployment, reason)
 
