@@ -525,7 +525,7 @@ def test_deleting_a_deployment_whose_endpoint_is_still_creating_waits_then_delet
     # SageMaker refuses DeleteEndpoint while the endpoint is Creating ('Cannot update in-progress
     # endpoint'): the deletion waits for the endpoint to settle and deletes it then, not fail. Creating
     # lasts minutes on AWS (ten for a GPU endpoint): a wait, not one of the few retries of a flaky call.
-    settings.DEPLOYMENT_MAX_RETRIES = 1
+    settings.DEPLOYMENT_RETRY_FOR_SECONDS = 0  # a refusal counted as a transient error would fail at once
     deployment = _creating(world, package, slow_emulator_factory(2.5).url, settings)
     deployment = apply(call=lambda: deployment_delete(actor=world.operator, deployment=deployment))
     assert deployment.status == Status.DELETED, deployment.last_error

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0001_initial'),
+        ('deployments', '0002_async_settings_without_invocation_timeout'),
     ]
 
     operations = [
