@@ -57,7 +57,7 @@ class DeploymentForm(forms.Form):
     model_package = forms.ModelChoiceField(
         queryset=ModelPackage.objects.select_related("tenant"), required=False
     )
-    # A shared deployment's first tenant (a multi-container endpoint cannot start empty); more join later.
+    # A shared deployment's first tenant (multi-model and multi-container endpoints cannot start empty).
     first_member = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, label="First tenant")
     first_member_package = forms.ModelChoiceField(
         queryset=ModelPackage.objects.select_related("tenant"), required=False, label="Its model package"
@@ -109,7 +109,7 @@ class DeploymentForm(forms.Form):
         if self.errors or not cleaned.get("kind"):
             return cleaned
         draft = self.draft()
-        problems = draft_problems(draft)
+        problems = draft_problems(draft, creating=self.deployment is None)
         if not problems and self.deployment is None:
             try:
                 members_check(draft.kind, draft.isolation, [], draft.members)

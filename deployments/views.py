@@ -228,7 +228,9 @@ def member_leave(request: HttpRequest, deployment_id: int, tenant_id: str) -> Ht
         services.deployment_member_leave(actor=request.user, deployment=deployment, tenant=tenant)
         messages.success(request, f"{tenant} is leaving {deployment.name}.")
         return redirect("deployment_detail", deployment_id=deployment.pk)
-    return render(request, "deployments/member_leave.html", {"deployment": deployment, "member": member})
+    deletes = services.member_leave_deletes(deployment=deployment)
+    context = {"deployment": deployment, "member": member, "deletes": deletes}
+    return render(request, "deployments/member_leave.html", context)
 
 
 def tenant_section_context(request: HttpRequest, tenant: Any) -> dict[str, Any]:

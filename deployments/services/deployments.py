@@ -17,7 +17,7 @@ from deployments import resources
 from deployments.models import Deployment, DeploymentMember, Kind, MemberState, ModelPackage, Status
 from deployments.queueing import ADVANCE, enqueue_on_commit
 from deployments.rules import RuleError, member_problem
-from deployments.services.plans import Draft, Plan, ResourceAction, draft_check
+from deployments.services.plans import FIRST_MEMBER_NEEDED, Draft, Plan, ResourceAction, draft_check
 from deployments.states import StateConflict, transition
 from tenants.audit import audit_record
 from tenants.models import Tenant
@@ -51,7 +51,7 @@ def deployment_apply(*, actor: Any, draft: Draft, deployment: Deployment | None 
     Raises ValidationError (field → messages from the rules table) when the draft is invalid.
     """
     try:
-        values = draft_check(draft)
+        values = draft_check(draft, creating=deployment is None)
         if deployment is None:
             members_check(draft.kind, draft.isolation, [], draft.members)
     except RuleError as exc:
@@ -200,7 +200,8 @@ def deployment_member_join(
 
 @transaction.atomic
 def deployment_member_leave(*, actor: Any, deployment: Deployment, tenant: Tenant) -> None:
-    """Take a tenant off a shared deployment; the last container leaving deletes a multi-container one."""
+    """Take a tenant off a shared deployment; the last tenant leaving deletes a multi-model or
+    multi-container one."""
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     member = deployment.members.filter(tenant=tenant).exclude(state=MemberState.LEAVING).first()
     if member is None:
@@ -213,10 +214,15 @@ def deployment_member_leave(*, actor: Any, deployment: Deployment, tenant: Tenan
         tenant=tenant,
         before={"target": member.target},
     )
-    if deployment.kind == Kind.MULTI_CONTAINER and not resources.serving_members(deployment):
-        _delete(deployment)
+    if deployment.kind in FIRST_MEMBER_NEEDED and not resources.serving_members(deployment):
+        _delete(deployment)  # it cannot run (nor be recreated) without a tenant: see FIRST_MEMBER_NEEDED
     else:
         _desire(deployment)
+
+
+def member_leave_deletes(*, deployment: Deployment) -> bool:
+    """Whether a serving tenant leaving is the last of an endpoint that cannot run empty (it is deleted)."""
+    return deployment.kind in FIRST_MEMBER_NEEDED and len(resources.serving_members(deployment)) <= 1
 
 
 def _delete(deployment: Deployment) -> None:

@@ -110,8 +110,25 @@ def _package_problem(draft: Draft) -> str | None:
     return None
 
 
-def draft_problems(draft: Draft) -> dict[str, list[str]]:
-    """Field → messages for everything the rules table refuses in `draft` (empty when it is valid)."""
+# Shared endpoints that cannot start empty. A multi-container model needs a container; a multi-model one
+# needs a model under its prefix, as CreateModel refuses a MultiModel ModelDataUrl with nothing under it
+# ("Could not find model data at s3://…"). The first tenant's artifact is copied there before CreateModel.
+# A rule rather than a placeholder object under the prefix: AWS documents no empty multi-model model, a
+# placeholder would be a TargetModel that cannot load, and an endpoint with no tenant only costs money.
+FIRST_MEMBER_NEEDED = {
+    Kind.MULTI_CONTAINER: "A multi-container endpoint needs at least one tenant's container to start with.",
+    Kind.MULTI_MODEL: (
+        "A multi-model endpoint needs at least one tenant's model to start with: SageMaker creates it "
+        "only on an S3 prefix that already holds a model."
+    ),
+}
+
+
+def draft_problems(draft: Draft, *, creating: bool = True) -> dict[str, list[str]]:
+    """Field → messages for everything the rules table refuses in `draft` (empty when it is valid).
+
+    `creating`: the draft is a new deployment, so a shared one must bring its first tenant.
+    """
     problems: dict[str, list[str]] = {}
     isolation = isolation_problem(draft.kind, draft.isolation)
     if isolation:
@@ -127,16 +144,14 @@ def draft_problems(draft: Draft) -> dict[str, list[str]]:
         except UnknownImage:
             versions = ", ".join(FRAMEWORK_VERSIONS[values["framework"]])
             problems["framework_version"] = [f"Unknown {values['framework']} version: choose {versions}."]
-    if draft.kind == Kind.MULTI_CONTAINER and not draft.members:
-        problems.setdefault("members", []).append(
-            "A multi-container endpoint needs at least one tenant's container to start with."
-        )
+    if creating and draft.kind in FIRST_MEMBER_NEEDED and not draft.members:
+        problems.setdefault("members", []).append(FIRST_MEMBER_NEEDED[draft.kind])
     return problems
 
 
-def draft_check(draft: Draft) -> dict[str, Any]:
+def draft_check(draft: Draft, *, creating: bool = True) -> dict[str, Any]:
     """The draft's normalised settings; RuleError when the rules table refuses it."""
-    problems = draft_problems(draft)
+    problems = draft_problems(draft, creating=creating)
     if problems:
         raise RuleError(problems)
     return settings_normalise(draft.kind, draft.settings)
@@ -166,7 +181,7 @@ def _images(draft: Draft, values: dict[str, Any]) -> list[str]:
 
 def deployment_plan(*, draft: Draft, deployment: Deployment | None = None) -> Plan:
     """The plan of creating `draft` (or, with `deployment`, of changing it); RuleError when invalid."""
-    values = draft_check(draft)
+    values = draft_check(draft, creating=deployment is None or deployment.status == Status.DELETED)
     after = pricing.deployment_monthly(draft.kind, values)
     base = resources.aws_base_name(tenant=draft.tenant, kind=draft.kind, uid_hex=draft.uid.hex)
     if deployment is None or deployment.status == Status.DELETED:

@@ -273,6 +273,35 @@ def test_multi_model_tenants_join_and_leave_through_s3(
     assert list(deployment.members.values_list("tenant__slug", flat=True)) == ["gamma"]
 
 
+def _keys(aws: Any, deployment: Deployment) -> list[str]:
+    listing = aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"mme/{deployment.aws_name}/")
+    return [o["Key"].rsplit("/", 1)[-1] for o in listing.get("Contents", [])]
+
+
+def test_multi_model_artifacts_are_in_s3_before_create_model_and_the_last_tenant_deletes_it(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
+    gamma = _bridge("gamma")
+    draft = Draft(name="MME", kind="multi_model", isolation="bridge", members=((gamma, package(gamma)),))
+    deployment = apply(draft)
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    actions = list(
+        DeploymentEvent.objects.filter(deployment=deployment, outcome="ok").values_list("action", flat=True)
+    )
+    assert actions.index("CopyObject") < actions.index("CreateModel")
+    bigger = Draft.of(deployment, settings={**deployment.settings, "instance_count": 2})
+    deployment = apply(
+        call=lambda: deployment_apply(actor=world.operator, draft=bigger, deployment=deployment)
+    )
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    assert deployment.live_model_name.endswith("-g2")  # a new model on the prefix its tenant keeps filled
+    apply(call=lambda: deployment_member_leave(actor=world.operator, deployment=deployment, tenant=gamma))
+    deployment.refresh_from_db()
+    assert deployment.status == Status.DELETED
+    assert _names(aws, "Endpoint", deployment.aws_name) == _names(aws, "Model", deployment.aws_name) == []
+    assert _keys(aws, deployment) == []
+
+
 def test_multi_container_tenants_join_and_leave_with_update_endpoint(
     world: SimpleNamespace, aws: Any, package: Any, apply: Apply
 ) -> None:

@@ -26,6 +26,7 @@ INVALID = [
     ("serverless-in-pool", "serverless", "pool", {}, "own", "choose batch transform"),
     ("multi-model-in-silo", "multi_model", "silo", {}, "none", "runs only in Bridge or Pool"),
     ("multi-container-in-silo", "multi_container", "silo", {}, "none", "runs only in Bridge or Pool"),
+    ("multi-model-without-a-tenant", "multi_model", "bridge", {}, "none", "at least one tenant's model"),
     ("realtime-in-bridge", "realtime", "bridge", {}, "own", "multi-model endpoint"),
     (
         "realtime-payload-too-large",
@@ -270,3 +271,17 @@ def test_the_form_creates_a_multi_container_endpoint_with_its_first_tenant(db: N
     wrong = DeploymentForm(data={**data, "first_member": silo.pk, "first_member_package": _package(silo).pk})
     assert not wrong.is_valid()
     assert "can join only Silo" in str(wrong.errors["first_member"])
+
+
+@pytest.mark.parametrize("kind", ["multi_model", "multi_container"])
+def test_a_shared_endpoint_changes_its_settings_without_naming_a_first_tenant_again(
+    db: None, kind: str
+) -> None:
+    deployment = _shared(kind, [make_tenant(isolation="bridge")])
+    data = {**_form_data(Draft.of(deployment)), "instance_count": 2}
+    form = DeploymentForm(data=data, deployment=deployment)
+    assert form.is_valid(), form.errors
+    deployment_apply(actor=None, draft=form.draft(), deployment=deployment)
+    deployment.refresh_from_db()
+    assert deployment.settings["instance_count"] == 2
+    assert deployment.generation == 2
