@@ -115,7 +115,7 @@ def _package_problem(draft: Draft) -> str | None:
 # ("Could not find model data at s3://…"). The first tenant's artifact is copied there before CreateModel.
 # A rule rather than a placeholder object under the prefix: AWS documents no empty multi-model model, a
 # placeholder would be a TargetModel that cannot load, and an endpoint with no tenant only costs money.
-FIRST_MEMBER_NEEDED = {
+FIRST_MEMBER_NEEDED: dict[str, str] = {
     Kind.MULTI_CONTAINER: "A multi-container endpoint needs at least one tenant's container to start with.",
     Kind.MULTI_MODEL: (
         "A multi-model endpoint needs at least one tenant's model to start with: SageMaker creates it "
@@ -185,7 +185,8 @@ def deployment_plan(*, draft: Draft, deployment: Deployment | None = None) -> Pl
     after = pricing.deployment_monthly(draft.kind, values)
     base = resources.aws_base_name(tenant=draft.tenant, kind=draft.kind, uid_hex=draft.uid.hex)
     if deployment is None or deployment.status == Status.DELETED:
-        actions = _endpoint_actions(draft.kind, f"{base}-g1", values, _images(draft, values))
+        actions = _member_copies(draft, base)
+        actions += _endpoint_actions(draft.kind, f"{base}-g1", values, _images(draft, values))
         if draft.kind != Kind.BATCH:
             actions.append(ResourceAction("create", "Endpoint", base, Kind(draft.kind).label))
         actions += _extras(draft, base, values)
@@ -220,11 +221,18 @@ def _extras(draft: Draft, base: str, values: dict[str, Any]) -> list[ResourceAct
                 f"{values['schedule']} on {values['instance_count']} × {values['instance_type']}",
             )
         )
+    return extras
+
+
+def _member_copies(draft: Draft, base: str) -> list[ResourceAction]:
+    """A new multi-model endpoint's first models, copied under its prefix before CreateModel."""
+    copies = []
     for tenant, package in draft.members:
         if draft.kind == Kind.MULTI_MODEL and package:
-            target = resources.bucket_uri("mme", base, resources.member_target(draft.kind, tenant))
-            extras.append(ResourceAction("copy", "S3Object", target, package.model_data_url))
-    return extras
+            name = resources.member_target(draft.kind, tenant, package, 1)  # the first generation's
+            target = resources.bucket_uri("mme", base, name)
+            copies.append(ResourceAction("copy", "S3Object", target, package.model_data_url))
+    return copies
 
 
 def deletion_plan(*, deployment: Deployment) -> Plan:

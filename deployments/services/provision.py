@@ -19,7 +19,7 @@ from deployments.aws import AlreadyExists, AwsError, InProgress, NotFound, Trans
 from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, MemberState, Status
 from deployments.queueing import ADVANCE, enqueue_on_commit
-from deployments.services.members import members_settle, multi_model_copy, multi_model_remove
+from deployments.services.members import members_settle, multi_model_copy, multi_model_settle
 from deployments.states import (
     StateConflict,
     call_recorder,
@@ -281,7 +281,7 @@ def _step_deleting(deployment: Deployment) -> float | None:
         sm.model_delete(name)
     deployment.members.update(state=MemberState.LEAVING)
     if deployment.kind == Kind.MULTI_MODEL:
-        multi_model_remove(deployment)
+        multi_model_settle(deployment)  # nobody is served any more: every object under the prefix goes
     tenant_ids = {*deployment.members.values_list("tenant_id", flat=True), deployment.tenant_id} - {None}
     deployment.members.all().delete()
     transition(deployment, Status.DELETED, polls=0, retries=0, live_spec={})
