@@ -2,7 +2,7 @@
 
 Artifacts come from `python -m emulator.artifacts` (s3://<bucket>/models/<tenant>/model.tar.gz, the
 shared and scikit-learn models, datasets/<tenant>/input/). Soylent's model is deliberately missing, so
-its endpoint fails with SageMaker's own reason.
+its deployment fails with SageMaker's own reason (CreateModel: "Could not find model data at …").
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from django import forms
 from deployments.advisor import Needs
 from deployments.catalogue import offered, region_prices
 from deployments.images import FRAMEWORK_VERSIONS
-from deployments.models import Deployment, Framework, Kind, ModelPackage
+from deployments.models import Deployment, DeploymentMember, Framework, Kind, ModelPackage
 from deployments.rules import INSTANCE, INSTANCE_USES, KIND_RULES, LATENCIES, RuleError, Setting
-from deployments.services.deployments import member_plan, members_check
+from deployments.services.deployments import draft_members_check, member_plan
 from deployments.services.packages import artifact_check
 from deployments.services.plans import Draft, draft_problems
 from tenants.models import LEAVING_STATUSES, Isolation, Tenant
@@ -108,7 +108,7 @@ class DeploymentForm(forms.Form):
     model_package = forms.ModelChoiceField(
         queryset=ModelPackage.objects.select_related("tenant"), required=False
     )
-    # A shared deployment's first tenants (a multi-container endpoint starts with two); more join later.
+    # A shared deployment's first tenants (a multi-model endpoint starts with one, multi-container with two).
     first_member = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, label="First tenant")
     first_member_package = forms.ModelChoiceField(
         queryset=ModelPackage.objects.select_related("tenant"), required=False, label="Its model package"
@@ -174,10 +174,10 @@ class DeploymentForm(forms.Form):
         if self.errors or not cleaned.get("kind"):
             return cleaned
         draft = self.draft()
-        problems = draft_problems(draft)
+        problems = draft_problems(draft, creating=self.deployment is None)
         if not problems and self.deployment is None:
             try:
-                members_check(draft.kind, draft.isolation, [], draft.members)
+                draft_members_check(draft)
             except RuleError as exc:
                 problems = {"first_member": exc.problems["tenant"]}
         for field, messages in problems.items():
@@ -218,6 +218,34 @@ class MemberJoinForm(forms.Form):
             for messages in exc.problems.values():
                 for message in messages:
                     self.add_error("tenant", message)
+        return cleaned
+
+
+class MemberChangeForm(forms.Form):
+    """Another model package for a tenant already served by a shared deployment; `plan` once valid."""
+
+    model_package = forms.ModelChoiceField(queryset=ModelPackage.objects.none())
+
+    def __init__(self, *args: Any, deployment: Deployment, member: DeploymentMember, **kwargs: Any) -> None:
+        self.deployment, self.member = deployment, member
+        super().__init__(*args, **kwargs)
+        field = self.fields["model_package"]
+        assert isinstance(field, forms.ModelChoiceField)
+        others = ModelPackage.objects.filter(tenant=member.tenant)
+        field.queryset = others.exclude(pk=member.model_package_id) if member.model_package_id else others
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            self.plan = member_plan(
+                deployment=self.deployment, tenant=self.member.tenant, model_package=cleaned["model_package"]
+            )
+        except RuleError as exc:
+            for messages in exc.problems.values():
+                for message in messages:
+                    self.add_error("model_package", message)
         return cleaned
 
 

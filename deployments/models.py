@@ -164,6 +164,8 @@ class DeploymentMember(models.Model):
         ModelPackage, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
     )
     target = models.CharField(max_length=120, help_text="TargetModel path or TargetContainerHostname")
+    # A multi-model member whose package changed: the new TargetModel, served once its artifact is copied.
+    pending_target = models.CharField(max_length=120, blank=True)
     state = models.CharField(max_length=10, choices=MemberState.choices, default=MemberState.JOINING)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from deployments import selectors, services
-from deployments.forms import DeploymentForm, MemberJoinForm
-from deployments.models import Deployment, Kind, Status
+from deployments.forms import DeploymentForm, MemberChangeForm, MemberJoinForm
+from deployments.models import Deployment, Kind, MemberState, Status
 from deployments.rules import KIND_RULES
 from deployments.states import ACTIVE
 from tenants.access import get_tenant_or_404, requires, role_of
@@ -232,7 +232,33 @@ def member_leave(request: HttpRequest, deployment_id: int, tenant_id: str) -> Ht
         else:
             messages.success(request, f"{tenant} is leaving {deployment.name}.")
         return redirect("deployment_detail", deployment_id=deployment.pk)
-    return render(request, "deployments/member_leave.html", {"deployment": deployment, "member": member})
+    deletes = services.member_leave_deletes(deployment=deployment)
+    context = {"deployment": deployment, "member": member, "deletes": deletes}
+    return render(request, "deployments/member_leave.html", context)
+
+
+@requires("deployments.manage")
+def member_change(request: HttpRequest, deployment_id: int, tenant_id: str) -> HttpResponse:
+    """Serve a member from another of its model packages: the plan first, then apply."""
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    tenant = get_tenant_or_404(request.user, tenant_id)
+    member = get_object_or_404(deployment.members.exclude(state=MemberState.LEAVING), tenant=tenant)
+    form = MemberChangeForm(request.POST or None, deployment=deployment, member=member)
+    context: dict[str, Any] = {"form": form, "deployment": deployment, "member": member}
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") != "apply":
+            return render(request, "deployments/member_change.html", {**context, "plan": form.plan})
+        package = form.cleaned_data["model_package"]
+        try:
+            services.deployment_member_change(
+                actor=request.user, deployment=deployment, tenant=tenant, model_package=package
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{tenant} moves to {package} on {deployment.name}.")
+            return redirect("deployment_detail", deployment_id=deployment.pk)
+    return render(request, "deployments/member_change.html", context)
 
 
 def tenant_section_context(request: HttpRequest, tenant: Any) -> dict[str, Any]:

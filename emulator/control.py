@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from emulator import autoscaling
+from emulator import autoscaling, s3io
 from emulator.errors import limit_exceeded, validation
 from emulator.listing import list_answer, put_tags
 from emulator.state import ACCELERATED_PREFIXES, Store, arn, copy_given, public
@@ -54,6 +54,23 @@ def _check_containers(params: dict[str, Any]) -> None:
             raise validation("Every container needs an Image.")
 
 
+def _check_model_data(params: dict[str, Any]) -> None:
+    """Refuse a ModelDataUrl with nothing behind it, as CreateModel does.
+
+    ContainerDefinition.ModelDataUrl (API reference, CreateModel / ContainerDefinition) is the S3 path
+    of a single model's artifact, or, with Mode=MultiModel, the prefix the models are loaded from.
+    AWS checks it at CreateModel and answers ValidationException "Could not find model data at <url>."
+    (its wording as SDKs report it, e.g. aws/amazon-sagemaker-examples#2264 and #4479).
+    """
+    primary = params.get("PrimaryContainer")
+    for container in [primary] if primary else params.get("Containers") or []:
+        url = container.get("ModelDataUrl")
+        if not url or not url.startswith("s3://"):
+            continue  # no artifact (the image holds the model), or an https URL the emulator cannot read
+        if not s3io.model_data_present(url, prefix=container.get("Mode") == "MultiModel"):
+            raise validation(f"Could not find model data at {url}.")
+
+
 def create_model(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
     """CreateModel: one PrimaryContainer (single or MultiModel) or up to 15 Containers."""
     name = params["ModelName"]
@@ -71,6 +88,7 @@ def create_model(store: Store, region: str, params: dict[str, Any]) -> dict[str,
     with store.lock:
         if (region, name.lower()) in store.models:
             raise _existing("model", region, name)
+        _check_model_data(params)
         store.models[(region, name.lower())] = record
         put_tags(store, record["ModelArn"], params.get("Tags"))
         store.touch()

@@ -58,6 +58,20 @@ def object_copy(source: str, target: str) -> None:
     call(S3, "copy_object", target, Bucket=bucket, Key=key, CopySource={"Bucket": src_bucket, "Key": src_key})
 
 
+def object_names(prefix: str) -> list[str]:
+    """Names of the objects under an s3:// prefix, relative to it (every page of the listing)."""
+    bucket, key_prefix = uri_split(prefix)
+    names: list[str] = []
+    token: dict[str, str] = {}
+    while True:
+        # API: ListObjectsV2
+        page = call(S3, "list_objects_v2", prefix, Bucket=bucket, Prefix=key_prefix, **token)
+        names += [item["Key"][len(key_prefix) :] for item in page.get("Contents", [])]
+        if not page.get("IsTruncated"):
+            return names
+        token = {"ContinuationToken": page["NextContinuationToken"]}
+
+
 def object_delete(uri: str) -> None:
     bucket, key = uri_split(uri)
     # API: DeleteObject (a missing key is not an error in S3)

@@ -19,7 +19,7 @@ from deployments.aws import AlreadyExists, AwsError, InProgress, NotFound, Trans
 from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, MemberState, Status
 from deployments.queueing import ADVANCE, enqueue_on_commit
-from deployments.services.members import members_settle, multi_model_sync
+from deployments.services.members import members_settle, multi_model_copy, multi_model_settle
 from deployments.states import (
     StateConflict,
     call_recorder,
@@ -173,9 +173,12 @@ def _ensure(create: Callable[[Any], None], spec: Any) -> None:
 
 
 def _ensure_model_and_config(deployment: Deployment) -> None:
-    _ensure(sm.model_create, resources.model_spec(deployment, deployment.model_name))
     if deployment.kind == Kind.MULTI_MODEL:
-        multi_model_sync(deployment)
+        # CreateModel refuses a MultiModel ModelDataUrl prefix with no model under it ("Could not find
+        # model data at s3://…"): the members' artifacts go there first (a multi-model deployment always
+        # has a member: see plans.draft_problems and deployment_member_leave).
+        multi_model_copy(deployment)
+    _ensure(sm.model_create, resources.model_spec(deployment, deployment.model_name))
     if deployment.kind != Kind.BATCH:
         spec = resources.endpoint_config_spec(deployment, deployment.config_name, deployment.model_name)
         _ensure(sm.endpoint_config_create, spec)
@@ -218,7 +221,7 @@ def _step_updating(deployment: Deployment) -> float | None:
     unchanged = resources.desired_spec(deployment) == deployment.live_spec
     if unchanged and deployment.model_name == deployment.live_model_name:
         if deployment.kind == Kind.MULTI_MODEL:
-            multi_model_sync(deployment)
+            multi_model_copy(deployment)
         fields_save(deployment, target_generation=deployment.generation)  # caught up without a new config
         return _settle(deployment)
     if (
@@ -327,7 +330,7 @@ def _step_deleting(deployment: Deployment) -> float | None:
         sm.model_delete(name)
     deployment.members.update(state=MemberState.LEAVING)
     if deployment.kind == Kind.MULTI_MODEL:
-        multi_model_sync(deployment)
+        multi_model_settle(deployment)  # nobody is served any more: every object under the prefix goes
     tenant_ids = {*deployment.members.values_list("tenant_id", flat=True), deployment.tenant_id} - {None}
     deployment.members.all().delete()
     transition(deployment, Status.DELETED, polls=0, retries=0, live_spec={})

@@ -38,7 +38,8 @@ def test_the_demo_fleet_provisions_every_kind_and_one_fails_clearly(
         "multi_model",
         "multi_container",
     }
-    assert "Failed to download model data" in Deployment.objects.get(name="Soylent real-time").last_error
+    soylent = Deployment.objects.get(name="Soylent real-time")
+    assert soylent.last_error.startswith("ValidationException: Could not find model data at s3://")
     acme_batch = Deployment.objects.get(name="Acme nightly scoring")
     assert acme_batch.runs.get().status == RunStatus.COMPLETED
     with django_capture_on_commit_callbacks(execute=True):

@@ -98,12 +98,25 @@ def test_it_recovers_with_one_of_everything(
 def test_a_failed_endpoint_stops_with_its_reason(
     world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    aws.s3.put_object(Bucket=BUCKET, Key="models/broken/model.tar.gz", Body=b"not a tar.gz archive")
+    deployment = _apply(world, package, django_capture_on_commit_callbacks, artifact="broken")
+    run_worker()
+    deployment.refresh_from_db()
+    assert deployment.status == Status.FAILED
+    assert "SageMaker reports the endpoint Failed" in deployment.last_error
+    assert "the object located at the URL is a valid tar.gz archive" in deployment.last_error
+
+
+def test_a_missing_artifact_is_refused_at_create_model(
+    world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     deployment = _apply(world, package, django_capture_on_commit_callbacks, artifact="no-such-tenant")
     run_worker()
     deployment.refresh_from_db()
     assert deployment.status == Status.FAILED
-    assert "Failed to download model data" in deployment.last_error
-    assert "key: models/no-such-tenant/model.tar.gz" in deployment.last_error
+    url = f"s3://{BUCKET}/models/no-such-tenant/model.tar.gz"
+    assert deployment.last_error == f"ValidationException: Could not find model data at {url}."
+    assert _count(aws, deployment) == (0, 0, 0)
 
 
 def test_a_quota_error_is_terminal_and_says_so(

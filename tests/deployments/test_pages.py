@@ -380,3 +380,56 @@ def _shared_in_service(kind: str, name: str, members: list[tuple[Any, ModelPacka
             deployment=shared, tenant=tenant, model_package=package, target=target, state="active"
         )
     return shared
+
+
+def _bridge_mme(package: Any, slug: str = "gamma") -> tuple[Deployment, Any]:
+    from deployments.models import DeploymentMember
+    from tests.factories import make_tenant
+
+    tenant = make_tenant(slug=slug, isolation="bridge")
+    shared = Deployment.objects.create(
+        name="bridge-mme", kind=Kind.MULTI_MODEL, isolation="bridge", aws_name=f"sa-shared-mm-{slug}",
+        status=Status.IN_SERVICE, settings=settings_normalise(Kind.MULTI_MODEL, {}),
+    )  # fmt: skip
+    DeploymentMember.objects.create(
+        deployment=shared, tenant=tenant, model_package=package(tenant), target="gamma-v1-g1.tar.gz",
+        state="active",
+    )  # fmt: skip
+    return shared, tenant
+
+
+def test_a_member_changes_its_model_after_seeing_the_plan(
+    operator_client: Any, package: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    shared, gamma = _bridge_mme(package)
+    newer = package(gamma, key="delta")  # gamma's version 2
+    url = reverse("member_change", args=[shared.pk, gamma.pk])
+    assert f'value="{newer.pk}"' in operator_client.get(url).content.decode()
+    plan = operator_client.post(url, {"model_package": newer.pk, "action": "plan"}).content.decode()
+    prefix = "s3://saasadmin-tests/mme/sa-shared-mm-gamma/"
+    assert f"{prefix}gamma-v2-g2.tar.gz" in plan  # copied to a new name
+    assert f"{prefix}gamma-v1-g1.tar.gz" in plan  # and the old one removed after the switch
+    assert "once gamma-v2-g2.tar.gz serves" in plan
+    assert shared.members.get().pending_target == ""  # nothing before apply
+    with django_capture_on_commit_callbacks(execute=False):
+        response = operator_client.post(url, {"model_package": newer.pk, "action": "apply"})
+    assert response.status_code == 302
+    member = shared.members.get()
+    assert (member.target, member.pending_target, member.model_package) == (
+        "gamma-v1-g1.tar.gz",
+        "gamma-v2-g2.tar.gz",
+        newer,
+    )
+    detail = operator_client.get(reverse("deployment_detail", args=[shared.pk])).content.decode()
+    assert "→ gamma-v2-g2.tar.gz" in detail
+    tenant_page = operator_client.get(reverse("tenant_detail", args=[gamma.pk])).content.decode()
+    assert "<code>gamma-v1-g1.tar.gz</code> → <code>gamma-v2-g2.tar.gz</code>" in tenant_page
+
+
+def test_removing_the_last_tenant_of_a_multi_model_endpoint_says_it_is_deleted(
+    operator_client: Any, package: Any
+) -> None:
+    shared, gamma = _bridge_mme(package)
+    page = operator_client.get(reverse("member_leave", args=[shared.pk, gamma.pk])).content.decode()
+    assert "It is the last tenant" in page
+    assert "the endpoint, its configs and its model are deleted" in page

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -16,6 +17,7 @@ from deployments.services import (
     deployment_advance,
     deployment_apply,
     deployment_delete,
+    deployment_member_change,
     deployment_member_join,
     deployment_member_leave,
     tenant_teardown,
@@ -225,6 +227,11 @@ def test_a_batch_run_without_input_fails_with_sagemakers_reason(
     assert DeploymentEvent.objects.filter(deployment=deployment, action="Run", outcome="failed").exists()
 
 
+def _keys(aws: Any, deployment: Deployment) -> list[str]:
+    listing = aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"mme/{deployment.aws_name}/")
+    return [o["Key"].rsplit("/", 1)[-1] for o in listing.get("Contents", [])]
+
+
 def _bridge(slug: str) -> Any:
     return make_tenant(slug=slug, isolation="bridge")
 
@@ -244,10 +251,12 @@ def test_multi_model_tenants_join_and_leave_through_s3(
         "Mode": "MultiModel",
         "ModelDataUrl": prefix,
     }
+    gamma_target = deployment.members.get(tenant=gamma).target
+    assert gamma_target == "gamma-v1-g1.tar.gz"  # tenant, package version, generation that brought it
     runtime = client_for(aws.url, "sagemaker-runtime")
     answer = runtime.invoke_endpoint(
         EndpointName=deployment.aws_name,
-        TargetModel="gamma.tar.gz",
+        TargetModel=gamma_target,
         ContentType="text/csv",
         Body=b"12,70,1,3,12,0",
     )
@@ -261,16 +270,136 @@ def test_multi_model_tenants_join_and_leave_through_s3(
     deployment.refresh_from_db()
     assert deployment.status == Status.IN_SERVICE
     assert deployment.live_config_name == config_before
-    key = f"mme/{deployment.aws_name}/delta.tar.gz"
-    assert aws.s3.head_object(Bucket=BUCKET, Key=key)
+    assert deployment.members.get(tenant=delta).state == "active"
+    assert _keys(aws, deployment) == ["delta-v1-g2.tar.gz", gamma_target]
     assert _calls(deployment, "UpdateEndpoint") == 0
     apply(call=lambda: deployment_member_leave(actor=world.operator, deployment=deployment, tenant=delta))
-    keys = [
-        o["Key"]
-        for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"mme/{deployment.aws_name}/")["Contents"]
-    ]
-    assert keys == [f"mme/{deployment.aws_name}/gamma.tar.gz"]
+    assert _keys(aws, deployment) == [gamma_target]
     assert list(deployment.members.values_list("tenant__slug", flat=True)) == ["gamma"]
+
+
+def test_multi_model_artifacts_are_in_s3_before_create_model_and_the_last_tenant_deletes_it(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
+    gamma = _bridge("gamma")
+    draft = Draft(name="MME", kind="multi_model", isolation="bridge", members=((gamma, package(gamma)),))
+    deployment = apply(draft)
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    actions = list(
+        DeploymentEvent.objects.filter(deployment=deployment, outcome="ok").values_list("action", flat=True)
+    )
+    assert actions.index("CopyObject") < actions.index("CreateModel")
+    bigger = Draft.of(deployment, settings={**deployment.settings, "instance_count": 2})
+    deployment = apply(
+        call=lambda: deployment_apply(actor=world.operator, draft=bigger, deployment=deployment)
+    )
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    assert deployment.live_model_name.endswith("-g2")  # a new model on the prefix its tenant keeps filled
+    apply(call=lambda: deployment_member_leave(actor=world.operator, deployment=deployment, tenant=gamma))
+    deployment.refresh_from_db()
+    assert deployment.status == Status.DELETED
+    assert _names(aws, "Endpoint", deployment.aws_name) == _names(aws, "Model", deployment.aws_name) == []
+    assert _keys(aws, deployment) == []
+
+
+ROWS = np.array([[12, 70, 1, 3, 12, 0], [3, 20, 0, 1, 40, 1]], dtype=np.float32)
+
+
+def _scores(aws: Any, deployment: Deployment, target: str) -> np.ndarray:
+    """The endpoint's predictions for ROWS from `target`, through InvokeEndpoint."""
+    body = "\n".join(",".join(format(float(v), "g") for v in row) for row in ROWS).encode()
+    answer = client_for(aws.url, "sagemaker-runtime").invoke_endpoint(
+        EndpointName=deployment.aws_name, TargetModel=target, ContentType="text/csv", Body=body
+    )
+    return np.array([float(line) for line in answer["Body"].read().decode().split()])
+
+
+def _copies(deployment: Deployment) -> list[str]:
+    return list(
+        DeploymentEvent.objects.filter(deployment=deployment, action="CopyObject").values_list(
+            "resource", flat=True
+        )
+    )
+
+
+def test_a_multi_model_member_changing_package_is_served_the_new_model_under_a_new_target(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
+    from emulator import artifacts
+
+    gamma = _bridge("gamma")
+    deployment = apply(
+        Draft(name="MME", kind="multi_model", isolation="bridge", members=((gamma, package(gamma)),))
+    )
+    old_target = deployment.members.get().target
+    np.testing.assert_allclose(
+        _scores(aws, deployment, old_target),
+        artifacts.train_xgboost("gamma").inplace_predict(ROWS),
+        rtol=1e-6,
+    )
+    retrained = package(gamma, key="delta")  # gamma's version 2: another trained model
+    apply(
+        call=lambda: deployment_member_change(
+            actor=world.operator, deployment=deployment, tenant=gamma, model_package=retrained
+        )
+    )
+    deployment.refresh_from_db()
+    member = deployment.members.get()
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    assert (member.target, member.pending_target, member.state) == ("gamma-v2-g2.tar.gz", "", "active")
+    np.testing.assert_allclose(
+        _scores(aws, deployment, member.target),
+        artifacts.train_xgboost("delta").inplace_predict(ROWS),
+        rtol=1e-6,
+    )
+    assert _keys(aws, deployment) == [member.target]  # the old object is gone, after the switch
+    events = list(DeploymentEvent.objects.filter(deployment=deployment).values_list("action", "resource"))
+    prefix = f"s3://{BUCKET}/mme/{deployment.aws_name}/"
+    assert events.index(("CopyObject", prefix + member.target)) < events.index(
+        ("DeleteObject", prefix + old_target)
+    )
+    assert _calls(deployment, "UpdateEndpoint") == 0
+
+
+def test_a_tenant_rejoining_a_multi_model_endpoint_gets_a_new_target(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
+    gamma, delta = _bridge("gamma"), _bridge("delta")
+    members = ((gamma, package(gamma)), (delta, package(delta)))
+    deployment = apply(Draft(name="MME", kind="multi_model", isolation="bridge", members=members))
+    first = deployment.members.get(tenant=delta).target
+    apply(call=lambda: deployment_member_leave(actor=world.operator, deployment=deployment, tenant=delta))
+    rejoined = apply(
+        call=lambda: deployment_member_join(
+            actor=world.operator, deployment=deployment, tenant=delta, model_package=package(delta)
+        )
+    )
+    rejoined.refresh_from_db()
+    assert rejoined.target != first
+    assert rejoined.state == "active"
+    assert _scores(aws, deployment, rejoined.target).shape == (2,)
+    copies = _copies(deployment)
+    assert len(copies) == len(set(copies)) == 3  # no object was ever written twice
+
+
+def test_a_multi_container_member_changing_package_gets_a_new_container(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Apply
+) -> None:
+    gamma = _bridge("gamma")
+    deployment = apply(
+        Draft(name="MCE", kind="multi_container", isolation="bridge", members=((gamma, package(gamma)),))
+    )
+    sklearn = package(gamma, "sklearn", key="sklearn")
+    apply(
+        call=lambda: deployment_member_change(
+            actor=world.operator, deployment=deployment, tenant=gamma, model_package=sklearn
+        )
+    )
+    deployment.refresh_from_db()
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    (container,) = aws.sagemaker.describe_model(ModelName=deployment.live_model_name)["Containers"]
+    assert (container["ContainerHostname"], container["ModelDataUrl"]) == ("gamma", sklearn.model_data_url)
+    assert _calls(deployment, "UpdateEndpoint") == 1
 
 
 def test_multi_container_tenants_join_and_leave_with_update_endpoint(
@@ -373,10 +502,7 @@ def test_teardown_deletes_own_resources_leaves_shared_ones_and_offboards(
     assert own.status == Status.DELETED
     assert mme.status == Status.IN_SERVICE
     assert list(mme.members.values_list("tenant__slug", flat=True)) == ["delta"]
-    keys = [
-        o["Key"] for o in aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"mme/{mme.aws_name}/")["Contents"]
-    ]
-    assert keys == [f"mme/{mme.aws_name}/delta.tar.gz"]
+    assert _keys(aws, mme) == ["delta-v1-g1.tar.gz"]
     assert gamma.status == "offboarded"
     scaling = client_for(aws.url, "application-autoscaling").describe_scalable_targets(
         ServiceNamespace="sagemaker"

@@ -9,12 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from deployments.advisor import Needs, advise
-from deployments.forms import DeploymentForm, MemberJoinForm
+from deployments.forms import DeploymentForm, MemberChangeForm, MemberJoinForm
 from deployments.models import ModelPackage
 from deployments.rules import KIND_RULES, settings_normalise, settings_problems, timeout_text
 from deployments.services import (
     Draft,
     deployment_apply,
+    deployment_member_change,
     deployment_member_join,
     deployment_member_leave,
     tenant_teardown,
@@ -33,6 +34,7 @@ INVALID = [
     ("serverless-in-pool", "serverless", "pool", {}, "own", "choose batch transform"),
     ("multi-model-in-silo", "multi_model", "silo", {}, "none", "runs only in Bridge or Pool"),
     ("multi-container-in-silo", "multi_container", "silo", {}, "none", "runs only in Bridge or Pool"),
+    ("multi-model-without-a-tenant", "multi_model", "bridge", {}, "none", "at least one tenant's model"),
     ("realtime-in-bridge", "realtime", "bridge", {}, "own", "multi-model endpoint"),
     (
         "realtime-payload-too-large",
@@ -428,3 +430,60 @@ def test_the_migration_drops_the_invocation_timeout_from_existing_async_rows(db:
     migration.drop_invocation_timeout(apps, None)
     deployment.refresh_from_db()
     assert deployment.settings == {k: v for k, v in stale.items() if k != "invocation_timeout_seconds"}
+
+
+@pytest.mark.parametrize("kind", ["multi_model", "multi_container"])
+def test_a_shared_endpoint_changes_its_settings_without_naming_a_first_tenant_again(
+    db: None, kind: str
+) -> None:
+    deployment = _shared(kind, [make_tenant(isolation="bridge")])
+    data = {**_form_data(Draft.of(deployment)), "instance_count": 2}
+    form = DeploymentForm(data=data, deployment=deployment)
+    assert form.is_valid(), form.errors
+    deployment_apply(actor=None, draft=form.draft(), deployment=deployment)
+    deployment.refresh_from_db()
+    assert deployment.settings["instance_count"] == 2
+    assert deployment.generation == 2
+
+
+def test_a_multi_model_member_changes_only_to_a_model_of_the_endpoints_image(db: None) -> None:
+    tenant = make_tenant(isolation="bridge")
+    deployment = _shared("multi_model", [tenant])  # the endpoint runs the XGBoost image
+    sklearn = _package(tenant, "sklearn")
+    form = MemberChangeForm(
+        data={"model_package": sklearn.pk}, deployment=deployment, member=deployment.members.get()
+    )
+    assert not form.is_valid()
+    with pytest.raises(ValidationError) as refused:
+        deployment_member_change(actor=None, deployment=deployment, tenant=tenant, model_package=sklearn)
+    for text in (_messages(form.errors), _messages(refused.value.message_dict)):
+        assert "one container image for all its models" in text
+    assert deployment.members.get().pending_target == ""
+
+
+def test_a_multi_model_endpoint_refuses_a_first_tenant_of_another_image(db: None) -> None:
+    with pytest.raises(ValidationError, match="one container image for all its models"):
+        _shared("multi_model", [make_tenant(isolation="bridge")], framework="sklearn")
+
+
+def test_a_member_change_says_why_it_cannot_be_made(db: None) -> None:
+    tenant = make_tenant(isolation="bridge")
+    deployment = _shared("multi_model", [tenant])
+    same = deployment.members.get().model_package
+    with pytest.raises(ValidationError, match="already served with this model package"):
+        deployment_member_change(actor=None, deployment=deployment, tenant=tenant, model_package=same)
+    pool_tenant = make_tenant(isolation="pool")
+    pool = deployment_apply(
+        actor=None,
+        draft=Draft(
+            name="pool",
+            kind="realtime",
+            isolation="pool",
+            model_package=_package(None),
+            members=((pool_tenant, None),),
+        ),
+    )
+    with pytest.raises(ValidationError, match="share its model"):
+        deployment_member_change(
+            actor=None, deployment=pool, tenant=pool_tenant, model_package=_package(pool_tenant)
+        )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.testing import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, wait_endpoint, xgboost_model
+from emulator.testing import BUCKET, ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, wait_endpoint, xgboost_model
 
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -37,6 +37,44 @@ def test_it_rejects_a_duplicate_model(sagemaker: Any, demo: Any, name: str) -> N
     assert code == "ValidationException"
     assert message.startswith("Cannot create already existing model")
     assert sagemaker.describe_model(ModelName=name)["PrimaryContainer"]["ModelDataUrl"] == demo.models["acme"]
+
+
+def test_it_refuses_a_model_whose_artifact_is_missing(sagemaker: Any, s3: Any, name: str) -> None:
+    """CreateModel checks ModelDataUrl (API reference: CreateModel, ContainerDefinition.ModelDataUrl)."""
+    url = f"s3://{BUCKET}/{name}/model.tar.gz"
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, **xgboost_model(url))
+    assert error_of(excinfo) == ("ValidationException", f"Could not find model data at {url}.")
+    with pytest.raises(ClientError, match="Could not find model"):
+        sagemaker.describe_model(ModelName=name)  # nothing was created
+    s3.put_object(Bucket=BUCKET, Key=f"{name}/model.tar.gz", Body=b"an artifact")
+    sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, **xgboost_model(url))
+
+
+def test_it_refuses_a_multi_model_prefix_holding_no_model(sagemaker: Any, s3: Any, name: str) -> None:
+    prefix = f"s3://{BUCKET}/{name}/"
+    container = {"Image": XGBOOST_IMAGE, "Mode": "MultiModel", "ModelDataUrl": prefix}
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer=container)
+    assert error_of(excinfo) == ("ValidationException", f"Could not find model data at {prefix}.")
+    s3.put_object(Bucket=BUCKET, Key=f"{name}/acme-v1.tar.gz", Body=b"an artifact")
+    sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer=container)
+    assert sagemaker.describe_model(ModelName=name)["PrimaryContainer"]["Mode"] == "MultiModel"
+
+
+def test_it_refuses_a_multi_container_model_with_one_artifact_missing(
+    sagemaker: Any, demo: Any, name: str
+) -> None:
+    missing = f"s3://{BUCKET}/{name}/model.tar.gz"
+    containers = [
+        {"Image": XGBOOST_IMAGE, "ContainerHostname": "a", "ModelDataUrl": demo.models["acme"]},
+        {"Image": XGBOOST_IMAGE, "ContainerHostname": "b", "ModelDataUrl": missing},
+    ]
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_model(
+            ModelName=name, Containers=containers, InferenceExecutionConfig={"Mode": "Direct"}
+        )
+    assert error_of(excinfo) == ("ValidationException", f"Could not find model data at {missing}.")
 
 
 def test_it_rejects_names_breaking_the_pattern(sagemaker: Any) -> None:

@@ -9,7 +9,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 import emulator
-from emulator.testing import BUCKET, client_kwargs, endpoint_status, wait_endpoint, wait_job, xgboost_model
+from emulator.testing import (
+    BUCKET,
+    client_kwargs,
+    endpoint_status,
+    model_on_vanished_artifact,
+    wait_endpoint,
+    wait_job,
+    xgboost_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +31,11 @@ def delayed(delayed_emulator: emulator.EmulatorHandle, demo: Any) -> dict[str, A
 
 
 def model_and_config(
-    sagemaker: Any, name: str, model_data_url: str, instance_type: str = "ml.m5.large"
+    sagemaker: Any, name: str, model_data_url: str | None, instance_type: str = "ml.m5.large"
 ) -> None:
-    """An XGBoost model and an endpoint config serving it, both named `name`."""
-    sagemaker.create_model(ModelName=name, **xgboost_model(model_data_url))
+    """An XGBoost model (unless `model_data_url` is None: it exists) and a config serving it, named `name`."""
+    if model_data_url is not None:
+        sagemaker.create_model(ModelName=name, **xgboost_model(model_data_url))
     variant = {
         "VariantName": "v",
         "ModelName": name,
@@ -36,8 +45,8 @@ def model_and_config(
     sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
 
 
-def create(sagemaker: Any, name: str, model_data_url: str, instance_type: str = "ml.m5.large") -> None:
-    """Model, config and endpoint, without waiting."""
+def create(sagemaker: Any, name: str, model_data_url: str | None, instance_type: str = "ml.m5.large") -> None:
+    """Model (unless `model_data_url` is None: it exists), config and endpoint, without waiting."""
     model_and_config(sagemaker, name, model_data_url, instance_type)
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
 
@@ -119,9 +128,12 @@ def test_deleting_an_endpoint_that_is_creating_or_updating_is_refused(
     wait_endpoint(sagemaker, name, "Gone")
 
 
-def test_a_missing_artifact_fails_the_endpoint_after_the_delay(delayed: dict[str, Any], name: str) -> None:
+def test_a_missing_artifact_fails_the_endpoint_after_the_delay(
+    delayed: dict[str, Any], s3: Any, name: str
+) -> None:
     sagemaker = delayed["sagemaker"]
-    create(sagemaker, name, f"s3://{BUCKET}/models/missing/model.tar.gz")
+    model_on_vanished_artifact(s3, sagemaker, name)
+    create(sagemaker, name, None)
     assert endpoint_status(sagemaker, name) == "Creating"
     described = wait_endpoint(sagemaker, name, "Failed")
     assert "Failed to download model data" in described["FailureReason"]
@@ -151,12 +163,13 @@ def test_a_stopped_transform_job_goes_stopping_then_stopped(
 
 
 def test_a_failed_update_rolls_back_to_the_serving_config(
-    delayed: dict[str, Any], demo: Any, name: str
+    delayed: dict[str, Any], s3: Any, demo: Any, name: str
 ) -> None:
     sagemaker = delayed["sagemaker"]
     create(sagemaker, name, demo.models["acme"])
     wait_endpoint(sagemaker, name)
-    model_and_config(sagemaker, f"{name}-bad", f"s3://{BUCKET}/models/missing/model.tar.gz")
+    model_on_vanished_artifact(s3, sagemaker, f"{name}-bad")
+    model_and_config(sagemaker, f"{name}-bad", None)
     sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-bad")
     described = wait_endpoint(sagemaker, name)
     assert described["EndpointConfigName"] == name

@@ -21,6 +21,7 @@ from emulator.testing import (
     XGBOOST_IMAGE,
     client_kwargs,
     csv_body,
+    model_on_vanished_artifact,
     scores,
     wait_endpoint,
     wait_until,
@@ -179,9 +180,15 @@ def test_an_unknown_endpoint_is_not_found(runtime: Any) -> None:
 
 
 def test_a_failed_endpoint_reports_why_and_does_not_serve(
-    sagemaker: Any, runtime: Any, deploy: Any, name: str
+    sagemaker: Any, s3: Any, runtime: Any, name: str
 ) -> None:
-    deploy(name, model=xgboost_model(f"s3://{BUCKET}/models/nobody/model.tar.gz"), wanted="Failed")
+    model_on_vanished_artifact(s3, sagemaker, name)
+    variant = {"VariantName": "AllTraffic", "ModelName": name, "InstanceType": "ml.m5.large"}
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name, ProductionVariants=[{**variant, "InitialInstanceCount": 1}]
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    wait_endpoint(sagemaker, name, "Failed")
     reason = sagemaker.describe_endpoint(EndpointName=name)["FailureReason"]
     assert "Failed to download model data" in reason
     with pytest.raises(ClientError, match="not found"):
