@@ -385,10 +385,10 @@ def test_a_tenant_rejoining_a_multi_model_endpoint_gets_a_new_target(
 def test_a_multi_container_member_changing_package_gets_a_new_container(
     world: SimpleNamespace, aws: Any, package: Any, apply: Apply
 ) -> None:
-    gamma = _bridge("gamma")
-    deployment = apply(
-        Draft(name="MCE", kind="multi_container", isolation="bridge", members=((gamma, package(gamma)),))
-    )
+    gamma, delta = _bridge("gamma"), _bridge("delta")
+    members = ((gamma, package(gamma)), (delta, package(delta)))
+    delta_url = members[1][1].model_data_url
+    deployment = apply(Draft(name="MCE", kind="multi_container", isolation="bridge", members=members))
     sklearn = package(gamma, "sklearn", key="sklearn")
     apply(
         call=lambda: deployment_member_change(
@@ -397,8 +397,9 @@ def test_a_multi_container_member_changing_package_gets_a_new_container(
     )
     deployment.refresh_from_db()
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
-    (container,) = aws.sagemaker.describe_model(ModelName=deployment.live_model_name)["Containers"]
-    assert (container["ContainerHostname"], container["ModelDataUrl"]) == ("gamma", sklearn.model_data_url)
+    containers = aws.sagemaker.describe_model(ModelName=deployment.live_model_name)["Containers"]
+    served = {c["ContainerHostname"]: c["ModelDataUrl"] for c in containers}
+    assert served == {"gamma": sklearn.model_data_url, "delta": delta_url}
     assert _calls(deployment, "UpdateEndpoint") == 1
 
 

@@ -436,7 +436,10 @@ def test_the_migration_drops_the_invocation_timeout_from_existing_async_rows(db:
 def test_a_shared_endpoint_changes_its_settings_without_naming_a_first_tenant_again(
     db: None, kind: str
 ) -> None:
-    deployment = _shared(kind, [make_tenant(isolation="bridge")])
+    tenants = [
+        make_tenant(isolation="bridge") for _ in range(2)
+    ]  # a multi-container endpoint starts with two
+    deployment = _shared(kind, tenants)
     data = {**_form_data(Draft.of(deployment)), "instance_count": 2}
     form = DeploymentForm(data=data, deployment=deployment)
     assert form.is_valid(), form.errors
