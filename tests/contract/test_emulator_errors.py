@@ -239,9 +239,6 @@ def test_updating_an_endpoint_still_creating_is_cannot_update_in_progress(slow: 
     assert_converted(error, InProgress)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 7 item 7: the emulator deletes an endpoint that is still Creating"
-)
 def test_deleting_an_endpoint_still_creating_is_cannot_update_in_progress(slow: Any) -> None:
     """API_DeleteEndpoint.html documents no error; AWS refuses to delete an endpoint that is Creating or
     Updating with the same ValidationException `Cannot update in-progress endpoint "<arn>".`
@@ -317,9 +314,6 @@ def test_a_name_outside_the_pattern_is_a_validation_error(emulator_handle: Any) 
     assert_converted(error, Terminal)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 7 item 1: the emulator accepts catalogue types outside the enum"
-)
 def test_a_transform_instance_type_outside_the_enum_is_a_validation_error(sagemaker: Any) -> None:
     """API_TransformResources.html lists the valid InstanceType values (TransformInstanceType); AWS
     answers one outside them with ValidationException `1 validation error detected: Value '<v>' at

@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 # Scenarios whose requests the current code sends outside the model; each marker goes when its fix lands.
-KNOWN_BREAKS = {
-    "batch-limits": "issue 7 item 1: batch may pick an instance type outside TransformInstanceType",
-}
+KNOWN_BREAKS: dict[str, str] = {}
 
 
 def _scenarios() -> list[object]:

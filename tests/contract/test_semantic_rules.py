@@ -13,16 +13,7 @@ pytestmark = pytest.mark.django_db
 
 # Rules the current code breaks, with the issue item that fixes each: strict, so a fix turns them red
 # (XPASS) until the marker is removed.
-KNOWN_BREAKS = {
-    "transform-instance-type-in-enum": "issue 7 item 1: batch offers types outside TransformInstanceType",
-    "multi-model-runs-on-cpu": "issue 7 item 2: multi-model endpoints accept GPU/Inferentia types",
-    "multi-model-artifact-before-create-model": "issue 7 item 3: CreateModel precedes the members' copies",
-    "multi-model-targets-never-rewritten": "issue 7 item 4: a rejoining tenant overwrites <slug>.tar.gz",
-    "no-update-while-scalable": "issue 7 item 5: UpdateEndpoint while the async target is registered",
-    "transform-model-client-config": "issue 7 item 6: no ModelClientConfig is sent",
-    "transform-payload-at-least-1-mb": "issue 7 item 6: MaxPayloadInMB=0 is accepted",
-    "recordio-split-iff-recordio-content": "issue 7 item 6: RecordIO content is split by Line",
-}
+KNOWN_BREAKS: dict[str, str] = {}
 
 
 def _rules() -> list[object]:
