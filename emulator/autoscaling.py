@@ -15,7 +15,7 @@ from typing import Any
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 
-from emulator.errors import ACCOUNT_ID, validation
+from emulator.errors import ACCOUNT_ID, AwsError, validation
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -74,3 +74,21 @@ def endpoint_deregister(region: str, endpoint: str) -> None:
             )
     for resource_id in scaled_variants(region, endpoint).values():
         backend.deregister_scalable_target(NAMESPACE, resource_id, DIMENSION)
+
+
+def deregister_check(region: str, params: dict[str, Any]) -> None:
+    """DeregisterScalableTarget of a target that is not registered: AWS's ObjectNotFoundException.
+
+    moto answers ValidationException "No scalable target found"; the Application Auto Scaling API
+    Reference (API_DeregisterScalableTarget.html) documents ObjectNotFoundException, worded as below
+    (public report: ansible/ansible#40237).
+    """
+    namespace, resource_id = params.get("ServiceNamespace", ""), params.get("ResourceId", "")
+    dimension = params.get("ScalableDimension", "")
+    targets = _backend(region).describe_scalable_targets(namespace, [resource_id], dimension)
+    if not list(targets):
+        raise AwsError(
+            "ObjectNotFoundException",
+            f"No scalable target registered for service namespace: {namespace}, resource ID: "
+            f"{resource_id}, scalable dimension: {dimension}",
+        )

@@ -274,22 +274,24 @@ def no_update_while_scalable(calls: Calls) -> Verdict:
     """An UpdateEndpoint that changes the instance type of a registered scalable target (AWS allows
     one that only changes the model)."""
     registered: set[str] = set()
+    scaled: set[str] = set()  # endpoints that were ever under auto scaling: their updates are checked
     types: dict[str, list[str]] = {}  # endpoint config → its variants' instance types
     current: dict[str, str] = {}  # endpoint → its endpoint config
     verdict = Verdict()
     for call in calls:
         if call.operation == "RegisterScalableTarget":
             registered.add(_scalable_endpoint(call))
+            scaled.add(_scalable_endpoint(call))
         elif call.operation == "DeregisterScalableTarget":
             registered.discard(_scalable_endpoint(call))
         elif call.operation == "CreateEndpointConfig":
             types[call.params["EndpointConfigName"]] = _instance_types(call)
         elif call.operation in ("CreateEndpoint", "UpdateEndpoint"):
             name, config = call.params["EndpointName"], call.params["EndpointConfigName"]
-            if call.operation == "UpdateEndpoint" and name in registered:
+            if call.operation == "UpdateEndpoint" and name in scaled:
                 before, after = types.get(current.get(name, ""), []), types.get(config, [])
                 changed = f"{name} moves from {before} to {after} while a scalable target"
-                verdict.look(call, changed if before != after else None)
+                verdict.look(call, changed if before != after and name in registered else None)
             current[name] = config
     return verdict
 

@@ -198,10 +198,6 @@ def test_describing_a_missing_transform_job_is_resource_not_found(sagemaker: Any
     assert_converted(error, NotFound)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7 item 5: moto answers ValidationException 'No scalable target found' instead",
-)
 def test_deregistering_a_missing_scalable_target_is_object_not_found(emulator_handle: Any) -> None:
     """API_DeregisterScalableTarget.html (Application Auto Scaling) documents ObjectNotFoundException
     for a target that is not registered; AWS words it `No scalable target registered for service
