@@ -17,6 +17,19 @@ from deployments.services.plans import Draft, draft_problems
 from tenants.models import LEAVING_STATUSES, Isolation, Tenant
 
 
+def service_error_show(form: forms.Form, exc: forms.ValidationError, field: str | None = None) -> None:
+    """Show a service's refusal on the form: on the fields the form has, the rest on `field` (or on top).
+
+    A service may name fields the form does not show (a model's own, e.g. `aws_name`): `add_error` would
+    raise for those, turning a refusal into a 500.
+    """
+    if not hasattr(exc, "error_dict"):
+        form.add_error(field, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else field, errors)
+
+
 class RuleChoiceField(forms.ChoiceField):
     """Offers the table's choices but leaves refusing other values to the rules (one message, one place)."""
 
