@@ -6,13 +6,15 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 
+from deployments import conf
 from deployments.advisor import Needs
 from deployments.images import FRAMEWORK_VERSIONS
 from deployments.models import Deployment, Framework, Kind, ModelPackage
 from deployments.rules import KIND_RULES, LATENCIES, RuleError, Setting
+from deployments.services.archives import size_refusal
 from deployments.services.deployments import member_plan, members_check
-from deployments.services.packages import artifact_check
 from deployments.services.plans import Draft, draft_problems
 from tenants.models import LEAVING_STATUSES, Isolation, Tenant
 
@@ -170,30 +172,43 @@ class MemberJoinForm(forms.Form):
 
 
 class ModelPackageUploadForm(forms.Form):
-    """A model.tar.gz for a tenant (or shared), checked before the service uploads it."""
+    """A model.tar.gz for a tenant (or shared); the service checks the archive itself, in one pass."""
 
     tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, empty_label="Shared")
     framework = forms.ChoiceField(choices=Framework.choices)
     version = forms.ChoiceField(choices=[(v, f"{f} {v}") for f, vs in FRAMEWORK_VERSIONS.items() for v in vs])
-    archive = forms.FileField(
-        help_text="model.tar.gz holding xgboost-model (XGBoost) or model.joblib (scikit-learn)"
-    )
+    archive = forms.FileField()
     notes = forms.CharField(widget=forms.Textarea, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["archive"].help_text = archive_limits_text()
+
+    def clean_archive(self) -> Any:
+        archive = self.cleaned_data["archive"]
+        limit = conf.max_upload_bytes()
+        if archive.size > limit:  # known from the upload handler, without reading the file
+            raise forms.ValidationError(size_refusal(archive.size, limit))
+        return archive
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        framework, version, archive = cleaned.get("framework"), cleaned.get("version"), cleaned.get("archive")
+        framework, version = cleaned.get("framework"), cleaned.get("version")
         if framework and version and version not in FRAMEWORK_VERSIONS[framework]:
             self.add_error(
                 "version", f"Choose a {framework} version: {', '.join(FRAMEWORK_VERSIONS[framework])}."
             )
-        if framework and archive:
-            try:
-                artifact_check(archive.read(), framework)
-            except forms.ValidationError as exc:
-                self.add_error("archive", exc)
-            archive.seek(0)
         return cleaned
+
+
+def archive_limits_text() -> str:
+    """What the upload page says an archive may be (the settings the checks apply)."""
+    return (
+        "A model.tar.gz holding xgboost-model (XGBoost) or model.joblib (scikit-learn) at its top level: "
+        f"at most {filesizeformat(conf.max_upload_bytes())}, unpacking to at most "
+        f"{filesizeformat(conf.max_unpacked_bytes())} in at most {conf.max_archive_members():,} files and "
+        "folders; plain files and folders only (no links, devices, absolute paths or `..`)."
+    )
 
 
 class AdvisorForm(forms.Form):
