@@ -47,9 +47,7 @@ def request_size_limit(get_response: Callable[[HttpRequest], HttpResponse]) -> C
         while request.read(DISCARD_BLOCK):
             pass
         context = {"size": filesizeformat(length), "limit": filesizeformat(limit)}
-        response = render(request, "413.html", context, status=413)
-        response["Connection"] = "close"
-        return response
+        return render(request, "413.html", context, status=413)
 
     return middleware
 

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, OperationalError, transaction
-from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -136,7 +136,7 @@ def _release(key: uuid.UUID) -> None:
 
 def _settle(key: uuid.UUID, response: HttpResponseBase) -> None:
     """A redirect is the form's outcome; any other answer shows the form again, so the key is let go."""
-    if isinstance(response, HttpResponseRedirect):
+    if 300 <= response.status_code < 400 and response.has_header("Location"):
         FormSubmission.objects.filter(key=key).update(
             outcome_url=response["Location"], finished_at=timezone.now()
         )
