@@ -70,13 +70,13 @@ class _Meter:
         self.count = 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self.source.read(size if 0 <= size <= CHUNK else CHUNK)
+        data: bytes = self.source.read(size if 0 <= size <= CHUNK else CHUNK)
         self.count += len(data)
         if self.count > self.limit:
             raise _Refused(self.refusal)
         if self.digest is not None:
             self.digest.update(data)
-        return bytes(data)
+        return data
 
     def drain(self) -> None:
         """Read what is left (past the tar's end) so that the size and hash cover the whole file."""
