@@ -61,7 +61,18 @@ def drift_max_share() -> float:
 
 
 def max_upload_bytes() -> int:
+    """The largest model.tar.gz accepted (compressed); the web process refuses a larger request unread."""
     return _int("MODEL_PACKAGE_MAX_BYTES", 512 * 1024 * 1024)
+
+
+def max_unpacked_bytes() -> int:
+    """What a model.tar.gz may unpack to: past it, the archive is refused (a gzip bomb goes no further)."""
+    return _int("MODEL_ARCHIVE_MAX_UNPACKED_BYTES", 1024 * 1024 * 1024)
+
+
+def max_archive_members() -> int:
+    """How many files and folders a model.tar.gz may hold."""
+    return _int("MODEL_ARCHIVE_MAX_MEMBERS", 1000)
 
 
 def poll_delay(polls: int) -> float:

@@ -6,16 +6,31 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 
+from deployments import conf
 from deployments.advisor import Needs
 from deployments.catalogue import offered, region_prices
 from deployments.images import FRAMEWORK_VERSIONS
 from deployments.models import Deployment, DeploymentMember, Framework, Kind, ModelPackage
 from deployments.rules import INSTANCE, INSTANCE_USES, KIND_RULES, LATENCIES, RuleError, Setting
+from deployments.services.archives import size_refusal
 from deployments.services.deployments import draft_members_check, member_plan
-from deployments.services.packages import artifact_check
 from deployments.services.plans import Draft, draft_problems
 from tenants.models import LEAVING_STATUSES, Isolation, Tenant
+
+
+def service_error_show(form: forms.Form, exc: forms.ValidationError, field: str | None = None) -> None:
+    """Show a service's refusal on the form: on the fields the form has, the rest on `field` (or on top).
+
+    A service may name fields the form does not show (a model's own, e.g. `aws_name`): `add_error` would
+    raise for those, turning a refusal into a 500.
+    """
+    if not hasattr(exc, "error_dict"):
+        form.add_error(field, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else field, errors)
 
 
 class RuleChoiceField(forms.ChoiceField):
@@ -250,30 +265,43 @@ class MemberChangeForm(forms.Form):
 
 
 class ModelPackageUploadForm(forms.Form):
-    """A model.tar.gz for a tenant (or shared), checked before the service uploads it."""
+    """A model.tar.gz for a tenant (or shared); the service checks the archive itself, in one pass."""
 
     tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, empty_label="Shared")
     framework = forms.ChoiceField(choices=Framework.choices)
     version = forms.ChoiceField(choices=[(v, f"{f} {v}") for f, vs in FRAMEWORK_VERSIONS.items() for v in vs])
-    archive = forms.FileField(
-        help_text="model.tar.gz holding xgboost-model (XGBoost) or model.joblib (scikit-learn)"
-    )
+    archive = forms.FileField()
     notes = forms.CharField(widget=forms.Textarea, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["archive"].help_text = archive_limits_text()
+
+    def clean_archive(self) -> Any:
+        archive = self.cleaned_data["archive"]
+        limit = conf.max_upload_bytes()
+        if archive.size > limit:  # known from the upload handler, without reading the file
+            raise forms.ValidationError(size_refusal(archive.size, limit))
+        return archive
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        framework, version, archive = cleaned.get("framework"), cleaned.get("version"), cleaned.get("archive")
+        framework, version = cleaned.get("framework"), cleaned.get("version")
         if framework and version and version not in FRAMEWORK_VERSIONS[framework]:
             self.add_error(
                 "version", f"Choose a {framework} version: {', '.join(FRAMEWORK_VERSIONS[framework])}."
             )
-        if framework and archive:
-            try:
-                artifact_check(archive.read(), framework)
-            except forms.ValidationError as exc:
-                self.add_error("archive", exc)
-            archive.seek(0)
         return cleaned
+
+
+def archive_limits_text() -> str:
+    """What the upload page says an archive may be (the settings the checks apply)."""
+    return (
+        "A model.tar.gz holding xgboost-model (XGBoost) or model.joblib (scikit-learn) at its top level: "
+        f"at most {filesizeformat(conf.max_upload_bytes())}, unpacking to at most "
+        f"{filesizeformat(conf.max_unpacked_bytes())} in at most {conf.max_archive_members():,} files and "
+        "folders; plain files and folders only (no links, devices, absolute paths or `..`)."
+    )
 
 
 class AdvisorForm(forms.Form):

@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from deployments import selectors, services
-from deployments.forms import DeploymentForm, MemberChangeForm, MemberJoinForm
+from deployments.forms import DeploymentForm, MemberChangeForm, MemberJoinForm, service_error_show
 from deployments.models import Deployment, Kind, MemberState, Status
 from deployments.rules import KIND_RULES
 from deployments.states import ACTIVE
+from saasadmin.submissions import submit_once
 from tenants.access import get_tenant_or_404, requires, role_of
 from tenants.roles import TENANT_ROLES
 
@@ -87,7 +88,7 @@ def _plan_or_apply(request: HttpRequest, form: DeploymentForm, deployment: Any =
     try:
         saved = services.deployment_apply(actor=request.user, draft=draft, deployment=deployment)
     except ValidationError as exc:
-        form.add_error(None, exc)
+        service_error_show(form, exc)
         return None
     messages.success(request, f"{saved.name}: applied. Workers are taking it from here.")
     return redirect("deployment_detail", deployment_id=saved.pk)
@@ -109,6 +110,7 @@ def _form_page(
 
 
 @requires("deployments.manage")
+@submit_once
 def deployment_new(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     tenant_id = request.GET.get("tenant")
@@ -126,6 +128,7 @@ def deployment_new(request: HttpRequest) -> HttpResponse:
 
 
 @requires("deployments.manage")
+@submit_once
 def deployment_edit(request: HttpRequest, deployment_id: int) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
     if deployment.status in (Status.DELETING, Status.DELETED):
@@ -140,6 +143,7 @@ def deployment_edit(request: HttpRequest, deployment_id: int) -> HttpResponse:
 
 
 @requires("deployments.manage")
+@submit_once
 def deployment_delete(request: HttpRequest, deployment_id: int) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
     if request.method == "POST":
@@ -162,6 +166,7 @@ def _act(request: HttpRequest, deployment_id: int, action: Callable[[Deployment]
 
 @requires("deployments.manage")
 @require_POST
+@submit_once
 def deployment_retry(request: HttpRequest, deployment_id: int) -> HttpResponse:
     def retry(deployment: Deployment) -> str:
         services.deployment_retry(actor=request.user, deployment=deployment)
@@ -172,6 +177,7 @@ def deployment_retry(request: HttpRequest, deployment_id: int) -> HttpResponse:
 
 @requires("deployments.manage")
 @require_POST
+@submit_once
 def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
     """Cancel a deployment that has not reached AWS yet."""
 
@@ -186,6 +192,7 @@ def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
 
 @requires("deployments.manage")
 @require_POST
+@submit_once
 def transform_run_start(request: HttpRequest, deployment_id: int) -> HttpResponse:
     def start(deployment: Deployment) -> str:
         run = services.transform_run_start(actor=request.user, deployment=deployment)
@@ -195,6 +202,7 @@ def transform_run_start(request: HttpRequest, deployment_id: int) -> HttpRespons
 
 
 @requires("deployments.manage")
+@submit_once
 def member_join(request: HttpRequest, deployment_id: int) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
     form = MemberJoinForm(request.POST or None, deployment=deployment)
@@ -209,7 +217,7 @@ def member_join(request: HttpRequest, deployment_id: int) -> HttpResponse:
                     model_package=data["model_package"],
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                service_error_show(form, exc)
             else:
                 messages.success(request, f"{data['tenant']} is joining {deployment.name}.")
                 return redirect("deployment_detail", deployment_id=deployment.pk)
@@ -220,6 +228,7 @@ def member_join(request: HttpRequest, deployment_id: int) -> HttpResponse:
 
 
 @requires("deployments.manage")
+@submit_once
 def member_leave(request: HttpRequest, deployment_id: int, tenant_id: str) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
     tenant = get_tenant_or_404(request.user, tenant_id)
@@ -238,6 +247,7 @@ def member_leave(request: HttpRequest, deployment_id: int, tenant_id: str) -> Ht
 
 
 @requires("deployments.manage")
+@submit_once
 def member_change(request: HttpRequest, deployment_id: int, tenant_id: str) -> HttpResponse:
     """Serve a member from another of its model packages: the plan first, then apply."""
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
@@ -254,7 +264,7 @@ def member_change(request: HttpRequest, deployment_id: int, tenant_id: str) -> H
                 actor=request.user, deployment=deployment, tenant=tenant, model_package=package
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            service_error_show(form, exc)
         else:
             messages.success(request, f"{tenant} moves to {package} on {deployment.name}.")
             return redirect("deployment_detail", deployment_id=deployment.pk)

@@ -10,8 +10,9 @@ from django.shortcuts import redirect, render
 
 from deployments import catalogue, selectors, services
 from deployments.advisor import Needs, advise
-from deployments.forms import AdvisorForm, ModelPackageUploadForm
+from deployments.forms import AdvisorForm, ModelPackageUploadForm, service_error_show
 from deployments.models import Kind
+from saasadmin.submissions import submit_once
 from tenants.access import requires, user_can
 
 # The comparison the advisor page opens with: many tenants, per-tenant endpoints vs shared ones.
@@ -29,6 +30,7 @@ def model_packages(request: HttpRequest) -> HttpResponse:
 
 
 @requires("deployments.manage")
+@submit_once
 def model_package_upload(request: HttpRequest) -> HttpResponse:
     form = ModelPackageUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -43,7 +45,7 @@ def model_package_upload(request: HttpRequest) -> HttpResponse:
                 notes=data["notes"],
             )
         except ValidationError as exc:
-            form.add_error("archive", exc)
+            service_error_show(form, exc, "archive")
         else:
             messages.success(request, f"Uploaded {package} to {package.model_data_url}.")
             return redirect("model_packages")

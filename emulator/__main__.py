@@ -38,6 +38,18 @@ def main(argv: list[str] | None = None) -> None:
         help="a multi-model cold load or serverless cold start longer than this answers "
         "ModelNotReadyException while it carries on (default: off, calls wait for it)",
     )
+    parser.add_argument(
+        "--archive-max-unpacked-mb",
+        type=int,
+        default=1024,
+        help="a model.tar.gz unpacking to more fails its endpoint or job (a bomb must not take the memory)",
+    )
+    parser.add_argument(
+        "--archive-max-members",
+        type=int,
+        default=1000,
+        help="a model.tar.gz holding more files fails likewise",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -50,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         cold_start_seconds=args.cold_start,
         serverless_idle_seconds=args.serverless_idle,
         mme_budget_bytes=args.mme_budget_mb * 1024 * 1024,
+        archive_max_unpacked_bytes=args.archive_max_unpacked_mb * 1024 * 1024,
+        archive_max_members=args.archive_max_members,
         accelerated_delay_factor=args.accelerated_delay_factor,
         model_load_budget_seconds=None
         if args.model_load_budget_ms is None

@@ -12,11 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator import s3io
-from emulator.models import ArchiveError, LoadedModel, ModelLoadError, framework_for_image, load_artifact
+from emulator.models import (
+    ArchiveError,
+    ArchiveLimits,
+    ArchiveTooLarge,
+    LoadedModel,
+    ModelLoadError,
+    framework_for_image,
+    load_artifact,
+)
 
 
-def fetch_and_load(framework: str, uri: str) -> LoadedModel:
-    """Read a `model.tar.gz` from S3 and load it; ModelLoadError says what AWS would say."""
+def fetch_and_load(framework: str, uri: str, limits: ArchiveLimits | None = None) -> LoadedModel:
+    """Read a `model.tar.gz` from S3 and load it within `limits`; ModelLoadError says what AWS would say."""
     try:
         bucket, key = s3io.split_uri(uri)
         data = s3io.get_bytes(bucket, key)
@@ -27,7 +35,9 @@ def fetch_and_load(framework: str, uri: str) -> LoadedModel:
             "and that the role passed to CreateModel has permissions to download the model."
         ) from exc
     try:
-        return load_artifact(framework, data)
+        return load_artifact(framework, data, limits)
+    except ArchiveTooLarge as exc:
+        raise ModelLoadError(f'Failed to extract model data archive from URL "{uri}". {exc}') from exc
     except ArchiveError as exc:
         raise ModelLoadError(
             f'Failed to extract model data archive from URL "{uri}". '
@@ -38,25 +48,25 @@ def fetch_and_load(framework: str, uri: str) -> LoadedModel:
 
 
 _SHARED_LIMIT = 32
-_shared: OrderedDict[tuple[str, str, str], LoadedModel] = OrderedDict()
+_shared: OrderedDict[tuple[str, str, str, ArchiveLimits | None], LoadedModel] = OrderedDict()
 _shared_lock = threading.Lock()
 
 
-def load_shared(framework: str, uri: str) -> LoadedModel:
+def load_shared(framework: str, uri: str, limits: ArchiveLimits | None = None) -> LoadedModel:
     """A single-model container's model, reused by every endpoint deploying the same unchanged object.
 
     Keyed by the object's ETag, so a re-uploaded artifact is loaded afresh; loaded models are read-only.
     """
     etag = s3io.object_etag(*s3io.split_uri(uri)) if uri.startswith("s3://") else None
     if etag is None:
-        return fetch_and_load(framework, uri)
-    key = (framework, uri, etag)
+        return fetch_and_load(framework, uri, limits)
+    key = (framework, uri, etag, limits)
     with _shared_lock:
         found = _shared.get(key)
         if found is not None:
             _shared.move_to_end(key)
             return found
-    model = fetch_and_load(framework, uri)
+    model = fetch_and_load(framework, uri, limits)
     with _shared_lock:
         _shared[key] = model
         while len(_shared) > _SHARED_LIMIT:
@@ -71,8 +81,9 @@ class ModelNotLoaded(Exception):
 class ModelCache:
     """Multi-model endpoints' loaded models, least recently used evicted past a memory budget."""
 
-    def __init__(self, budget_bytes: int) -> None:
+    def __init__(self, budget_bytes: int, limits: ArchiveLimits | None = None) -> None:
         self.budget_bytes = budget_bytes
+        self.limits = limits
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[str, Future[LoadedModel]] = {}
@@ -103,7 +114,7 @@ class ModelCache:
 
     def _load(self, framework: str, uri: str, load: Future[LoadedModel]) -> None:
         try:
-            model = fetch_and_load(framework, uri)
+            model = fetch_and_load(framework, uri, self.limits)
         except Exception as exc:  # the waiting calls see why; the next call loads again
             with self._lock:
                 self._loading.pop(uri, None)
@@ -201,7 +212,7 @@ def _containers(model: dict[str, Any]) -> tuple[list[Container], bool]:
     return containers, len(specs) > 1 and mode == "Direct"
 
 
-def build_fleet(endpoint_name: str, spec: dict[str, Any]) -> Fleet:
+def build_fleet(endpoint_name: str, spec: dict[str, Any], limits: ArchiveLimits | None = None) -> Fleet:
     """Load every variant's models, as SageMaker does before an endpoint goes InService."""
     variants = []
     for variant_spec in spec["variants"]:
@@ -211,7 +222,7 @@ def build_fleet(endpoint_name: str, spec: dict[str, Any]) -> Fleet:
             if not container.multi_model:
                 if not container.model_data_url:
                     raise ModelLoadError(f"The container {container.hostname} has no ModelDataUrl.")
-                container.model = load_shared(container.framework, container.model_data_url)
+                container.model = load_shared(container.framework, container.model_data_url, limits)
         serverless = variant_spec.get("ServerlessConfig")
         variants.append(
             Variant(

@@ -11,7 +11,14 @@ from typing import Any
 
 from emulator import s3io
 from emulator.fleet import fetch_and_load
-from emulator.models import LoadedModel, ModelLoadError, PayloadError, framework_for_image, predict
+from emulator.models import (
+    ArchiveLimits,
+    LoadedModel,
+    ModelLoadError,
+    PayloadError,
+    framework_for_image,
+    predict,
+)
 
 MB = 1024 * 1024
 # ModelClientConfig's defaults when a job does not set it (API Reference: ModelClientConfig).
@@ -137,19 +144,21 @@ def _output_key(prefix_key: str, key: str, output_uri: str) -> tuple[str, str]:
     return out_bucket, (out_prefix.rstrip("/") + "/" if out_prefix.strip("/") else "") + relative + ".out"
 
 
-def _load_job_model(job: dict[str, Any]) -> LoadedModel:
+def _load_job_model(job: dict[str, Any], limits: ArchiveLimits | None) -> LoadedModel:
     model = job["_model"]
     container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
     if container.get("Mode") == "MultiModel":
         raise ModelLoadError("Batch transform does not support multi-model containers.")
     framework = framework_for_image(container.get("Image", ""))
-    return fetch_and_load(framework, container.get("ModelDataUrl", ""))
+    return fetch_and_load(framework, container.get("ModelDataUrl", ""), limits)
 
 
-def run_transform_job(job: dict[str, Any], stop: threading.Event) -> tuple[str, str | None]:
+def run_transform_job(
+    job: dict[str, Any], stop: threading.Event, limits: ArchiveLimits | None = None
+) -> tuple[str, str | None]:
     """Run a job to its end: ("Completed", None), ("Failed", reason) or ("Stopped", None)."""
     try:
-        model = _load_job_model(job)
+        model = _load_job_model(job, limits)
     except ModelLoadError as exc:
         return "Failed", f"ClientError: {exc}"
     if job.get("MaxPayloadInMB", 6) == 0:

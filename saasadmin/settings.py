@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before anything reads a body (CSRF reads POST): an oversized request is refused from its headers.
+    "deployments.uploads.request_size_limit",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # axes goes last so that it sees the outcome of authentication.
@@ -161,8 +163,15 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Uploads: files up to FILE_UPLOAD_MAX_MEMORY_SIZE stay in memory, larger ones go to a temporary file as they
+# arrive, never past MODEL_PACKAGE_MAX_BYTES (deployments.uploads); the other fields of a form may hold
+# DATA_UPLOAD_MAX_MEMORY_SIZE. A request larger than both together is refused unread.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "deployments.uploads.BoundedUploadHandler",
+]
 
 # HTTPS hardening, on by default when DEBUG is off; SECURE_HTTPS=0 only for plain-HTTP test servers.
 # Not `HTTPS`: Python's WSGI server (runserver) reads that variable as the CGI flag and then takes every

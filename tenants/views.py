@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from saasadmin.submissions import submit_once
 from tenants import extensions, services
 from tenants.access import get_tenant_or_404, membership_of, public, requires, user_can
 from tenants.forms import OffboardForm, OnboardForm, ReasonForm, TenantForm
@@ -69,6 +70,7 @@ def tenant_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires("tenants.manage")
+@submit_once
 def tenant_onboard(request: HttpRequest) -> HttpResponse:
     form = OnboardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -116,6 +118,7 @@ def _sections(request: HttpRequest, tenant: Tenant) -> list[dict[str, Any]]:
 
 
 @requires("tenants.manage")
+@submit_once
 def tenant_edit(request: HttpRequest, tenant_id: str) -> HttpResponse:
     tenant = get_tenant_or_404(request.user, tenant_id)
     form = TenantForm(request.POST or None, instance=tenant)
@@ -159,15 +162,18 @@ def _status_change(
 
 
 @requires("tenants.manage")
+@submit_once
 def tenant_suspend(request: HttpRequest, tenant_id: str) -> HttpResponse:
     return _status_change(request, tenant_id, TenantStatus.SUSPENDED, "suspend", ReasonForm)
 
 
 @requires("tenants.manage")
+@submit_once
 def tenant_resume(request: HttpRequest, tenant_id: str) -> HttpResponse:
     return _status_change(request, tenant_id, TenantStatus.ACTIVE, "activate", ReasonForm)
 
 
 @requires("tenants.manage")
+@submit_once
 def tenant_offboard(request: HttpRequest, tenant_id: str) -> HttpResponse:
     return _status_change(request, tenant_id, TenantStatus.OFFBOARDING, "offboard", OffboardForm)

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from saasadmin.submissions import submit_once
 from tenants import services
 from tenants.access import get_tenant_or_404, public, requires
 from tenants.forms import AcceptInvitationForm, InviteForm
@@ -19,6 +20,7 @@ User = get_user_model()
 
 
 @requires("tenant_users.manage")
+@submit_once
 def tenant_users(request: HttpRequest, tenant_id: str) -> HttpResponse:
     tenant = get_tenant_or_404(request.user, tenant_id)
     form = InviteForm(request.POST or None)
@@ -41,6 +43,7 @@ def tenant_users(request: HttpRequest, tenant_id: str) -> HttpResponse:
 
 
 @requires("tenant_users.manage")
+@submit_once
 def tenant_user_remove(request: HttpRequest, tenant_id: str, user_id: int) -> HttpResponse:
     tenant = get_tenant_or_404(request.user, tenant_id)
     membership = get_object_or_404(Membership.objects.select_related("user"), tenant=tenant, user_id=user_id)
@@ -55,6 +58,7 @@ def tenant_user_remove(request: HttpRequest, tenant_id: str, user_id: int) -> Ht
 
 
 @requires("tenant_users.manage")
+@submit_once
 def invitation_revoke(request: HttpRequest, tenant_id: str, invitation_id: str) -> HttpResponse:
     tenant = get_tenant_or_404(request.user, tenant_id)
     invitation = get_object_or_404(Invitation, tenant=tenant, pk=invitation_id, accepted_at__isnull=True)
@@ -66,6 +70,7 @@ def invitation_revoke(request: HttpRequest, tenant_id: str, invitation_id: str) 
 
 
 @public
+@submit_once
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = Invitation.objects.select_related("tenant").filter(token=token).first()
     if invitation is None:

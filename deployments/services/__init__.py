@@ -2,6 +2,7 @@
 
 For the pages (reads are in deployments.selectors, forms in deployments.forms):
 - upload: model_package_upload(actor, tenant|None, framework, version, fileobj, notes) -> ModelPackage
+  (archive_inspect(fileobj, framework) -> ArchiveFacts checks a model.tar.gz as hostile input, in one pass)
 - create/change: Draft(...) (DeploymentForm.draft() builds it) -> deployment_plan(draft, deployment=None)
   -> Plan (actions, monthly_before/after/delta) -> deployment_apply(actor, draft, deployment=None)
 - shared endpoints: member_plan(...) -> Plan; deployment_member_join(...); deployment_member_change(...)
@@ -16,6 +17,7 @@ Writes raise django.core.exceptions.ValidationError with messages from the rules
 
 from __future__ import annotations
 
+from deployments.services.archives import ArchiveFacts, archive_inspect
 from deployments.services.deployments import (
     deployment_apply,
     deployment_delete,
@@ -26,7 +28,7 @@ from deployments.services.deployments import (
     member_leave_deletes,
     member_plan,
 )
-from deployments.services.packages import artifact_check, model_package_register, model_package_upload
+from deployments.services.packages import model_package_register, model_package_upload
 from deployments.services.plans import (
     Draft,
     Plan,
@@ -46,11 +48,12 @@ from deployments.services.runs import transform_run_advance, transform_run_start
 from deployments.services.teardown import tenant_teardown
 
 __all__ = [
+    "ArchiveFacts",
     "Draft",
     "Plan",
     "ReconcileReport",
     "ResourceAction",
-    "artifact_check",
+    "archive_inspect",
     "deletion_plan",
     "deployment_advance",
     "deployment_apply",

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from deployments import resources
@@ -94,7 +94,15 @@ def _update(deployment: Deployment, draft: Draft, values: dict[str, Any]) -> Non
     _desire(deployment)
 
 
+ALREADY_APPLIED = (
+    "This form was already applied: the deployment it created is in the fleet. Open it there to change it."
+)
+
+
 def _create(actor: Any, draft: Draft, values: dict[str, Any]) -> Deployment:
+    # The form's uid identifies what it creates: sending it again must not create a second deployment.
+    if Deployment.objects.filter(uid=draft.uid).exists():
+        raise ValidationError(ALREADY_APPLIED)
     deployment = Deployment(
         uid=draft.uid,
         tenant=draft.tenant,
@@ -107,7 +115,10 @@ def _create(actor: Any, draft: Draft, values: dict[str, Any]) -> Deployment:
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     deployment.full_clean()
-    deployment.save()
+    try:
+        deployment.save()
+    except IntegrityError:  # the same form applied at the same moment by another request
+        raise ValidationError(ALREADY_APPLIED) from None
     for tenant, package in draft.members:
         _member_add(deployment, tenant, package, deployment.generation)
     deployment_enqueue(deployment)
