@@ -322,7 +322,9 @@ def recordio_split(calls: Calls) -> Verdict:
     for call in of(calls, "CreateTransformJob"):
         given = call.params["TransformInput"]
         content, split = given.get("ContentType"), given.get("SplitType", "None")
-        agree = (content == RECORDIO) == (split == "RecordIO")
+        # RecordIO-protobuf is split at its records or sent whole (None), never cut at line breaks; a
+        # RecordIO split finds no records in other content.
+        agree = split == "None" or (content == RECORDIO) == (split == "RecordIO")
         verdict.look(call, None if agree else f"ContentType {content} with SplitType {split}")
     return verdict
 
@@ -380,7 +382,8 @@ RULES: tuple[Rule, ...] = (
          "SageMaker's own containers do not support)",
          API + "API_CreateTransformJob.html", transform_payload_at_least_one),
     Rule("recordio-split-iff-recordio-content",
-         "SplitType=RecordIO exactly when ContentType is application/x-recordio-protobuf",
+         "SplitType=RecordIO only for application/x-recordio-protobuf, which is split by RecordIO or sent "
+         "whole (None), never by Line",
          API + "API_TransformInput.html", recordio_split),
 )
 # fmt: on
