@@ -12,7 +12,7 @@ class DeploymentsConfig(AppConfig):
 
         Offboarding tears the tenant's SageMaker resources down before the tenant is offboarded.
         """
-        from deployments import views
+        from deployments import identity, views
         from deployments.services.teardown import tenant_teardown
         from tenants import extensions
 
@@ -34,4 +34,5 @@ class DeploymentsConfig(AppConfig):
             )
         )
         extensions.offboarding_handler.append(tenant_teardown)
+        extensions.identity_holders.append(identity.tenant_identity_holds)
         extensions.after_onboarding.append(views.after_onboarding_url)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tenants import extensions
 from tenants.audit import audit_record, snapshot
 from tenants.models import (
     TENANT_TRANSITIONS,
@@ -73,9 +74,20 @@ def tenant_onboard(
 
 @transaction.atomic
 def tenant_update(*, actor: Any, tenant: Tenant, **fields: Any) -> Tenant:
-    """Change a tenant's editable fields (not its status: that goes through tenant_transition)."""
+    """Change a tenant's editable fields (not its status: that goes through tenant_transition).
+
+    ValidationError (field → why) when a change touches a field `tenant_identity_locks` pins.
+    """
     if "status" in fields:
         raise ValueError("status changes go through tenant_transition")
+    locks = tenant_identity_locks(tenant)
+    refused = {
+        name: locks[name]
+        for name, value in fields.items()
+        if name in locks and value != getattr(tenant, name)
+    }
+    if refused:
+        raise ValidationError(refused)
     before = snapshot(tenant, TENANT_FIELDS)
     for name, value in fields.items():
         setattr(tenant, name, value)
@@ -87,6 +99,34 @@ def tenant_update(*, actor: Any, tenant: Tenant, **fields: Any) -> Tenant:
             actor=actor, action="tenant.update", obj=tenant, tenant=tenant, before=before, after=after
         )
     return tenant
+
+
+def _and_join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def tenant_identity_locks(tenant: Tenant) -> dict[str, str]:
+    """The identity fields (slug, isolation) that cannot change now, each with why, for form and service.
+
+    The slug is in SageMaker names, tags, S3 keys and cost allocation; isolation decides which endpoints
+    serve the tenant, so changing it under live resources is a move that needs a plan (not offered yet).
+    """
+    holds = extensions.tenant_identity_holds(tenant)
+    locks: dict[str, str] = {}
+    held = [hold.what for hold in holds if "slug" in hold.pins]
+    if held:
+        locks["slug"] = (
+            f"The slug cannot change: {tenant.name} has {_and_join(held)}, whose SageMaker names, tags, "
+            f"S3 keys and cost allocation carry “{tenant.slug}”."
+        )
+    held = [hold.what for hold in holds if "isolation" in hold.pins]
+    if held:
+        locks["isolation"] = (
+            f"Isolation cannot change here: {tenant.name} has {_and_join(held)}. Moving to another "
+            "isolation model moves them to other endpoints, which takes a planned move (what is created, "
+            "moved and deleted, and the monthly cost before and after); the console does not offer one yet."
+        )
+    return locks
 
 
 @transaction.atomic

@@ -118,7 +118,7 @@ def _sections(request: HttpRequest, tenant: Tenant) -> list[dict[str, Any]]:
 @requires("tenants.manage")
 def tenant_edit(request: HttpRequest, tenant_id: str) -> HttpResponse:
     tenant = get_tenant_or_404(request.user, tenant_id)
-    form = TenantForm(request.POST or None, instance=tenant)
+    form = TenantForm(request.POST or None, instance=tenant, locks=services.tenant_identity_locks(tenant))
     if request.method == "POST" and form.is_valid():
         # Validating a ModelForm writes the new values onto its instance: the audit's "before" needs the row.
         fresh = get_tenant_or_404(request.user, tenant_id)
