@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from tenants import extensions
 from tenants.audit import audit_record, snapshot
+from tenants.audit_text import and_join
 from tenants.models import (
     TENANT_TRANSITIONS,
     Invitation,
@@ -101,10 +102,6 @@ def tenant_update(*, actor: Any, tenant: Tenant, **fields: Any) -> Tenant:
     return tenant
 
 
-def _and_join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
 def tenant_identity_locks(tenant: Tenant) -> dict[str, str]:
     """The identity fields (slug, isolation) that cannot change now, each with why, for form and service.
 
@@ -116,15 +113,15 @@ def tenant_identity_locks(tenant: Tenant) -> dict[str, str]:
     held = [hold.what for hold in holds if "slug" in hold.pins]
     if held:
         locks["slug"] = (
-            f"The slug cannot change: {tenant.name} has {_and_join(held)}, whose SageMaker names, tags, "
+            f"The slug cannot change: {tenant.name} has {and_join(held)}, whose SageMaker names, tags, "
             f"S3 keys and cost allocation carry “{tenant.slug}”."
         )
     held = [hold.what for hold in holds if "isolation" in hold.pins]
     if held:
         locks["isolation"] = (
-            f"Isolation cannot change here: {tenant.name} has {_and_join(held)}. Moving to another "
-            "isolation model moves them to other endpoints, which takes a planned move (what is created, "
-            "moved and deleted, and the monthly cost before and after); the console does not offer one yet."
+            f"Isolation cannot change here: {tenant.name} has {and_join(held)}, and another isolation "
+            "model serves a tenant from other endpoints. That takes a planned move (what is created, moved "
+            "and deleted, and the monthly cost before and after), which the console does not offer yet."
         )
     return locks
 
@@ -254,4 +251,10 @@ def tenant_user_remove(*, actor: Any, tenant: Tenant, user: Any) -> None:
 @transaction.atomic
 def invitation_revoke(*, actor: Any, invitation: Invitation) -> None:
     Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(revoked_at=timezone.now())
-    audit_record(actor=actor, action="user.invite_revoke", obj=invitation, tenant=invitation.tenant)
+    audit_record(
+        actor=actor,
+        action="user.invite_revoke",
+        obj=invitation,
+        tenant=invitation.tenant,
+        before={"email": invitation.email, "role": invitation.role},
+    )

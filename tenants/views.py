@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from tenants import extensions, services
 from tenants.access import get_tenant_or_404, membership_of, public, requires, user_can
+from tenants.audit_text import audit_lines
 from tenants.forms import OffboardForm, OnboardForm, ReasonForm, TenantForm
 from tenants.models import TENANT_TRANSITIONS, Isolation, Tenant, TenantStatus
 from tenants.roles import TENANT_ROLES
@@ -94,7 +95,9 @@ def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
     context = {
         "tenant": tenant,
         "members": tenant.memberships.select_related("user").order_by("user__username"),
-        "audit_events": audit_for_tenant(tenant=tenant) if show_audit else None,
+        "audit_events": audit_lines(audit_for_tenant(tenant=tenant), internals=_sees_internals(request))
+        if show_audit
+        else None,
         "can_manage": user_can(request.user, "tenants.manage"),
         # The actions offered are the moves TENANT_TRANSITIONS allows from here, nothing written again.
         "next_statuses": TENANT_TRANSITIONS[tenant.status],
@@ -102,6 +105,11 @@ def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
         "sections": _sections(request, tenant),
     }
     return render(request, "tenants/tenant_detail.html", context)
+
+
+def _sees_internals(request: HttpRequest) -> bool:
+    """Whether the reader may see AWS internals in the audit log (vendor staff who see deployments)."""
+    return user_can(request.user, "deployments.view")
 
 
 def _sections(request: HttpRequest, tenant: Tenant) -> list[dict[str, Any]]:
