@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from tenants import extensions, services
 from tenants.access import get_tenant_or_404, membership_of, public, requires, user_can
-from tenants.audit_text import audit_lines
+from tenants.audit_text import AuditLine, audit_lines
 from tenants.forms import OffboardForm, OnboardForm, ReasonForm, TenantForm
 from tenants.models import TENANT_TRANSITIONS, Isolation, Tenant, TenantStatus
 from tenants.roles import TENANT_ROLES
@@ -95,9 +95,7 @@ def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
     context = {
         "tenant": tenant,
         "members": tenant.memberships.select_related("user").order_by("user__username"),
-        "audit_events": audit_lines(audit_for_tenant(tenant=tenant), internals=_sees_internals(request))
-        if show_audit
-        else None,
+        "audit_events": _audit_lines(request, tenant) if show_audit else None,
         "can_manage": user_can(request.user, "tenants.manage"),
         # The actions offered are the moves TENANT_TRANSITIONS allows from here, nothing written again.
         "next_statuses": TENANT_TRANSITIONS[tenant.status],
@@ -107,9 +105,10 @@ def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
     return render(request, "tenants/tenant_detail.html", context)
 
 
-def _sees_internals(request: HttpRequest) -> bool:
-    """Whether the reader may see AWS internals in the audit log (vendor staff who see deployments)."""
-    return user_can(request.user, "deployments.view")
+def _audit_lines(request: HttpRequest, tenant: Tenant) -> list[AuditLine]:
+    """The tenant's audit log in sentences; AWS internals only for readers who see deployments."""
+    internals = user_can(request.user, "deployments.view")
+    return audit_lines(audit_for_tenant(tenant=tenant), internals=internals)
 
 
 def _sections(request: HttpRequest, tenant: Tenant) -> list[dict[str, Any]]:
