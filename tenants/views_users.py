@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from saasadmin.submissions import submit_once
 from tenants import services
-from tenants.access import get_tenant_or_404, public, requires
+from tenants.access import get_tenant_or_404, public, requires, user_can
+from tenants.audit_text import audit_lines
 from tenants.forms import AcceptInvitationForm, InviteForm
 from tenants.models import AuditEvent, Invitation, Membership
 
@@ -97,4 +98,5 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "tenants/audit_log.html", {"page": page, "action": action})
+    lines = audit_lines(page.object_list, internals=user_can(request.user, "deployments.view"))
+    return render(request, "tenants/audit_log.html", {"page": page, "lines": lines, "action": action})
