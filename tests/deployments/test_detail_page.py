@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from deployments.models import Deployment, Kind, ModelPackage, Status
+from deployments.models import Deployment, Kind, Status
 from deployments.rules import settings_normalise
-from deployments.services import Draft, deployment_apply, model_package_register
+from deployments.services import Draft, deployment_apply
 from tenants.models import Tenant
+from tests.deployments.conftest import make_package
 
 CANCEL = ">Cancel</button>"
 
@@ -93,21 +94,11 @@ def test_the_polled_part_carries_the_actions_resources_and_cost_as_the_state_mov
     assert "$167.90" in resources
 
 
-def _alpha_package(world: SimpleNamespace) -> ModelPackage:
-    return model_package_register(
-        actor=None,
-        tenant=world.tenant_a,
-        framework="xgboost",
-        version="3.0-5",
-        model_data_url="s3://saasadmin-tests/models/alpha/model.tar.gz",
-    )
-
-
 def _failed_before_aws(world: SimpleNamespace, kind: str = Kind.REALTIME, **settings: Any) -> Deployment:
     """A deployment that failed on its way to service: no endpoint or model ever went live."""
     return Deployment.objects.create(
         tenant=world.tenant_a,
-        model_package=_alpha_package(world),
+        model_package=make_package(world.tenant_a),
         name="alpha-rt",
         kind=kind,
         isolation="silo",
