@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from deployments.catalogue import USES, hours_per_month, instance_problem, offered, region_prices
-from deployments.models import Kind
-from deployments.rules import INSTANCE_USES
+from deployments.models import Deployment, Kind, Status
+from deployments.rules import INSTANCE_USES, settings_normalise
 
 RUNS_PER_MONTH = {"manual": 0.0, "daily": 30.4, "weekly": 4.35, "monthly": 1.0}
 CENT = Decimal("0.01")
@@ -74,6 +74,19 @@ def deployment_monthly(kind: str, values: dict[str, Any]) -> Estimate:
     except NotOffered as exc:
         # A deployment saved before its type was withdrawn for this use: AWS would refuse to run it.
         return Estimate(money(0), f"none until its instance type changes: {exc}")
+
+
+def deployment_monthly_now(deployment: Deployment) -> Estimate:
+    """What `deployment` costs per month as it stands in AWS: nothing until a generation is live.
+
+    A deployment that never reached service (pending, creating, or failed on its way) has no endpoint
+    or model running, and a deleted one none left; the desired settings price everything else.
+    """
+    if deployment.status == Status.DELETED:
+        return Estimate(money(0), "deleted")
+    if not deployment.live_model_name:
+        return Estimate(money(0), "nothing runs in AWS yet")
+    return deployment_monthly(deployment.kind, settings_normalise(deployment.kind, deployment.settings))
 
 
 def _instances_deployment_monthly(kind: str, values: dict[str, Any]) -> Estimate:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, cast
 
 import django_rq
@@ -82,11 +81,20 @@ def deployment_progress(*, deployment: Deployment) -> Progress:
     return Progress(percent, phrase, deployment.status, deployment.status in ACTIVE)
 
 
-def deployment_monthly_cost(*, deployment: Deployment) -> pricing.Estimate:
-    """The deployment's estimated monthly cost from the catalogue (zero once deleted)."""
+@dataclass(frozen=True)
+class MonthlyCost:
+    """A deployment's monthly cost as desired (once in service) and as it runs in AWS now."""
+
+    desired: pricing.Estimate
+    now: pricing.Estimate
+
+
+def deployment_monthly_cost(*, deployment: Deployment) -> MonthlyCost:
+    """The deployment's monthly cost from the catalogue: as desired, and now (zero while nothing runs)."""
+    now = pricing.deployment_monthly_now(deployment)
     if deployment.status == Status.DELETED:
-        return pricing.Estimate(Decimal("0.00"), "deleted")
-    return pricing.deployment_monthly(deployment.kind, resources.values(deployment))
+        return MonthlyCost(now, now)
+    return MonthlyCost(pricing.deployment_monthly(deployment.kind, resources.values(deployment)), now)
 
 
 def model_package_list(

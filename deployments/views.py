@@ -48,10 +48,9 @@ def fleet(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@requires("deployments.view")
-def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
+def _detail_context(request: HttpRequest, deployment_id: int) -> dict[str, Any]:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
-    context = {
+    return {
         "deployment": deployment,
         "progress": selectors.deployment_progress(deployment=deployment),
         "timeline": selectors.deployment_timeline(deployment=deployment),
@@ -59,19 +58,22 @@ def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
         "runs": selectors.transform_run_list(user=request.user, deployment=deployment)[:20],
         "setting_labels": {s.name: s.label for s in KIND_RULES[deployment.kind].settings},
     }
-    return render(request, "deployments/detail.html", context)
+
+
+@requires("deployments.view")
+def deployment_detail(request: HttpRequest, deployment_id: int) -> HttpResponse:
+    return render(request, "deployments/detail.html", _detail_context(request, deployment_id))
 
 
 @requires("deployments.view")
 def deployment_live(request: HttpRequest, deployment_id: int) -> HttpResponse:
-    """The part of the detail page htmx refreshes while the deployment moves: status, progress, timeline."""
-    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
-    context = {
-        "deployment": deployment,
-        "progress": selectors.deployment_progress(deployment=deployment),
-        "timeline": selectors.deployment_timeline(deployment=deployment),
-    }
-    return render(request, "deployments/_live.html", context)
+    """What htmx polls while the deployment moves: the whole page body, without the layout around it.
+
+    Everything on the page follows the state (actions, desired state, AWS resources, cost, members,
+    runs), so the poll re-renders all of it rather than a status box that goes stale beside the rest.
+    """
+    context = {**_detail_context(request, deployment_id), "base_template": "_fragment.html"}
+    return render(request, "deployments/detail.html", context)
 
 
 def _plan_or_apply(request: HttpRequest, form: DeploymentForm, deployment: Any = None) -> HttpResponse | None:

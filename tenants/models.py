@@ -77,6 +77,8 @@ class Tenant(models.Model):
     status = models.CharField(max_length=12, choices=TenantStatus.choices, default=TenantStatus.ONBOARDING)
     status_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When onboarding finished (the first move to active); empty while the tenant is still onboarding.
+    onboarded_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

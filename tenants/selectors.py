@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from tenants.access import tenants_for
 from tenants.models import AuditEvent, Tenant
 
-TENANT_SORTS = {
+TENANT_SORTS: dict[str, Any] = {
     "name": "name",
     "-name": "-name",
     "created": "created_at",
     "-created": "-created_at",
+    # Tenants still onboarding have no date yet: they come last either way.
+    "onboarded": F("onboarded_at").asc(nulls_last=True),
+    "-onboarded": F("onboarded_at").desc(nulls_last=True),
     "price": "plan_price",
     "-price": "-plan_price",
     "status": "status",

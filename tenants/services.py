@@ -136,9 +136,10 @@ def tenant_transition(*, actor: Any, tenant: Tenant, to: str, reason: str = "") 
     if to not in TENANT_TRANSITIONS[current]:
         now, then = TenantStatus(current).label.lower(), TenantStatus(to).label.lower()
         raise TransitionError(f"A tenant that is {now} cannot become {then}.")
-    updated = Tenant.objects.filter(pk=tenant.pk, status=current).update(
-        status=to, status_reason=reason[:500], updated_at=timezone.now()
-    )
+    changes = {"status": to, "status_reason": reason[:500], "updated_at": timezone.now()}
+    if current == TenantStatus.ONBOARDING and to == TenantStatus.ACTIVE:
+        changes["onboarded_at"] = changes["updated_at"]
+    updated = Tenant.objects.filter(pk=tenant.pk, status=current).update(**changes)
     if not updated:
         raise TransitionError("The tenant changed while you were looking at it; reload and try again.")
     tenant.refresh_from_db()

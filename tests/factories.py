@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from tenants.models import Membership, Tenant
 from tenants.roles import Role
@@ -30,6 +31,8 @@ def make_tenant(**fields: Any) -> Tenant:
         "status": "active",
     }
     defaults.update(fields)
+    if defaults["status"] in ("active", "suspended"):  # onboarded, as tenant_transition would record
+        defaults.setdefault("onboarded_at", timezone.now())
     return Tenant.objects.create(**defaults)
 
 

@@ -197,13 +197,16 @@ def deployment_plan(*, draft: Draft, deployment: Deployment | None = None) -> Pl
             actions.append(ResourceAction("create", "Endpoint", base, Kind(draft.kind).label))
         actions += _extras(draft, base, values)
         return Plan(actions, Decimal("0"), after.monthly, after.basis)
-    before = pricing.deployment_monthly(deployment.kind, resources.values(deployment))
+    before = pricing.deployment_monthly_now(deployment)
     new = resources.generation_name(deployment, deployment.generation + 1)
     actions = _endpoint_actions(draft.kind, new, values, _images(draft, values))
     if draft.kind != Kind.BATCH:
-        actions.append(ResourceAction("update", "Endpoint", deployment.aws_name, f"onto {new}"))
-        actions.append(ResourceAction("delete", "EndpointConfig", deployment.live_config_name, "replaced"))
-    actions.append(ResourceAction("delete", "Model", deployment.live_model_name, "replaced"))
+        # A deployment that never went live (it failed on its way) has no endpoint to update yet.
+        live = deployment.live_config_name
+        verb, detail = ("update", f"onto {new}") if live else ("create", Kind(draft.kind).label)
+        actions.append(ResourceAction(verb, "Endpoint", deployment.aws_name, detail))
+    replaced = (("EndpointConfig", deployment.live_config_name), ("Model", deployment.live_model_name))
+    actions += [ResourceAction("delete", kind, name, "replaced") for kind, name in replaced if name]
     return Plan(actions, before.monthly, after.monthly, after.basis)
 
 
@@ -243,7 +246,7 @@ def _member_copies(draft: Draft, base: str) -> list[ResourceAction]:
 
 def deletion_plan(*, deployment: Deployment) -> Plan:
     """The plan of deleting a deployment: its endpoint, configs and models, and the cost it saves."""
-    before = pricing.deployment_monthly(deployment.kind, resources.values(deployment))
+    before = pricing.deployment_monthly_now(deployment)
     actions = []
     if deployment.kind != Kind.BATCH:
         actions.append(ResourceAction("delete", "Endpoint", deployment.aws_name))

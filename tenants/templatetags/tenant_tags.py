@@ -1,4 +1,4 @@
-"""Small presentation helpers: money, sortable column links, query strings that keep the filters."""
+"""Small presentation helpers: money, long values, sortable column links, query strings keeping filters."""
 
 from __future__ import annotations
 
@@ -23,6 +23,19 @@ def money(value: Decimal | float | int | None, currency: str = "USD") -> str:
     text = f"{abs(amount):,.2f}"
     sign = "-" if amount < 0 else ""
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+@register.filter
+def clip(value: Any) -> str:
+    """A long value cut to its column with an ellipsis (CSS `.clip`), the whole of it on hover."""
+    text = "" if value is None else str(value)
+    return format_html('<span class="clip" title="{}">{}</span>', text, text)
+
+
+@register.filter
+def or_dash(value: Any) -> Any:
+    """`—` for a missing value, but a value of 0 (a minimum of zero instances) shows as 0."""
+    return "—" if value is None or value == "" else value
 
 
 @register.filter

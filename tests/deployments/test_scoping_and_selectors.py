@@ -143,6 +143,14 @@ def test_the_plan_lists_resources_by_their_real_names_and_the_cost(world: Simple
     assert plan.monthly_delta == Decimal("167.90")  # 2 × $0.115 × 730 h
     deployment = deployment_apply(actor=world.operator, draft=draft)
     assert deployment.aws_name == base
+    pending = deployment_plan(draft=Draft.of(deployment), deployment=deployment)
+    assert pending.monthly_before == 0  # nothing runs in AWS yet
+    assert ("create", "Endpoint", base) in [(a.verb, a.type, a.name) for a in pending.actions]
+    # In service, as the worker leaves it: the first generation is live.
+    Deployment.objects.filter(pk=deployment.pk).update(
+        status=Status.IN_SERVICE, live_model_name=f"{base}-g1", live_config_name=f"{base}-g1"
+    )
+    deployment.refresh_from_db()
     bigger = deployment_plan(
         draft=Draft.of(deployment, settings={**deployment.settings, "instance_count": 3}),
         deployment=deployment,
