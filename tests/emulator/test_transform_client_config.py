@@ -6,6 +6,7 @@ built-in algorithms do not support)."""
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -18,10 +19,9 @@ from tests.emulator.test_batch_transform import job_request
 
 @pytest.fixture(scope="module")
 def model(sagemaker: Any, demo: Any) -> str:
-    sagemaker.create_model(
-        ModelName="client-config", ExecutionRoleArn=ROLE, **xgboost_model(demo.models["acme"])
-    )
-    return "client-config"
+    name = f"client-config-{uuid.uuid4().hex[:8]}"  # set up again when the module's tests are run apart
+    sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, **xgboost_model(demo.models["acme"]))
+    return name
 
 
 @pytest.fixture
