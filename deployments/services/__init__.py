@@ -9,7 +9,10 @@ For the pages (reads are in deployments.selectors, forms in deployments.forms):
   member_leave_deletes(deployment) (the last tenant of a multi-model/-container endpoint deletes it)
 - deletion_plan(deployment) -> Plan; deployment_delete(actor, deployment); deployment_retry(actor, deployment)
 - batch: transform_run_start(actor, deployment) -> TransformRun
-- offboarding: tenant_teardown(actor, tenant) (registered as tenants.extensions' offboarding handler)
+- offboarding: offboarding_plan(tenant) -> OffboardingPlan (before confirming); tenant_teardown(actor,
+  tenant) (registered as tenants.extensions' offboarding handler); offboarding_remaining(tenant) ->
+  [Remaining] (what is left, what holds it); deployment_mark_removed(actor, deployment, reason) (a
+  failed delete done by hand)
 - reconcile_last_report() -> ReconcileReport | None (drift, orphans, resumed rows)
 Writes raise django.core.exceptions.ValidationError with messages from the rules table.
 """
@@ -25,6 +28,12 @@ from deployments.services.deployments import (
     deployment_retry,
     member_leave_deletes,
     member_plan,
+)
+from deployments.services.offboarding import (
+    OffboardingPlan,
+    Remaining,
+    offboarding_plan,
+    offboarding_remaining,
 )
 from deployments.services.packages import artifact_check, model_package_register, model_package_upload
 from deployments.services.plans import (
@@ -43,18 +52,21 @@ from deployments.services.reconcile import (
     reconcile_last_report,
 )
 from deployments.services.runs import transform_run_advance, transform_run_start
-from deployments.services.teardown import tenant_teardown
+from deployments.services.teardown import deployment_mark_removed, tenant_teardown
 
 __all__ = [
     "Draft",
+    "OffboardingPlan",
     "Plan",
     "ReconcileReport",
+    "Remaining",
     "ResourceAction",
     "artifact_check",
     "deletion_plan",
     "deployment_advance",
     "deployment_apply",
     "deployment_delete",
+    "deployment_mark_removed",
     "deployment_member_change",
     "deployment_member_join",
     "deployment_member_leave",
@@ -66,6 +78,8 @@ __all__ = [
     "member_plan",
     "model_package_register",
     "model_package_upload",
+    "offboarding_plan",
+    "offboarding_remaining",
     "orphans_list",
     "reconcile_last_report",
     "tenant_teardown",

@@ -338,8 +338,8 @@ def deployment_member_leave(*, actor: Any, deployment: Deployment, tenant: Tenan
     """
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     member = deployment.members.filter(tenant=tenant).exclude(state=MemberState.LEAVING).first()
-    if member is None:
-        return
+    if member is None or deployment.is_removed:
+        return  # not served here, or the endpoint is being deleted: its delete takes every member off
     problem = member_leave_problem(deployment, tenant)
     if problem:
         raise ValidationError(problem)

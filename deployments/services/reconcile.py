@@ -20,7 +20,7 @@ from deployments.models import Deployment, Kind, Status
 from deployments.queueing import QUEUE
 from deployments.services.deployments import deployment_enqueue
 from deployments.services.runs import transform_runs_start_due
-from deployments.services.teardown import tenants_offboard_if_clear
+from deployments.services.teardown import offboardings_continue, tenants_offboard_if_clear
 from deployments.states import StateConflict, call_recorder, event_record, resume_status, transition
 from tenants.models import Tenant, TenantStatus
 
@@ -71,6 +71,7 @@ def deployments_reconcile(*, deep: bool = False, repair_missing: bool = False) -
             report.orphans = orphans_list()
         except AwsError as exc:
             report.errors.append(f"orphans: {exc}")
+    offboardings_continue()  # an endpoint that held a tenant back may let it leave now
     offboarding = Tenant.objects.filter(status=TenantStatus.OFFBOARDING).values_list("pk", flat=True)
     report.offboarded = [t.slug for t in tenants_offboard_if_clear(tenant_ids=list(offboarding))]
     _report_store(report)
