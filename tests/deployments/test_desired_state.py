@@ -3,7 +3,6 @@ delete deletes, it never creates again), and Cancel is offered only where there 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,14 +23,6 @@ from deployments.services import (
 )
 from deployments.states import transition
 from tests.deployments.faults import Faults
-
-
-@pytest.fixture
-def faults(aws: Any, settings: Any) -> Iterator[Faults]:
-    settings.AWS_MAX_ATTEMPTS = 1
-    injector = Faults(aws.sagemaker)
-    yield injector
-    injector.close()
 
 
 @pytest.fixture

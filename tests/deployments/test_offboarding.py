@@ -3,7 +3,6 @@ says what holds offboarding back and offers the fix (retry the delete, or mark i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -97,14 +96,6 @@ def test_the_message_after_confirming_says_offboarding_started_not_done(
     assert "Removing Alpha Corp's resources: 1 left." in landed
     own.refresh_from_db()
     assert (own.status, own.desired) == (Status.DELETING, Desired.ABSENT)
-
-
-@pytest.fixture
-def faults(aws: Any, settings: Any) -> Iterator[Faults]:
-    settings.AWS_MAX_ATTEMPTS = 1
-    injector = Faults(aws.sagemaker)
-    yield injector
-    injector.close()
 
 
 def test_an_async_endpoint_whose_delete_failed_blocks_offboarding_until_the_delete_is_retried(
