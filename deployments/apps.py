@@ -10,9 +10,10 @@ class DeploymentsConfig(AppConfig):
     def ready(self) -> None:
         """Plug the deployment pages into the tenant pages (tenants imports nothing of this app).
 
-        Offboarding tears the tenant's SageMaker resources down before the tenant is offboarded.
+        Offboarding shows its plan first, tears the tenant's SageMaker resources down before the tenant
+        is offboarded, and the tenant's page says what is left and what holds it.
         """
-        from deployments import audit_phrases, identity, views
+        from deployments import audit_phrases, identity, views, views_offboarding
         from deployments.services.teardown import tenant_teardown
         from tenants import audit_text, extensions
 
@@ -31,6 +32,22 @@ class DeploymentsConfig(AppConfig):
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
                 "deployments/_tenant_serving.html", "tenants.view", views.tenant_serving_context
+            )
+        )
+        # First on the page of an offboarding tenant: what is left and what holds it.
+        extensions.TENANT_SECTIONS.insert(
+            0,
+            extensions.TenantSection(
+                "deployments/_offboarding.html",
+                "deployments.manage",
+                views_offboarding.tenant_offboarding_context,
+            ),
+        )
+        extensions.OFFBOARDING_SECTIONS.append(
+            extensions.TenantSection(
+                "deployments/_offboarding_plan.html",
+                "deployments.view",
+                views_offboarding.offboarding_plan_context,
             )
         )
         extensions.offboarding_handler.append(tenant_teardown)

@@ -327,3 +327,18 @@ class AdvisorForm(forms.Form):
         data = dict(self.cleaned_data)
         data["isolation"] = data.get("isolation") or None
         return Needs(**data)
+
+
+class MarkRemovedForm(forms.Form):
+    """An operator's word that a deployment whose delete failed was removed by hand, and how."""
+
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="How the resources were removed (e.g. deleted in the AWS console, and by whom). "
+        "Recorded in the audit log.",
+    )
+    confirm = forms.BooleanField(
+        label="I checked that none of the resources above exists in AWS any more",
+        error_messages={"required": "Check that the resources are gone from AWS first, then tick this."},
+    )

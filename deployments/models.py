@@ -36,6 +36,13 @@ class Status(models.TextChoices):
     DELETED = "deleted", "Deleted"
 
 
+class Desired(models.TextChoices):
+    """Whether the deployment's AWS resources should exist: what a retry resumes (create or delete)."""
+
+    PRESENT = "present", "Exists"
+    ABSENT = "absent", "Deleted"
+
+
 class ModelPackage(models.Model):
     """A model artifact in S3 and the container image that serves it; tenant NULL means shared."""
 
@@ -93,6 +100,9 @@ class Deployment(models.Model):
         ModelPackage, on_delete=models.PROTECT, null=True, blank=True, related_name="deployments"
     )
     settings = models.JSONField(default=dict, blank=True)
+    # What should exist; `status` is where the workers are. A delete makes it absent for good, so a
+    # failed delete retries the delete (never a create): see deployments.states.resume_status.
+    desired = models.CharField(max_length=8, choices=Desired.choices, default=Desired.PRESENT)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     status_changed_at = models.DateTimeField(auto_now_add=True)
     # Bumped on every change of desired state; observed is the generation SageMaker has caught up with.
@@ -143,6 +153,18 @@ class Deployment(models.Model):
     @property
     def is_shared(self) -> bool:
         return self.tenant_id is None
+
+    @property
+    def is_removed(self) -> bool:
+        """Whether the deployment is meant to be gone (being deleted, its delete failed, or deleted)."""
+        return self.desired == Desired.ABSENT
+
+    @property
+    def is_cancellable(self) -> bool:
+        """Whether Cancel means something: a first creation still on its way (cancelling deletes what it
+        made so far). A change to a live endpoint is not one: cancelling it would delete what serves."""
+        waiting = self.status in (Status.PENDING, Status.CREATING)
+        return waiting and not self.is_removed and not self.live_model_name
 
     @property
     def owner_label(self) -> str:

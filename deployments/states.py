@@ -11,17 +11,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from deployments.aws import CallRecord
-from deployments.models import Deployment, DeploymentEvent, Status
+from deployments.models import Deployment, DeploymentEvent, Desired, Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.PENDING: frozenset({Status.CREATING, Status.UPDATING, Status.DELETING, Status.FAILED}),
     Status.CREATING: frozenset({Status.IN_SERVICE, Status.FAILED, Status.DELETING}),
     Status.IN_SERVICE: frozenset({Status.PENDING, Status.UPDATING, Status.CREATING, Status.DELETING}),
     Status.UPDATING: frozenset({Status.IN_SERVICE, Status.FAILED, Status.DELETING}),
-    Status.FAILED: frozenset({Status.PENDING, Status.DELETING}),
+    # failed → deleted: an operator says a resource whose delete failed was removed by hand.
+    Status.FAILED: frozenset({Status.PENDING, Status.DELETING, Status.DELETED}),
     Status.DELETING: frozenset({Status.DELETED, Status.FAILED}),
     Status.DELETED: frozenset(),
 }
+# Where a deployment desired absent may go: toward deleted only (through failed, when a delete fails).
+TOWARD_ABSENT = frozenset({Status.DELETING, Status.DELETED, Status.FAILED})
 ACTIVE = frozenset({Status.PENDING, Status.CREATING, Status.UPDATING, Status.DELETING})
 # Progress shown while a deployment moves: a figure and a phrase per state.
 PROGRESS: dict[str, tuple[int, str]] = {
@@ -118,12 +121,15 @@ def call_recorder(deployment: Deployment) -> Any:
 def transition(deployment: Deployment, to: str, *, reason: str = "", **fields: Any) -> None:
     """Move `deployment` from its current status to `to` with a compare-and-set update.
 
-    Raises ValueError for a move TRANSITIONS forbids and StateConflict when the row changed meanwhile.
+    Raises ValueError for a move TRANSITIONS forbids, or one that would create again a deployment
+    desired absent, and StateConflict when the row changed meanwhile.
     The status line is written in the same transaction as the move, after the AWS calls that led to it.
     """
     current = deployment.status
     if to not in TRANSITIONS[current]:
         raise ValueError(f"a {current} deployment cannot become {to}")
+    if fields.get("desired", deployment.desired) == Desired.ABSENT and to not in TOWARD_ABSENT:
+        raise ValueError(f"a deployment being deleted cannot become {to}")
     now = timezone.now()
     changes = {"status": to, "status_changed_at": now, "updated_at": now, **fields}
     with transaction.atomic():
@@ -144,11 +150,17 @@ def fields_save(deployment: Deployment, **fields: Any) -> None:
         setattr(deployment, name, value)
 
 
+def resume_status(deployment: Deployment) -> str:
+    """Where a failed deployment resumes: its delete when it is meant to be gone, else its rollout."""
+    return Status.DELETING if deployment.desired == Desired.ABSENT else Status.PENDING
+
+
 def progress(deployment: Deployment) -> tuple[int, str]:
     """A 0–100 figure and a phrase for the deployment's state (polls nudge the figure forward)."""
     figure, phrase = PROGRESS[deployment.status]
     if deployment.status in (Status.CREATING, Status.UPDATING, Status.DELETING):
         figure = min(95, figure + 5 * deployment.polls)
     if deployment.status == Status.FAILED and deployment.last_error:
-        phrase = f"Failed: {deployment.last_error}"
+        failed = "Delete failed" if deployment.desired == Desired.ABSENT else "Failed"
+        phrase = f"{failed}: {deployment.last_error}"
     return figure, phrase

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deployments import views, views_catalogue
+from deployments import views, views_catalogue, views_offboarding
 
 urlpatterns = [
     path("deployments/", views.fleet, name="deployment_fleet"),
@@ -13,6 +13,11 @@ urlpatterns = [
     path("deployments/<dbid:deployment_id>/delete/", views.deployment_delete, name="deployment_delete"),
     path("deployments/<dbid:deployment_id>/retry/", views.deployment_retry, name="deployment_retry"),
     path("deployments/<dbid:deployment_id>/cancel/", views.deployment_cancel, name="deployment_cancel"),
+    path(
+        "deployments/<dbid:deployment_id>/removed/",
+        views_offboarding.deployment_mark_removed,
+        name="deployment_mark_removed",
+    ),
     path("deployments/<dbid:deployment_id>/runs/", views.transform_run_start, name="transform_run_start"),
     path("deployments/<dbid:deployment_id>/members/", views.member_join, name="member_join"),
     path(

@@ -133,7 +133,7 @@ def deployment_new(request: HttpRequest) -> HttpResponse:
 @submit_once
 def deployment_edit(request: HttpRequest, deployment_id: int) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
-    if deployment.status in (Status.DELETING, Status.DELETED):
+    if deployment.is_removed:
         messages.error(request, "A deleted deployment cannot change; create a new one.")
         return redirect("deployment_detail", deployment_id=deployment.pk)
     form = DeploymentForm(request.POST or None, deployment=deployment)
@@ -172,6 +172,8 @@ def _act(request: HttpRequest, deployment_id: int, action: Callable[[Deployment]
 def deployment_retry(request: HttpRequest, deployment_id: int) -> HttpResponse:
     def retry(deployment: Deployment) -> str:
         services.deployment_retry(actor=request.user, deployment=deployment)
+        if deployment.is_removed:
+            return f"{deployment.name}: retrying the delete."
         return f"{deployment.name}: retrying where it stopped."
 
     return _act(request, deployment_id, retry)
@@ -181,11 +183,14 @@ def deployment_retry(request: HttpRequest, deployment_id: int) -> HttpResponse:
 @require_POST
 @submit_once
 def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
-    """Cancel a deployment that has not reached AWS yet."""
+    """Cancel a deployment whose first creation is still on its way (Deployment.is_cancellable)."""
 
     def cancel(deployment: Deployment) -> str:
-        if deployment.status != Status.PENDING:
-            raise ValidationError("Only a pending deployment can be cancelled; delete it instead.")
+        if not deployment.is_cancellable:
+            raise ValidationError(
+                "Only a deployment still being created can be cancelled: there is nothing to cancel here. "
+                "Change it back, or delete it."
+            )
         services.deployment_delete(actor=request.user, deployment=deployment)
         return f"{deployment.name}: cancelled."
 

@@ -1,7 +1,8 @@
 """Where later apps plug into the tenant pages, so that tenants imports none of them.
 
-Apps register in their AppConfig.ready(): a section on the tenant page, a navigation entry, and what
-offboarding must do before a tenant is offboarded (deployments tears the tenant's resources down).
+Apps register in their AppConfig.ready(): a section on the tenant page or on the offboarding
+confirmation page, a navigation entry, and what offboarding must do before a tenant is offboarded
+(deployments tears the tenant's resources down).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class NavItem:
 
 
 TENANT_SECTIONS: list[TenantSection] = []
+# Blocks of the offboarding confirmation page, shown before the operator confirms: what offboarding
+# will do (deployments: the AWS resources it deletes, the shared endpoints it leaves, the cost that stops).
+OFFBOARDING_SECTIONS: list[TenantSection] = []
 NAVIGATION: list[NavItem] = [
     NavItem("Tenants", "tenant_list", "tenants.view_all"),
     NavItem("My organisation", "tenant_detail", "tenants.view", per_tenant=True),

@@ -102,7 +102,7 @@ def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
         # The actions offered are the moves TENANT_TRANSITIONS allows from here, nothing written again.
         "next_statuses": TENANT_TRANSITIONS[tenant.status],
         "can_manage_users": user_can(request.user, "tenant_users.manage"),
-        "sections": _sections(request, tenant),
+        "sections": _sections(request, tenant, extensions.TENANT_SECTIONS),
     }
     return render(request, "tenants/tenant_detail.html", context)
 
@@ -113,10 +113,12 @@ def _audit_lines(request: HttpRequest, tenant: Tenant) -> list[AuditLine]:
     return audit_lines(audit_for_tenant(tenant=tenant), internals=internals)
 
 
-def _sections(request: HttpRequest, tenant: Tenant) -> list[dict[str, Any]]:
-    """The blocks other apps add to the tenant page, for the roles that may see them."""
+def _sections(
+    request: HttpRequest, tenant: Tenant, registered: list[extensions.TenantSection]
+) -> list[dict[str, Any]]:
+    """The blocks other apps add to a tenant page, for the roles that may see them."""
     sections = []
-    for section in extensions.TENANT_SECTIONS:
+    for section in registered:
         if user_can(request.user, section.capability):
             context = section.context(request, tenant)
             if context is not None:
@@ -159,13 +161,28 @@ def _status_change(
             )
             if to == TenantStatus.OFFBOARDING:
                 extensions.offboarding_continue(actor=request.user, tenant=tenant)
+                tenant.refresh_from_db()
         except services.TransitionError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"{tenant.name}: {verb} done.")
+            messages.success(request, _done_message(tenant, verb))
         return redirect("tenant_detail", tenant_id=tenant.pk)
     context = {"tenant": tenant, "form": form, "to": to, "verb": verb, "allowed": allowed}
+    if to == TenantStatus.OFFBOARDING and allowed:
+        context["sections"] = _sections(request, tenant, extensions.OFFBOARDING_SECTIONS)
     return render(request, "tenants/tenant_status_change.html", context)
+
+
+def _done_message(tenant: Tenant, verb: str) -> str:
+    """What the status change did; offboarding usually only starts (resources are removed by workers)."""
+    if tenant.status == TenantStatus.OFFBOARDING:
+        return (
+            f"{tenant.name}: offboarding has started. Its users are disabled; its resources are being "
+            "removed, and it becomes Offboarded once nothing is left. This page shows what remains."
+        )
+    if tenant.status == TenantStatus.OFFBOARDED:
+        return f"{tenant.name} is offboarded: nothing of it was left to remove."
+    return f"{tenant.name}: {verb} done."
 
 
 @requires("tenants.manage")

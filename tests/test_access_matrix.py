@@ -55,6 +55,13 @@ def _deployment(tenant: Tenant, *, shared: bool = False) -> Deployment:
     return deployment
 
 
+def _failed_delete(tenant: Tenant) -> int:
+    """The tenant's deployment whose delete failed: what an operator may mark removed by hand."""
+    deployment = _deployment(tenant)
+    Deployment.objects.filter(pk=deployment.pk).update(status="failed", desired="absent")
+    return deployment.pk
+
+
 def _finished_job() -> Any:
     """A job that ran, so that the queue dashboard has a job and a result to show."""
     # A plain rq Queue: django-rq's own would wait for the test's transaction to commit.
@@ -91,6 +98,7 @@ PARAM_BUILDERS: dict[str, Builder] = {
 PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
     "member_leave": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "member_change": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
+    "deployment_mark_removed": {"deployment_id": lambda world, tenant: _failed_delete(tenant)},
 }
 # Views whose answer to an allowed GET is not the plain 200.
 SPECIAL_GET: dict[str, Callable[[str | None], int]] = {

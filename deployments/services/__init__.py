@@ -10,7 +10,10 @@ For the pages (reads are in deployments.selectors, forms in deployments.forms):
   member_leave_deletes(deployment) (the last tenant of a multi-model/-container endpoint deletes it)
 - deletion_plan(deployment) -> Plan; deployment_delete(actor, deployment); deployment_retry(actor, deployment)
 - batch: transform_run_start(actor, deployment) -> TransformRun
-- offboarding: tenant_teardown(actor, tenant) (registered as tenants.extensions' offboarding handler)
+- offboarding: offboarding_plan(tenant) -> OffboardingPlan (before confirming); tenant_teardown(actor,
+  tenant) (registered as tenants.extensions' offboarding handler); offboarding_remaining(tenant) ->
+  [Remaining] (what is left, what holds it); deployment_mark_removed(actor, deployment, reason) (a
+  failed delete done by hand)
 - reconcile_last_report() -> ReconcileReport | None (drift, orphans, resumed rows)
 Writes raise django.core.exceptions.ValidationError with messages from the rules table.
 """
@@ -27,6 +30,12 @@ from deployments.services.deployments import (
     deployment_retry,
     member_leave_deletes,
     member_plan,
+)
+from deployments.services.offboarding import (
+    OffboardingPlan,
+    Remaining,
+    offboarding_plan,
+    offboarding_remaining,
 )
 from deployments.services.packages import model_package_register, model_package_upload
 from deployments.services.plans import (
@@ -45,19 +54,22 @@ from deployments.services.reconcile import (
     reconcile_last_report,
 )
 from deployments.services.runs import transform_run_advance, transform_run_start
-from deployments.services.teardown import tenant_teardown
+from deployments.services.teardown import deployment_mark_removed, tenant_teardown
 
 __all__ = [
     "ArchiveFacts",
     "Draft",
+    "OffboardingPlan",
     "Plan",
     "ReconcileReport",
+    "Remaining",
     "ResourceAction",
     "archive_inspect",
     "deletion_plan",
     "deployment_advance",
     "deployment_apply",
     "deployment_delete",
+    "deployment_mark_removed",
     "deployment_member_change",
     "deployment_member_join",
     "deployment_member_leave",
@@ -69,6 +81,8 @@ __all__ = [
     "member_plan",
     "model_package_register",
     "model_package_upload",
+    "offboarding_plan",
+    "offboarding_remaining",
     "orphans_list",
     "reconcile_last_report",
     "tenant_teardown",

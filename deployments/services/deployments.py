@@ -15,7 +15,15 @@ from django.db.models import F
 
 from deployments import resources
 from deployments.images import image_uri
-from deployments.models import Deployment, DeploymentMember, Kind, MemberState, ModelPackage, Status
+from deployments.models import (
+    Deployment,
+    DeploymentMember,
+    Desired,
+    Kind,
+    MemberState,
+    ModelPackage,
+    Status,
+)
 from deployments.queueing import ADVANCE, enqueue_on_commit
 from deployments.rules import MIN_CONTAINERS, RuleError, member_problem, rule_for, settings_normalise
 from deployments.services.plans import (
@@ -26,7 +34,7 @@ from deployments.services.plans import (
     deletion_plan,
     draft_check,
 )
-from deployments.states import StateConflict, transition
+from deployments.states import StateConflict, resume_status, transition
 from tenants.audit import audit_record
 from tenants.models import Tenant
 
@@ -81,7 +89,7 @@ def deployment_apply(*, actor: Any, draft: Draft, deployment: Deployment | None 
 
 
 def _update(deployment: Deployment, draft: Draft, values: dict[str, Any]) -> None:
-    if deployment.status in (Status.DELETING, Status.DELETED):
+    if deployment.is_removed:
         raise ValidationError("This deployment is deleted: create a new one instead.")
     fixed = (deployment.kind, deployment.isolation, deployment.tenant_id)
     if (draft.kind, draft.isolation, getattr(draft.tenant, "pk", None)) != fixed:
@@ -252,7 +260,7 @@ def deployment_member_join(
 ) -> DeploymentMember:
     """Add a tenant to a shared deployment (a TargetModel or a container) and enqueue the rollout."""
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
-    if deployment.status in (Status.DELETING, Status.DELETED):
+    if deployment.is_removed:
         raise ValidationError("This deployment is being deleted: choose another one.")
     if deployment.members.filter(tenant=tenant).exists():
         raise ValidationError({"tenant": f"{tenant} is already served by this deployment."})
@@ -291,7 +299,7 @@ def member_leave_problem(deployment: Deployment, tenant: Tenant) -> str | None:
 
 
 def _change_refusal(deployment: Deployment, member: DeploymentMember | None, package: ModelPackage) -> str:
-    if deployment.status in (Status.DELETING, Status.DELETED) or member is None:
+    if deployment.is_removed or member is None:
         return "This tenant is not served by this deployment (any more): nothing to change."
     if rule_for(deployment.kind).per_tenant_model != "required":
         return "The tenants of this endpoint share its model: change the deployment's model package instead."
@@ -341,8 +349,8 @@ def deployment_member_leave(*, actor: Any, deployment: Deployment, tenant: Tenan
     """
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     member = deployment.members.filter(tenant=tenant).exclude(state=MemberState.LEAVING).first()
-    if member is None:
-        return
+    if member is None or deployment.is_removed:
+        return  # not served here, or the endpoint is being deleted: its delete takes every member off
     problem = member_leave_problem(deployment, tenant)
     if problem:
         raise ValidationError(problem)
@@ -366,8 +374,9 @@ def member_leave_deletes(*, deployment: Deployment) -> bool:
 
 
 def _delete(deployment: Deployment) -> None:
+    """Make the deployment desired absent (for good: retries resume the delete) and have it deleted."""
     if deployment.status not in (Status.DELETING, Status.DELETED):
-        transition(deployment, Status.DELETING, polls=0, retries=0)
+        transition(deployment, Status.DELETING, polls=0, retries=0, desired=Desired.ABSENT)
     deployment_enqueue(deployment)
 
 
@@ -384,11 +393,20 @@ def deployment_delete(*, actor: Any, deployment: Deployment) -> Deployment:
 
 @transaction.atomic
 def deployment_retry(*, actor: Any, deployment: Deployment) -> Deployment:
-    """Send a failed deployment back to pending so that a worker tries again where it stopped."""
+    """Have a worker try a failed deployment again, toward what is desired: a failed delete resumes
+    deleting, anything else goes back to pending and rolls out where it stopped."""
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     if deployment.status != Status.FAILED:
         raise ValidationError("Only a failed deployment can be retried.")
-    transition(deployment, Status.PENDING, polls=0, retries=0, last_error="")
+    to = resume_status(deployment)
+    transition(deployment, to, polls=0, retries=0, last_error="", failed_transient=False)
     deployment_enqueue(deployment)
-    audit_record(actor=actor, action="deployment.retry", obj=deployment, tenant=deployment.tenant)
+    audit_record(
+        actor=actor,
+        action="deployment.retry",
+        obj=deployment,
+        tenant=deployment.tenant,
+        before={"status": Status.FAILED.value},
+        after={"status": to},
+    )
     return deployment

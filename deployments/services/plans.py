@@ -248,10 +248,18 @@ def deletion_plan(*, deployment: Deployment) -> Plan:
     """The plan of deleting a deployment: its endpoint, configs and models, and the cost it saves."""
     before = pricing.deployment_monthly_now(deployment)
     actions = []
+    if deployment.kind == Kind.ASYNC:  # removed before DeleteEndpoint (provision._endpoint_gone)
+        target = f"endpoint/{deployment.aws_name}/variant/AllTraffic"
+        actions.append(
+            ResourceAction("delete", "ScalableTarget", target, "its scaling policies and wake alarm")
+        )
     if deployment.kind != Kind.BATCH:
         actions.append(ResourceAction("delete", "Endpoint", deployment.aws_name))
     for name in {deployment.config_name, deployment.live_config_name} - {""}:
         actions.append(ResourceAction("delete", "EndpointConfig", name))
     for name in {deployment.model_name, deployment.live_model_name} - {""}:
         actions.append(ResourceAction("delete", "Model", name))
+    if deployment.kind == Kind.MULTI_MODEL:  # members.multi_model_settle empties the prefix
+        prefix = resources.multi_model_prefix(deployment)
+        actions.append(ResourceAction("delete", "S3Object", prefix + "*", "every tenant's model under it"))
     return Plan(actions, before.monthly, Decimal("0"), before.basis)

@@ -20,8 +20,8 @@ from deployments.models import Deployment, Kind, Status
 from deployments.queueing import QUEUE
 from deployments.services.deployments import deployment_enqueue
 from deployments.services.runs import transform_runs_start_due
-from deployments.services.teardown import tenants_offboard_if_clear
-from deployments.states import StateConflict, call_recorder, event_record, transition
+from deployments.services.teardown import offboardings_continue, tenants_offboard_if_clear
+from deployments.states import StateConflict, call_recorder, event_record, resume_status, transition
 from tenants.models import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ def deployments_reconcile(*, deep: bool = False, repair_missing: bool = False) -
             report.orphans = orphans_list()
         except AwsError as exc:
             report.errors.append(f"orphans: {exc}")
+    offboardings_continue()  # an endpoint that held a tenant back may let it leave now
     offboarding = Tenant.objects.filter(status=TenantStatus.OFFBOARDING).values_list("pk", flat=True)
     report.offboarded = [t.slug for t in tenants_offboard_if_clear(tenant_ids=list(offboarding))]
     _report_store(report)
@@ -152,14 +153,17 @@ def _described_status(deployment: Deployment) -> str | None:
 
 
 def _retry_transient_failures() -> list[int]:
-    """Start again the deployments failed only because AWS kept failing transiently (outage, throttling)."""
+    """Start again the deployments failed only because AWS kept failing transiently (outage, throttling),
+    toward what is desired: a delete cut short by the outage resumes deleting."""
     retried = []
     for deployment in Deployment.objects.filter(status=Status.FAILED, failed_transient=True):
+        to = resume_status(deployment)
+        what = "delete" if to == Status.DELETING else "deployment"
         try:
             transition(
                 deployment,
-                Status.PENDING,
-                reason="AWS answers again: reconcile retries the deployment.",
+                to,
+                reason=f"AWS answers again: reconcile retries the {what}.",
                 polls=0,
                 retries=0,
                 last_error="",

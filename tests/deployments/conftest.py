@@ -16,6 +16,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from deployments.models import ModelPackage
 from deployments.services import model_package_register
 from tenants.models import Tenant
+from tests.deployments.faults import Faults
 
 BUCKET = "saasadmin-tests"
 REGION = "us-east-1"
@@ -156,3 +157,12 @@ def make_package(tenant: Tenant | None, framework: str = "xgboost", key: str | N
 def package(aws: Any) -> Callable[..., ModelPackage]:
     """make_package, with the emulator holding the demo artifacts: package(tenant), package(None), …"""
     return make_package
+
+
+@pytest.fixture
+def faults(aws: Any, settings: Any) -> Iterator[Faults]:
+    """Fault injection (tests.deployments.faults) with one attempt per call: each planned fault lands."""
+    settings.AWS_MAX_ATTEMPTS = 1
+    injector = Faults(aws.sagemaker)
+    yield injector
+    injector.close()

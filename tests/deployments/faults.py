@@ -21,6 +21,14 @@ ERRORS = {
         "ResourceLimitExceeded",
         "The account-level service limit 'ml.m5.large for endpoint usage' is 0 Instances.",
     ),
+    # The worker's role lacks a permission: terminal, until a person changes the IAM policy.
+    "denied": (
+        400,
+        "AccessDeniedException",
+        "User: arn:aws:sts::123456789012:assumed-role/saasadmin-worker/worker is not authorized to "
+        "perform: sagemaker:DeleteEndpoint because no identity-based policy allows the "
+        "sagemaker:DeleteEndpoint action",
+    ),
 }
 
 
