@@ -32,6 +32,13 @@ PHRASES: dict[str, AuditPhrase] = {
     ),
     "deployment.delete": AuditPhrase(("{actor} deleted the deployment {object}.",)),
     "deployment.retry": AuditPhrase(("{actor} retried the failed deployment {object}.",)),
+    "deployment.mark_removed": AuditPhrase(
+        (
+            "{actor} marked the deployment {object} as removed by hand, after its delete failed: {reason}",
+            "{actor} marked the deployment {object} as removed by hand, after its delete failed.",
+        ),
+        details=True,
+    ),
     "model_package.upload": AuditPhrase(
         (
             "{actor} uploaded the model package {object} to {uri}.",
