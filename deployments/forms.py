@@ -11,7 +11,15 @@ from deployments.advisor import Needs
 from deployments.catalogue import offered, region_prices
 from deployments.images import FRAMEWORK_VERSIONS
 from deployments.models import Deployment, DeploymentMember, Framework, Kind, ModelPackage
-from deployments.rules import INSTANCE, INSTANCE_USES, KIND_RULES, LATENCIES, RuleError, Setting
+from deployments.rules import (
+    INSTANCE,
+    INSTANCE_USES,
+    KIND_RULES,
+    LATENCIES,
+    PATTERN_EXAMPLES,
+    RuleError,
+    Setting,
+)
 from deployments.services.deployments import draft_members_check, member_plan
 from deployments.services.packages import artifact_check
 from deployments.services.plans import Draft, draft_problems
@@ -32,7 +40,10 @@ def _setting_field(spec: Setting) -> forms.Field:
         )
     if spec.type is int:
         return forms.IntegerField(label=spec.label, required=False, help_text=spec.help)
-    return forms.CharField(label=spec.label, required=False, help_text=spec.help)
+    field = forms.CharField(label=spec.label, required=False, help_text=spec.help)
+    if spec.pattern_shape in PATTERN_EXAMPLES:  # what a valid value looks like; the rules check it
+        field.widget.attrs.update(placeholder=PATTERN_EXAMPLES[spec.pattern_shape][1], spellcheck="false")
+    return field
 
 
 # One form field per setting name across the table (instance_type is shared by several kinds).
