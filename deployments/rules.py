@@ -183,6 +183,12 @@ KIND_RULES: dict[str, KindRule] = {
 # fmt: on
 
 
+# What a new deployment starts as under each isolation model (the form's defaults): a Silo tenant's own
+# real-time endpoint; a Bridge tenant's own model on a shared multi-model endpoint; a Pool tenant on a
+# shared real-time endpoint serving one shared model.
+DEFAULT_KINDS: dict[str, str] = {SILO: Kind.REALTIME, BRIDGE: Kind.MULTI_MODEL, POOL: Kind.REALTIME}
+
+
 class RuleError(Exception):
     """Invalid combinations: `problems` maps a field (or "" for the whole) to messages that say why."""
 
