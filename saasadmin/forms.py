@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import ErrorList
 
 
@@ -19,6 +21,20 @@ class EveryErrorShown(forms.Form):
     def shown_fields(self) -> Iterable[str]:
         """The fields the page renders with their own error slot (default: all of them)."""
         return self.fields
+
+    def add_error(self, field: str | None, error: ValidationError | str | list[str] | dict[str, Any]) -> None:
+        """Django's, except that an error for a name that is no field of the form (a service's refusal
+        keyed by its own names, say "members") joins the form's own errors instead of raising."""
+        if not isinstance(error, ValidationError):
+            error = ValidationError(error)
+        if field is not None and field not in self.fields:
+            field = None
+        if field is None and hasattr(error, "error_dict"):
+            merged: dict[str, list[ValidationError]] = {}
+            for name, errors in error.error_dict.items():
+                merged.setdefault(name if name in self.fields else NON_FIELD_ERRORS, []).extend(errors)
+            error = ValidationError(merged)
+        super().add_error(field, error)
 
     def non_field_errors(self) -> ErrorList:
         errors = super().non_field_errors()

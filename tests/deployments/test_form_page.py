@@ -139,6 +139,12 @@ def test_every_error_of_a_field_left_off_the_page_joins_the_non_field_errors() -
         "Secret: This field is required.",
     ]
     assert form["shown"].errors == ["This field is required."]  # shown beside its field, not twice
+    # A service's refusal keyed by its own names (not fields of the form) is shown too, not a 500.
+    form.add_error(None, forms.ValidationError({"members": ["Choose two tenants."], "shown": ["Too short."]}))
+    form.add_error("members", "Choose different tenants.")
+    assert "Choose two tenants." in form.non_field_errors()
+    assert "Choose different tenants." in form.non_field_errors()
+    assert "Too short." in form["shown"].errors
 
 
 def test_the_edit_page_does_not_offer_member_fields_and_any_error_there_still_shows(
