@@ -44,7 +44,8 @@ def test_an_operator_onboards_a_tenant_and_finds_it_in_the_list(
     page.wait_for_selector("text=needs a model package")  # the rules table speaks: nothing planned yet
     page.click("nav >> text=Tenants")
     page.fill("input[name=q]", "cyber")
-    page.wait_for_function("!document.querySelector('#tenant-table').innerText.includes('Alpha Corp')")
+    # A locator, not wait_for_function: the page's Content-Security-Policy forbids evaluating strings.
+    page.locator("#tenant-table", has_text="Alpha Corp").wait_for(state="detached")
     assert "Cyberdyne Systems" in page.inner_text("#tenant-table")
 
 
