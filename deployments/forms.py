@@ -13,10 +13,22 @@ from deployments.advisor import Needs
 from deployments.catalogue import offered, region_prices
 from deployments.images import FRAMEWORK_VERSIONS
 from deployments.models import Deployment, DeploymentMember, Framework, Kind, ModelPackage
-from deployments.rules import INSTANCE, INSTANCE_USES, KIND_RULES, LATENCIES, RuleError, Setting
+from deployments.rules import (
+    DEFAULT_KINDS,
+    INSTANCE,
+    INSTANCE_USES,
+    KIND_RULES,
+    LATENCIES,
+    PATTERN_EXAMPLES,
+    RuleError,
+    Setting,
+    is_shared,
+)
 from deployments.services.archives import size_refusal
 from deployments.services.deployments import draft_members_check, member_plan
 from deployments.services.plans import Draft, draft_problems
+from deployments.widgets import PackageSelect, TenantSelect
+from saasadmin.forms import EveryErrorShown
 from tenants.models import LEAVING_STATUSES, Isolation, Tenant
 
 
@@ -47,7 +59,10 @@ def _setting_field(spec: Setting) -> forms.Field:
         )
     if spec.type is int:
         return forms.IntegerField(label=spec.label, required=False, help_text=spec.help)
-    return forms.CharField(label=spec.label, required=False, help_text=spec.help)
+    field = forms.CharField(label=spec.label, required=False, help_text=spec.help)
+    if spec.pattern_shape in PATTERN_EXAMPLES:  # what a valid value looks like; the rules check it
+        field.widget.attrs.update(placeholder=PATTERN_EXAMPLES[spec.pattern_shape][1], spellcheck="false")
+    return field
 
 
 # One form field per setting name across the table (instance_type is shared by several kinds).
@@ -104,36 +119,52 @@ def instance_type_field(kind: str | None, current: str | None) -> forms.Field:
     )
 
 
-class DeploymentForm(forms.Form):
+def _package_field(tenant_field: str, *, shared: bool, label: str = "Model package") -> forms.Field:
+    return forms.ModelChoiceField(
+        queryset=ModelPackage.objects.select_related("tenant"),
+        required=False,
+        label=label,
+        widget=PackageSelect(tenant_field, shared=shared),
+    )
+
+
+def _tenant_field(label: str, help_text: str = "", **kwargs: Any) -> forms.Field:
+    return forms.ModelChoiceField(
+        queryset=Tenant.objects.exclude(status__in=LEAVING_STATUSES),
+        required=False,
+        label=label,
+        help_text=help_text,
+        widget=TenantSelect,
+        **kwargs,
+    )
+
+
+class DeploymentForm(EveryErrorShown):
     """Create or change a deployment; `draft()` gives the Draft for deployment_plan / deployment_apply.
 
-    The page shows the fields of the chosen kind (`fields_for_kind`); every rule is checked by
+    The page shows the fields of `layout()`, those of the chosen kind (`fields_for_kind`) and, for a
+    shared endpoint, its first tenants; every rule is checked by
     `deployments.services.plans.draft_problems`, and its messages land on the matching fields.
     """
 
-    uid = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    uid = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, label="Deployment id")
     name = forms.CharField(max_length=80)
-    kind = forms.ChoiceField(choices=Kind.choices)
+    tenant = _tenant_field("Tenant", empty_label="Shared (several tenants)")
     isolation = forms.ChoiceField(choices=Isolation.choices)
-    tenant = forms.ModelChoiceField(
-        queryset=Tenant.objects.exclude(status__in=LEAVING_STATUSES),
-        required=False,
-        empty_label="Shared (several tenants)",
-    )
-    model_package = forms.ModelChoiceField(
-        queryset=ModelPackage.objects.select_related("tenant"), required=False
-    )
+    kind = forms.ChoiceField(choices=Kind.choices)
+    model_package = _package_field("tenant", shared=True)
     # A shared deployment's first tenants (a multi-model endpoint starts with one, multi-container with two).
-    first_member = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, label="First tenant")
-    first_member_package = forms.ModelChoiceField(
-        queryset=ModelPackage.objects.select_related("tenant"), required=False, label="Its model package"
+    first_member = _tenant_field(
+        "First tenant",
+        "A shared endpoint starts with its tenants: one for a multi-model endpoint, two for a "
+        "multi-container one. More join later from the endpoint's page.",
     )
-    second_member = forms.ModelChoiceField(
-        queryset=Tenant.objects.all(), required=False, label="Second tenant"
-    )
-    second_member_package = forms.ModelChoiceField(
-        queryset=ModelPackage.objects.select_related("tenant"), required=False, label="Its model package"
-    )
+    first_member_package = _package_field("first_member", shared=False, label="Its model package")
+    second_member = _tenant_field("Second tenant")
+    second_member_package = _package_field("second_member", shared=False, label="Its model package")
+
+    BASE_FIELDS = ("name", "tenant", "isolation", "kind", "model_package")
+    MEMBER_FIELDS = ("first_member", "first_member_package", "second_member", "second_member_package")
 
     def __init__(self, *args: Any, deployment: Deployment | None = None, **kwargs: Any) -> None:
         self.deployment = deployment
@@ -158,6 +189,62 @@ class DeploymentForm(forms.Form):
         if deployment is not None:
             for fixed in ("kind", "isolation", "tenant"):
                 self.fields[fixed].disabled = True
+        for name in ("model_package", "first_member_package", "second_member_package"):
+            widget = self.fields[name].widget
+            assert isinstance(widget, PackageSelect)
+            widget.tenant_id = str(self[widget.tenant_field].value() or "")
+
+    @staticmethod
+    def initial_for(tenant: Tenant | None, kind: str | None = None) -> dict[str, Any]:
+        """Defaults that agree with each other and with `tenant`: kind, isolation, owner or first tenant."""
+        if tenant is not None:
+            isolation = tenant.isolation
+        elif kind is not None:  # shared where the kind can be shared; else its owner is still to choose
+            rule = KIND_RULES[kind]
+            order = (Isolation.BRIDGE, Isolation.POOL) if rule.shared_in else (Isolation.SILO,)
+            isolation = next(i for i in order if i in (rule.shared_in or rule.isolations))
+        else:
+            isolation = Isolation.BRIDGE
+        kind = kind or DEFAULT_KINDS[isolation]
+        initial: dict[str, Any] = {"isolation": isolation, "kind": kind}
+        if tenant is None:
+            return {**initial, "name": f"{isolation}-{kind}".replace("_", "-")}
+        own = ModelPackage.objects.filter(tenant=tenant).order_by("-created_at", "-pk").first()
+        if not is_shared(kind, isolation):
+            return {**initial, "tenant": tenant, "name": f"{tenant.slug}-model", "model_package": own}
+        initial.update(name=f"{isolation}-{kind}".replace("_", "-"), first_member=tenant)
+        if KIND_RULES[kind].per_tenant_model == "required":
+            initial["first_member_package"] = own
+            if own is not None and kind == Kind.MULTI_MODEL:  # one image for all: the first tenant's
+                initial.update(framework=own.framework, framework_version=own.framework_version)
+        else:
+            shared = ModelPackage.objects.filter(tenant=None).order_by("-created_at", "-pk").first()
+            initial["model_package"] = shared
+        return initial
+
+    def chosen_tenant(self) -> Tenant | None:
+        """The tenant the form is about: the owner, or else a shared endpoint's first tenant."""
+        for name in ("tenant", "first_member"):
+            try:
+                tenant = self.fields[name].clean(self[name].value())
+            except forms.ValidationError:
+                continue
+            if tenant is not None:
+                return tenant
+        return None
+
+    def layout(self) -> dict[str, list[forms.BoundField]]:
+        """What the page renders: base fields, a shared endpoint's first tenants, every kind's settings."""
+        settings = {name for kind in Kind.values for name in self.fields_for_kind(kind)}
+        members = self.MEMBER_FIELDS if self.deployment is None else ()  # members change on their own page
+        return {
+            "base": [self[name] for name in self.BASE_FIELDS],
+            "members": [self[name] for name in members],
+            "settings": [self[name] for name in self.fields if name in settings],
+        }
+
+    def shown_fields(self) -> list[str]:
+        return [field.name for group in self.layout().values() for field in group]
 
     @staticmethod
     def fields_for_kind(kind: str) -> list[str]:
@@ -168,10 +255,12 @@ class DeploymentForm(forms.Form):
         """The Draft for deployment_plan / deployment_apply (call after is_valid())."""
         data = self.cleaned_data
         settings = {name: data.get(name) for name in self.fields_for_kind(data["kind"])}
+        # Only a shared endpoint has members: those of a form switched to a tenant's own kind are left.
+        shared = is_shared(data["kind"], data["isolation"])
         members = tuple(
             (data[name], data.get(f"{name}_package"))
             for name in ("first_member", "second_member")
-            if data.get(name)
+            if data.get(name) and shared
         )
         return Draft(
             name=data["name"],
@@ -202,13 +291,11 @@ class DeploymentForm(forms.Form):
         return cleaned
 
 
-class MemberJoinForm(forms.Form):
+class MemberJoinForm(EveryErrorShown):
     """A tenant joining a shared deployment, with its own model package when the kind needs one."""
 
     tenant = forms.ModelChoiceField(queryset=Tenant.objects.all())
-    model_package = forms.ModelChoiceField(
-        queryset=ModelPackage.objects.select_related("tenant"), required=False
-    )
+    model_package = _package_field("tenant", shared=False)
 
     def __init__(self, *args: Any, deployment: Deployment, **kwargs: Any) -> None:
         self.deployment = deployment
@@ -218,6 +305,12 @@ class MemberJoinForm(forms.Form):
         tenant_field.queryset = Tenant.objects.filter(isolation=deployment.isolation).exclude(
             status__in=LEAVING_STATUSES
         )
+        # Only the chosen tenant's packages (and shared ones where the kind serves one shared model).
+        widget = self.fields["model_package"].widget
+        assert isinstance(widget, PackageSelect)
+        widget.shared = KIND_RULES[deployment.kind].per_tenant_model != "required"
+        widget.attrs["data-shared"] = "yes" if widget.shared else "no"
+        widget.tenant_id = str(self["tenant"].value() or "")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from deployments.aws.service_model import string_rule
 from deployments.catalogue import instance_problem
 from deployments.models import Kind
 from tenants.models import Isolation
@@ -41,6 +42,15 @@ class Setting:
     choices: tuple[str, ...] = ()
     required: bool = True
     help: str = ""
+    # The SageMaker shape whose pattern AWS checks the value against (read from botocore at runtime).
+    pattern_shape: str = ""
+
+
+# What a valid value of each pattern shape is and looks like, for people (the pattern itself is AWS's).
+PATTERN_EXAMPLES: dict[str, tuple[str, str]] = {
+    "DestinationS3Uri": ("an S3 URI", "s3://my-bucket/async/output/"),
+    "SnsTopicArn": ("an SNS topic ARN", "arn:aws:sns:us-east-1:123456789012:inference-done"),
+}
 
 
 @dataclass(frozen=True)
@@ -125,11 +135,15 @@ KIND_RULES: dict[str, KindRule] = {
             Setting("max_concurrent_invocations", "Max concurrent invocations per instance", int, 4, 1, 1000),
             Setting("min_capacity", "Autoscaling minimum instances", int, 0, 0, 20),
             Setting("max_capacity", "Autoscaling maximum instances", int, 2, 1, 20),
+            # AsyncInferenceOutputConfig's S3OutputPath/S3FailurePath and its NotificationConfig's topics.
             Setting("output_path", "S3 output path", str, "", required=False,
-                    help="Default: the tenant's prefix"),
-            Setting("failure_path", "S3 failure path", str, "", required=False),
-            Setting("success_topic", "SNS success topic ARN", str, "", required=False),
-            Setting("error_topic", "SNS error topic ARN", str, "", required=False),
+                    help="Default: the tenant's prefix", pattern_shape="DestinationS3Uri"),
+            Setting("failure_path", "S3 failure path", str, "", required=False,
+                    help="Default: the tenant's prefix", pattern_shape="DestinationS3Uri"),
+            Setting("success_topic", "SNS success topic ARN", str, "", required=False,
+                    help="Optional: SNS notifies it of each result", pattern_shape="SnsTopicArn"),
+            Setting("error_topic", "SNS error topic ARN", str, "", required=False,
+                    help="Optional: SNS notifies it of each failure", pattern_shape="SnsTopicArn"),
         ),
     ),
     Kind.SERVERLESS: KindRule(
@@ -167,6 +181,12 @@ KIND_RULES: dict[str, KindRule] = {
     ),
 }
 # fmt: on
+
+
+# What a new deployment starts as under each isolation model (the form's defaults): a Silo tenant's own
+# real-time endpoint; a Bridge tenant's own model on a shared multi-model endpoint; a Pool tenant on a
+# shared real-time endpoint serving one shared model.
+DEFAULT_KINDS: dict[str, str] = {SILO: Kind.REALTIME, BRIDGE: Kind.MULTI_MODEL, POOL: Kind.REALTIME}
 
 
 class RuleError(Exception):
@@ -229,9 +249,27 @@ def payload_problem(kind: str, payload_mb: float) -> str | None:
     return f"Payloads of {payload_mb:g} MB exceed the {limit:g} MB limit of a {_label(kind)}: use {instead}."
 
 
+def pattern_problem(spec: Setting, value: Any) -> str | None:
+    """Why `value` breaks the pattern or length AWS checks `spec`'s shape against, saying what fits."""
+    rule = string_rule(spec.pattern_shape)
+    if isinstance(value, str) and rule.matches(value):
+        return None
+    what, like = PATTERN_EXAMPLES.get(spec.pattern_shape, ("a value", ""))
+    example = f"{what} such as {like}" if like else what
+    longest = f", up to {rule.max_length} characters" if rule.max_length else ""
+    text = str(value)
+    shown = text if len(text) <= 80 else f"{text[:77]}…"
+    return (
+        f"{spec.label} must be {example} (AWS accepts values matching {rule.pattern}{longest}); "
+        f"got “{shown}”."
+    )
+
+
 def _setting_problem(spec: Setting, value: Any) -> str | None:
     if value in (None, ""):
         return f"{spec.label} is required." if spec.required and spec.type is not str else None
+    if spec.pattern_shape:
+        return pattern_problem(spec, value)
     if spec.type is int:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"{spec.label} must be a whole number."

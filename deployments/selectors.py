@@ -21,6 +21,7 @@ from deployments.models import (
     TransformRun,
 )
 from deployments.queueing import QUEUE
+from deployments.rules import KIND_RULES
 from deployments.services.reconcile import ALERT_KEY
 from deployments.states import ACTIVE, progress
 from tenants.access import get_scoped_or_404
@@ -143,3 +144,21 @@ def reconcile_alert() -> dict[str, str] | None:
     except RedisError:
         return None
     return json.loads(raw) if raw else None
+
+
+def shared_deployments_joinable(*, user: Any, tenant: Tenant) -> list[Deployment]:
+    """The shared endpoints `tenant` could join: of its isolation model, live, not serving it, with room."""
+    candidates = (
+        Deployment.objects.visible_to(user)
+        .filter(tenant__isnull=True, isolation=tenant.isolation)
+        .exclude(status__in=(Status.DELETING, Status.DELETED))
+        .exclude(members__tenant=tenant)
+        .annotate(member_count=Count("members", filter=~Q(members__state=MemberState.LEAVING)))
+        .order_by("name", "pk")
+    )
+    return [
+        deployment
+        for deployment in candidates
+        if KIND_RULES[deployment.kind].max_members is None
+        or deployment.member_count < KIND_RULES[deployment.kind].max_members
+    ]

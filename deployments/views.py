@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST
 from deployments import selectors, services
 from deployments.forms import DeploymentForm, MemberChangeForm, MemberJoinForm, service_error_show
 from deployments.models import Deployment, Kind, MemberState, Status
-from deployments.rules import KIND_RULES
+from deployments.rules import DEFAULT_KINDS, KIND_RULES, SHARED
 from deployments.states import ACTIVE
 from saasadmin.submissions import submit_once
 from tenants.access import get_tenant_or_404, requires, role_of
@@ -96,17 +97,35 @@ def _plan_or_apply(request: HttpRequest, form: DeploymentForm, deployment: Any =
     return redirect("deployment_detail", deployment_id=saved.pk)
 
 
+def _rules_for_script() -> dict[str, Any]:
+    """What the form's script needs of the rules table to keep kind, isolation and owner agreeing."""
+    kinds = {
+        kind: {
+            "isolations": sorted(rule.isolations),
+            "shared_in": sorted(rule.shared_in),
+            "own_models": rule.per_tenant_model == "required",
+        }
+        for kind, rule in KIND_RULES.items()
+    }
+    return {"kinds": kinds, "defaults": dict(DEFAULT_KINDS)}
+
+
 def _form_page(
     request: HttpRequest, form: DeploymentForm, title: str, deployment: Any = None
 ) -> HttpResponse:
-    settings = {name for kind in Kind.values for name in DeploymentForm.fields_for_kind(kind)}
+    tenant = form.chosen_tenant() if deployment is None else deployment.tenant
+    upload = {"next": request.get_full_path(), **({"tenant": tenant.pk} if tenant else {})}
+    joining = tenant if deployment is None and tenant and tenant.isolation in SHARED else None
     context = {
         "form": form,
         "title": title,
         "deployment": deployment,
         "kind_fields_json": json.dumps({kind: DeploymentForm.fields_for_kind(kind) for kind in Kind.values}),
-        "base_fields": [form[name] for name in ("name", "tenant", "isolation", "kind", "model_package")],
-        "setting_fields": [form[name] for name in form.fields if name in settings],
+        "rules_json": json.dumps(_rules_for_script()),
+        "layout": form.layout(),
+        "upload_url": f"{reverse('model_package_upload')}?{urlencode(upload)}",
+        "join_tenant": joining,
+        "joinable": joining and selectors.shared_deployments_joinable(user=request.user, tenant=joining),
     }
     return render(request, "deployments/form.html", context)
 
@@ -114,14 +133,9 @@ def _form_page(
 @requires("deployments.manage")
 @submit_once
 def deployment_new(request: HttpRequest) -> HttpResponse:
-    initial: dict[str, Any] = {}
-    tenant_id = request.GET.get("tenant")
-    if tenant_id:
-        tenant = get_tenant_or_404(request.user, tenant_id)
-        initial.update(tenant=tenant, isolation=tenant.isolation, name=f"{tenant.slug}-model")
-    if request.GET.get("kind") in Kind.values:
-        initial["kind"] = request.GET["kind"]
-    form = DeploymentForm(request.POST or None, initial=initial)
+    tenant = get_tenant_or_404(request.user, request.GET["tenant"]) if request.GET.get("tenant") else None
+    kind = request.GET.get("kind") if request.GET.get("kind") in Kind.values else None
+    form = DeploymentForm(request.POST or None, initial=DeploymentForm.initial_for(tenant, kind))
     if request.method == "POST":
         response = _plan_or_apply(request, form)
         if response is not None:
@@ -212,7 +226,9 @@ def transform_run_start(request: HttpRequest, deployment_id: int) -> HttpRespons
 @submit_once
 def member_join(request: HttpRequest, deployment_id: int) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
-    form = MemberJoinForm(request.POST or None, deployment=deployment)
+    # Links that offer a tenant this endpoint (the deployment form's "join instead") arrive with it chosen.
+    initial = {"tenant": request.GET["tenant"]} if request.GET.get("tenant") else {}
+    form = MemberJoinForm(request.POST or None, deployment=deployment, initial=initial)
     if request.method == "POST" and form.is_valid():
         if request.POST.get("action") == "apply":
             data = form.cleaned_data

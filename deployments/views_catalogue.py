@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from deployments import catalogue, selectors, services
 from deployments.advisor import Needs, advise
 from deployments.forms import AdvisorForm, ModelPackageUploadForm, service_error_show
 from deployments.models import Kind
 from saasadmin.submissions import submit_once
-from tenants.access import requires, user_can
+from tenants.access import get_tenant_or_404, requires, user_can
 
 # The comparison the advisor page opens with: many tenants, per-tenant endpoints vs shared ones.
 FLEET_EXAMPLE_TENANTS = 500
@@ -29,10 +30,20 @@ def model_packages(request: HttpRequest) -> HttpResponse:
     return render(request, "deployments/model_packages.html", {"packages": packages, "form": form})
 
 
+def _next_url(request: HttpRequest) -> str:
+    """Where to go back to after an upload (the deployment form it came from), if it is on this site."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure())
+    return url if safe else ""
+
+
 @requires("deployments.manage")
 @submit_once
 def model_package_upload(request: HttpRequest) -> HttpResponse:
-    form = ModelPackageUploadForm(request.POST or None, request.FILES or None)
+    tenant_id = request.GET.get("tenant")
+    initial = {"tenant": get_tenant_or_404(request.user, tenant_id)} if tenant_id else {}
+    form = ModelPackageUploadForm(request.POST or None, request.FILES or None, initial=initial)
+    back = _next_url(request)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -48,9 +59,10 @@ def model_package_upload(request: HttpRequest) -> HttpResponse:
             service_error_show(form, exc, "archive")
         else:
             messages.success(request, f"Uploaded {package} to {package.model_data_url}.")
-            return redirect("model_packages")
+            return redirect(back or "model_packages")
     packages = selectors.model_package_list(user=request.user)
-    return render(request, "deployments/model_packages.html", {"packages": packages, "form": form})
+    context = {"packages": packages, "form": form, "next": back}
+    return render(request, "deployments/model_packages.html", context)
 
 
 @requires("deployments.view")

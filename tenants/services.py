@@ -196,6 +196,7 @@ def invitation_create(*, actor: Any, tenant: Tenant, email: str, role: str) -> I
     email = User.objects.normalize_email(email).lower()
     if email_taken(email):
         raise ValidationError({"email": "A user with this email already exists."})
+    _invitations_replace(actor=actor, tenant=tenant, email=email)
     invitation = Invitation.objects.create(
         tenant=tenant,
         email=email,
@@ -208,6 +209,33 @@ def invitation_create(*, actor: Any, tenant: Tenant, email: str, role: str) -> I
         actor=actor, action="user.invite", obj=invitation, tenant=tenant, after={"email": email, "role": role}
     )
     return invitation
+
+
+def _invitations_replace(*, actor: Any, tenant: Tenant, email: str) -> None:
+    """A new invitation replaces the tenant's pending ones for the same email: only the newest link works,
+    so a person never holds two links of which the second dead-ends once the first is used."""
+    pending = tenant.invitations.select_for_update().filter(
+        email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    for old in pending:
+        Invitation.objects.filter(pk=old.pk).update(revoked_at=timezone.now())
+        audit_record(
+            actor=actor,
+            action="user.invite_revoke",
+            obj=old,
+            tenant=tenant,
+            after={"email": email, "reason": "replaced by a new invitation"},
+        )
+
+
+@transaction.atomic
+def invitation_renew(*, actor: Any, invitation: Invitation) -> Invitation:
+    """Send a pending invitation again: a new link, valid for another week; the old link stops working."""
+    if invitation.accepted_at is not None:
+        raise ValidationError(f"{invitation.email} already accepted this invitation.")
+    return invitation_create(
+        actor=actor, tenant=invitation.tenant, email=invitation.email, role=invitation.role
+    )
 
 
 def invitation_is_open(invitation: Invitation) -> bool:

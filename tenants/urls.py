@@ -25,6 +25,11 @@ urlpatterns = [
         views_users.invitation_revoke,
         name="invitation_revoke",
     ),
+    path(
+        "tenants/<uuid:tenant_id>/invitations/<uuid:invitation_id>/renew/",
+        views_users.invitation_renew,
+        name="invitation_renew",
+    ),
     path("invitations/<str:token>/", views_users.invitation_accept, name="invitation_accept"),
     path("audit/", views_users.audit_log, name="audit_log"),
 ]

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from saasadmin.submissions import submit_once
 from tenants import services
@@ -31,16 +32,47 @@ def tenant_users(request: HttpRequest, tenant_id: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            link = request.build_absolute_uri(reverse("invitation_accept", args=[invitation.token]))
+            link = _invitation_link(request, invitation)
             messages.success(request, f"Invitation created. Send {invitation.email} this link: {link}")
             return redirect("tenant_users", tenant_id=tenant.pk)
+    pending = tenant.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True)
     context = {
         "tenant": tenant,
         "form": form,
         "members": Membership.objects.filter(tenant=tenant).select_related("user").order_by("user__username"),
-        "invitations": tenant.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True),
+        # Each pending invitation with its link, so that it can be copied again (or renewed once expired).
+        "invitations": [
+            {
+                "invitation": each,
+                "link": _invitation_link(request, each),
+                "open": services.invitation_is_open(each),
+            }
+            for each in pending.select_related("tenant")
+        ],
     }
     return render(request, "tenants/tenant_users.html", context)
+
+
+def _invitation_link(request: HttpRequest, invitation: Invitation) -> str:
+    return request.build_absolute_uri(reverse("invitation_accept", args=[invitation.token]))
+
+
+@requires("tenant_users.manage")
+@require_POST
+def invitation_renew(request: HttpRequest, tenant_id: str, invitation_id: str) -> HttpResponse:
+    """Send a pending invitation again: a new link for another week; the old one stops working."""
+    tenant = get_tenant_or_404(request.user, tenant_id)
+    invitation = get_object_or_404(
+        Invitation, tenant=tenant, pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True
+    )
+    try:
+        renewed = services.invitation_renew(actor=request.user, invitation=invitation)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        link = _invitation_link(request, renewed)
+        messages.success(request, f"New link for {renewed.email} (the old one no longer works): {link}")
+    return redirect("tenant_users", tenant_id=tenant.pk)
 
 
 @requires("tenant_users.manage")

@@ -150,6 +150,9 @@ def draft_problems(draft: Draft, *, creating: bool = True) -> dict[str, list[str
     containers = containers_problem(draft.kind, len(draft.members)) if creating else None
     if containers:
         problems.setdefault("members", []).append(containers)
+    if draft.members and not is_shared(draft.kind, draft.isolation):
+        label = f"{Isolation(draft.isolation).label} {Kind(draft.kind).label.lower()}"
+        problems.setdefault("members", []).append(f"A {label} is one tenant's own: it has no member tenants.")
     if len({tenant.pk for tenant, _ in draft.members}) != len(draft.members):
         problems.setdefault("members", []).append("A tenant joins once: choose different tenants.")
     return problems
