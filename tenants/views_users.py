@@ -59,6 +59,7 @@ def _invitation_link(request: HttpRequest, invitation: Invitation) -> str:
 
 @requires("tenant_users.manage")
 @require_POST
+@submit_once
 def invitation_renew(request: HttpRequest, tenant_id: str, invitation_id: str) -> HttpResponse:
     """Send a pending invitation again: a new link for another week; the old one stops working."""
     tenant = get_tenant_or_404(request.user, tenant_id)
