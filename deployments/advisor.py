@@ -44,8 +44,8 @@ COLD_START_CAUSES = {
     Kind.SERVERLESS: "an idle endpoint starts a new instance and loads the model on the next request",
     Kind.MULTI_MODEL: "a tenant's model not in memory is loaded from S3 on its first request",
 }
-SERVERLESS_MAX_CONCURRENCY = next(
-    s.maximum for s in KIND_RULES[Kind.SERVERLESS].settings if s.name == "max_concurrency"
+SERVERLESS_MAX_CONCURRENCY: int = next(
+    s.maximum for s in KIND_RULES[Kind.SERVERLESS].settings if s.name == "max_concurrency" and s.maximum
 )
 
 
