@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.template.defaultfilters import filesizeformat
 
 from deployments import conf
-from deployments.advisor import Needs
+from deployments.advisor import NEED_BOUNDS, Needs, needs_problems
 from deployments.catalogue import offered, region_prices
 from deployments.images import FRAMEWORK_VERSIONS
 from deployments.models import Deployment, DeploymentMember, Framework, Kind, ModelPackage
@@ -397,29 +398,54 @@ def archive_limits_text() -> str:
     )
 
 
+def _need_field(name: str, label: str, initial: float, *, whole: bool = False) -> forms.Field:
+    """A numeric need, bounded as `deployments.advisor.NEED_BOUNDS` says (checked in `clean`)."""
+    bound = NEED_BOUNDS[name]
+    attrs = {"min": f"{bound.minimum:g}", "max": f"{bound.maximum:.0f}", "step": "1" if whole else "any"}
+    field_class = forms.IntegerField if whole else forms.FloatField
+    return field_class(label=label, initial=initial, widget=forms.NumberInput(attrs=attrs))
+
+
 class AdvisorForm(forms.Form):
     """A tenant's needs; `needs()` gives what `deployments.advisor.advise` ranks."""
 
     latency = forms.ChoiceField(choices=[(v, v.capitalize()) for v in LATENCIES], initial="milliseconds")
-    payload_mb = forms.FloatField(min_value=0, initial=0.1, label="Largest payload (MB)")
-    requests_per_day = forms.FloatField(min_value=0, initial=10_000)
-    peak_rps = forms.FloatField(min_value=0, initial=1, label="Peak requests per second (per tenant)")
+    payload_mb = _need_field("payload_mb", "Largest payload (MB)", 0.1)
+    requests_per_day = _need_field("requests_per_day", "Requests per day (per tenant)", 10_000)
+    peak_rps = _need_field("peak_rps", "Peak requests per second (per tenant)", 1)
     traffic = forms.ChoiceField(
         choices=[("steady", "Steady"), ("spiky", "Spiky"), ("idle", "Long idle periods")]
     )
-    tenants = forms.IntegerField(min_value=1, initial=1)
+    tenants = _need_field("tenants", "Tenants", 1, whole=True)
     own_model = forms.BooleanField(required=False, initial=True, label="Each tenant has its own model")
     same_container = forms.BooleanField(
         required=False, initial=True, label="All models use the same container"
     )
     cold_starts_ok = forms.BooleanField(required=False, label="Cold starts are acceptable")
-    inference_ms = forms.FloatField(min_value=1, initial=100, label="Inference time (ms)")
+    inference_ms = _need_field("inference_ms", "Inference time (ms)", 100)
     isolation = forms.ChoiceField(choices=[("", "Any"), *Isolation.choices], required=False)
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors:
+            for name, message in needs_problems(cleaned).items():
+                self.add_error(name, message)
+        return cleaned
+
     def needs(self) -> Needs:
-        data = dict(self.cleaned_data)
-        data["isolation"] = data.get("isolation") or None
-        return Needs(**data)
+        return Needs(**{**self.cleaned_data, "isolation": self.cleaned_data.get("isolation") or None})
+
+    def query_with(self, values: dict[str, Any]) -> str:
+        """The submitted needs as a query string, with `values` (fields of `Needs`) changed."""
+        data = {name: self.data.get(name) for name in self.fields if self.data.get(name) not in (None, "")}
+        for name, value in values.items():
+            if isinstance(self.fields[name], forms.BooleanField):
+                data.pop(name, None)
+                if value:
+                    data[name] = "on"
+            else:
+                data[name] = "" if value is None else value
+        return urlencode(data)
 
 
 class MarkRemovedForm(forms.Form):

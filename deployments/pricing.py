@@ -10,6 +10,7 @@ from typing import Any
 from deployments.catalogue import USES, hours_per_month, instance_problem, offered, region_prices
 from deployments.models import Deployment, Kind, Status
 from deployments.rules import INSTANCE_USES, settings_normalise
+from tenants.formatting import money_text, number_text
 
 RUNS_PER_MONTH = {"manual": 0.0, "daily": 30.4, "weekly": 4.35, "monthly": 1.0}
 CENT = Decimal("0.01")
@@ -50,7 +51,8 @@ def serverless_monthly(
     cost = Decimal(str(gb_seconds * prices["per_gb_second"] + data_gb * prices["per_gb_data_processed"]))
     return Estimate(
         money(cost),
-        f"{requests:,.0f} requests × {memory_mb} MB × {duration_ms:g} ms at ${prices['per_gb_second']}/GB-s",
+        f"{requests:,.0f} requests × {memory_mb} MB × {number_text(duration_ms)} ms "
+        f"at {money_text(prices['per_gb_second'], unit=True)}/GB-s",
     )
 
 
@@ -58,9 +60,8 @@ def instances_monthly(instance_type: str, count: int, use: str, hours: float | N
     """Instances billed by the hour (`hours` per instance per month; default: always on)."""
     hours = hours_per_month() if hours is None else hours
     cost = hourly(instance_type, use) * count * Decimal(str(hours))
-    return Estimate(
-        money(cost), f"{count} × {instance_type} × {hours:,.0f} h at ${hourly(instance_type, use)}/h"
-    )
+    price = money_text(hourly(instance_type, use), unit=True)
+    return Estimate(money(cost), f"{count:,} × {instance_type} × {hours:,.0f} h at {price}/h")
 
 
 def deployment_monthly(kind: str, values: dict[str, Any]) -> Estimate:

@@ -13,6 +13,7 @@ from typing import Any
 from deployments.aws.service_model import string_rule
 from deployments.catalogue import instance_problem
 from deployments.models import Kind
+from tenants.formatting import number_text
 from tenants.models import Isolation
 
 SILO, BRIDGE, POOL = Isolation.SILO, Isolation.BRIDGE, Isolation.POOL
@@ -65,7 +66,7 @@ class KindRule:
     timeout_seconds: int  # the longest one request may take
     scale_to_zero: bool
     latencies: frozenset[str]
-    cold_starts: bool
+    cold_starts: bool  # inherent to the kind; scaling to zero (scale_to_zero) brings them where chosen
     instance_based: bool
     max_members: int | None = None
     settings: tuple[Setting, ...] = ()
@@ -125,7 +126,8 @@ KIND_RULES: dict[str, KindRule] = {
         Kind.ASYNC, isolations=ALL_ISOLATIONS, shared_in=frozenset(), per_tenant_model="either",
         max_payload_mb=1024, timeout_seconds=3600, scale_to_zero=True,
         latencies=frozenset({"periodic", "minutes"}),
-        cold_starts=True, instance_based=True,
+        # Only once scaled to zero (autoscaling minimum 0); a minimum of 1 keeps an instance warm.
+        cold_starts=False, instance_based=True,
         why_isolation="always one endpoint per tenant (it can scale to zero), in every isolation model",
         # InvocationTimeoutSeconds is a parameter of each InvokeEndpointAsync request, not of the endpoint
         # config: the tenant inference API sends timeout_default unless a caller asks for another value.
@@ -246,7 +248,11 @@ def payload_problem(kind: str, payload_mb: float) -> str | None:
     instead = "an asynchronous endpoint (up to 1 GB through S3)"
     if payload_mb > KIND_RULES[Kind.ASYNC].max_payload_mb:
         instead = "batch transform over files split by line (SplitType=Line)"
-    return f"Payloads of {payload_mb:g} MB exceed the {limit:g} MB limit of a {_label(kind)}: use {instead}."
+    article = "an" if _label(kind)[0] in "aeiou" else "a"
+    return (
+        f"Payloads of {number_text(payload_mb)} MB exceed the {number_text(limit)} MB limit of {article} "
+        f"{_label(kind)}: use {instead}."
+    )
 
 
 def pattern_problem(spec: Setting, value: Any) -> str | None:

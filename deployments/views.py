@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,8 +31,9 @@ PAGE_SIZE = 50
 def fleet(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "") if request.GET.get("kind") in Kind.values else ""
     status = request.GET.get("status", "") if request.GET.get("status") in Status.values else ""
-    deployments = selectors.deployment_list(user=request.user, kind=kind, status=status)
-    page = Paginator(deployments, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.deployment_page(
+        user=request.user, kind=kind, status=status, number=request.GET.get("page"), per_page=PAGE_SIZE
+    )
     context = {
         "page": page,
         "kind": kind,

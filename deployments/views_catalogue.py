@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from deployments import catalogue, selectors, services
-from deployments.advisor import Needs, advise
+from deployments.advisor import Needs, advise, relaxations
 from deployments.forms import AdvisorForm, ModelPackageUploadForm, service_error_show
 from deployments.models import Kind
 from saasadmin.submissions import submit_once
@@ -68,7 +68,15 @@ def model_package_upload(request: HttpRequest) -> HttpResponse:
 @requires("deployments.view")
 def advisor(request: HttpRequest) -> HttpResponse:
     form = AdvisorForm(request.GET or None)
-    results = advise(form.needs()) if form.is_bound and form.is_valid() else None
+    results, relax = None, []
+    if form.is_bound and form.is_valid():
+        needs = form.needs()
+        results = advise(needs)
+        if not any(advice.valid for advice in results):  # say which single change would let a kind fit
+            relax = [
+                {"change": r.change, "fits": r.fits, "query": form.query_with(r.values)}
+                for r in relaxations(needs)
+            ]
     fleet = {
         "tenants": FLEET_EXAMPLE_TENANTS,
         "rows": [
@@ -81,6 +89,8 @@ def advisor(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "results": results,
+        "nothing_fits": results is not None and not any(advice.valid for advice in results),
+        "relaxations": relax,
         "fleet": fleet,
         "catalogue": {**catalogue.catalogue(), "region": settings.AWS_REGION},
     }

@@ -87,6 +87,18 @@ class KeepAliveHandler(MotoRequestHandler):
         if self.verbose:
             self.log_request(code, len(payload))
 
+    def log_error(self, format: str, *args: Any) -> None:
+        """Errors as werkzeug logs them, except the normal end of an idle kept-alive connection.
+
+        The standard library's handler reports a connection that sent nothing for `timeout` seconds as
+        "Request timed out" at ERROR; for a kept-alive connection that is how it ends (boto3 keeps its
+        pool open between calls, and AWS closes idle connections the same way, silently).
+        """
+        if format.startswith("Request timed out"):
+            log.debug("closed a connection idle for %s s from %s", self.timeout, self.address_string())
+            return
+        super().log_error(format, *args)
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Log only when verbose: a line per request costs time on the hot path."""
         if self.verbose:

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before anything reads a body (CSRF reads POST): an oversized request is refused from its headers.
     "deployments.uploads.request_size_limit",
+    "saasadmin.errors.ErrorPagesMiddleware",  # the product's 404 page also with DEBUG on
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # axes goes last so that it sees the outcome of authentication.
@@ -217,7 +218,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"refusal_one_line": {"()": "saasadmin.logfilters.RefusalOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's default config gives "django" a console handler of its own (with DEBUG on) that
+        # printed every record a second time, as the record also reaches the root's: root's alone.
+        "django": {"handlers": [], "level": "INFO"},
+        # A refused request (403, 404, …) is one line, not a traceback; 5xx keep theirs.
+        "django.request": {"filters": ["refusal_one_line"]},
+        "django.security": {"filters": ["refusal_one_line"]},
+    },
 }

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponseBase
 
@@ -82,7 +82,7 @@ def tenants_for(user: Any) -> models.QuerySet[Tenant]:
 def get_tenant_or_404(user: Any, tenant_id: UUID | str) -> Tenant:
     try:
         return tenants_for(user).get(pk=tenant_id)
-    except (Tenant.DoesNotExist, ValueError):
+    except (Tenant.DoesNotExist, ValueError, ValidationError):  # ValidationError: not a UUID at all
         raise Http404("No such tenant") from None
 
 
@@ -110,5 +110,5 @@ def get_scoped_or_404(queryset: TenantScopedQuerySet, user: Any, **lookup: Any) 
     """Fetch one tenant-owned row the user may see, or answer 404."""
     try:
         return queryset.visible_to(user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError):
+    except (queryset.model.DoesNotExist, ValueError, ValidationError):
         raise Http404("Not found") from None

@@ -67,3 +67,47 @@ def sign_in(client: Any, username: str, password: str = PASSWORD) -> bool:
 
     response = client.post(reverse("login"), {"username": username, "password": password})
     return response.status_code == 302
+
+
+def make_fleet(deployments: int, tenants: int, *, kind: str = "") -> list[Any]:
+    """`tenants` active tenants and `deployments` deployments over them, in a handful of bulk inserts.
+
+    Every tenth deployment is a shared multi-model endpoint with five member tenants (a batch fleet,
+    `kind="batch"`, has none); the others are the tenants' own real-time endpoints, or batch
+    deployments. Scale tests and bench/fleet.py use it to build thousands of rows quickly.
+    """
+    from deployments.models import Deployment, DeploymentMember, Kind, Status
+
+    batch = str(next(_seq))
+    owners = Tenant.objects.bulk_create(
+        Tenant(
+            name=f"Fleet {batch}-{n}",
+            slug=f"fleet-{batch}-{n}",
+            isolation="silo",
+            contact_email=f"ops{n}@fleet.example.com",
+            status="active",
+        )
+        for n in range(tenants)
+    )
+    rows = []
+    for n in range(deployments):
+        shared = not kind and n % 10 == 9
+        rows.append(
+            Deployment(
+                tenant=None if shared else owners[n % tenants],
+                name=f"fleet-{batch}-{n}",
+                kind=kind or (Kind.MULTI_MODEL if shared else Kind.REALTIME),
+                isolation="bridge" if shared else "silo",
+                status=Status.IN_SERVICE,
+                observed_generation=1,  # SageMaker has caught up: reconcile leaves it alone
+                aws_name=f"sa-fleet-{batch}-{n}",
+            )
+        )
+    created = Deployment.objects.bulk_create(rows)
+    DeploymentMember.objects.bulk_create(
+        DeploymentMember(deployment=d, tenant=owners[(d.pk + m) % tenants], target=f"m{m}.tar.gz")
+        for d in created
+        if d.tenant_id is None
+        for m in range(min(5, tenants))
+    )
+    return created

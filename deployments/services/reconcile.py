@@ -19,7 +19,7 @@ from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, Status
 from deployments.queueing import QUEUE
 from deployments.services.deployments import deployment_enqueue
-from deployments.services.runs import transform_runs_start_due
+from deployments.services.runs import transform_runs_start_all_due
 from deployments.services.teardown import offboardings_continue, tenants_offboard_if_clear
 from deployments.states import StateConflict, call_recorder, event_record, resume_status, transition
 from tenants.models import Tenant, TenantStatus
@@ -62,10 +62,7 @@ def deployments_reconcile(*, deep: bool = False, repair_missing: bool = False) -
         if _listing_plausible(serving, statuses, report, repair_missing=repair_missing):
             report.resumed += _retry_transient_failures()  # AWS answers again
             _serving_check(serving, statuses, report, deep=deep)
-    for deployment in Deployment.objects.filter(status=Status.IN_SERVICE, kind=Kind.BATCH).select_related(
-        "tenant"
-    ):
-        report.runs_started += transform_runs_start_due(deployment=deployment) is not None
+    report.runs_started += transform_runs_start_all_due()
     if deep:
         try:
             report.orphans = orphans_list()

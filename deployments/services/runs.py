@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -48,20 +48,44 @@ def transform_run_start(*, actor: Any, deployment: Deployment) -> TransformRun:
     return run
 
 
-def transform_runs_start_due(*, deployment: Deployment, now: Any = None) -> TransformRun | None:
-    """Start the next scheduled run when the schedule says one is due (the first one at once)."""
-    values = resources.values(deployment)
-    days = SCHEDULE_DAYS.get(values["schedule"])
+def _run_is_due(deployment: Deployment, last_run_at: datetime | None, now: datetime) -> bool:
+    """Whether the deployment's schedule asks for a run now (its first one at once)."""
+    days = SCHEDULE_DAYS.get(resources.values(deployment)["schedule"])
     if days is None or deployment.tenant is None or deployment.tenant.status != TenantStatus.ACTIVE:
-        return None
-    last = deployment.runs.order_by("-created_at").first()
-    now = now or timezone.now()
-    if last is not None and last.created_at > now - timedelta(days=days):
-        return None
+        return False
+    return last_run_at is None or last_run_at <= now - timedelta(days=days)
+
+
+def _run_start_unless_raced(deployment: Deployment) -> TransformRun | None:
     try:
         return transform_run_start(actor=None, deployment=deployment)
     except (IntegrityError, ValidationError):
         return None  # another worker started the same sequence first, or the tenant was paused meanwhile
+
+
+def transform_runs_start_due(*, deployment: Deployment, now: datetime | None = None) -> TransformRun | None:
+    """Start the next scheduled run of one deployment when its schedule says one is due."""
+    last_run_at = deployment.runs.aggregate(last=Max("created_at"))["last"]
+    if not _run_is_due(deployment, last_run_at, now or timezone.now()):
+        return None
+    return _run_start_unless_raced(deployment)
+
+
+def transform_runs_due(*, now: datetime | None = None) -> list[Deployment]:
+    """The in-service batch deployments whose schedule asks for a run now, decided in one query."""
+    now = now or timezone.now()
+    batch = Deployment.objects.filter(status=Status.IN_SERVICE, kind=Kind.BATCH)
+    candidates = (
+        batch.filter(tenant__status=TenantStatus.ACTIVE)
+        .select_related("tenant")
+        .annotate(last_run_at=Max("runs__created_at"))
+    )
+    return [d for d in candidates if _run_is_due(d, d.last_run_at, now)]  # type: ignore[attr-defined]
+
+
+def transform_runs_start_all_due(*, now: datetime | None = None) -> int:
+    """Start every due batch run (reconcile's pass); returns how many started."""
+    return sum(_run_start_unless_raced(d) is not None for d in transform_runs_due(now=now))
 
 
 def transform_run_advance(*, run_id: int, tenant_id: str) -> str:

@@ -9,20 +9,15 @@ from urllib.parse import urlencode
 from django import template
 from django.utils.html import format_html
 
+from tenants.formatting import money_text
+
 register = template.Library()
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
 @register.filter
 def money(value: Decimal | float | int | None, currency: str = "USD") -> str:
-    """`1234.5, "USD"` → `$1,234.50`."""
-    if value is None:
-        return "—"
-    amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    symbol = CURRENCY_SYMBOLS.get(currency, "")
-    text = f"{abs(amount):,.2f}"
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+    """`1234.5, "USD"` → `$1,234.50`: every price in a template goes through here (tenants.formatting)."""
+    return money_text(value, currency)
 
 
 @register.filter

@@ -234,7 +234,7 @@ def test_the_advisor_ranks_valid_kinds_with_costs(operator_client: Any, world: S
               "inference_ms": "50", "isolation": ""}  # fmt: skip
     body = operator_client.get(reverse("advisor"), params).content.decode()
     assert "Multi-model endpoint" in body
-    assert "not valid" in body  # refused kinds are listed with the reason
+    assert "does not fit" in body  # refused kinds are listed with their reasons
     assert "$" in body
 
 
