@@ -30,6 +30,7 @@ from django_rq.cron import DjangoCronScheduler
 from rq import Worker, worker_registration
 from rq.exceptions import SchedulerNotFound, StopRequested
 from rq.scheduler import RQScheduler
+from rq.utils import now as rq_now
 
 from saasadmin.redis_outage import REDIS_DOWN, RedisBackoff, retry_ceiling_seconds, sleep_unless
 
@@ -207,7 +208,8 @@ def scheduler_twin(name: str, connection: Any) -> str | None:
 class ResilientCron(DjangoCronScheduler):
     """django-rq's cron scheduler (reconcile every minute) that waits out Redis outages.
 
-    A job that fell due during the outage stays due, so it is enqueued as soon as Redis answers again.
+    When Redis answers again, the interval jobs run at once: a Redis that came back empty lost the
+    scheduled polls, and reconcile puts them back (deployments/services/reconcile.py).
     """
 
     def start(self) -> None:
@@ -228,6 +230,8 @@ class ResilientCron(DjangoCronScheduler):
                 if not born:
                     self.register_birth()
                     born = True
+                    if backoff.down:  # back after an outage: reconcile now what the outage may have lost
+                        self._interval_jobs_due()
                 if self.enqueue_jobs():
                     self.save()
                 self.heartbeat()
@@ -237,3 +241,9 @@ class ResilientCron(DjangoCronScheduler):
                 continue
             backoff.succeeded()
             time.sleep(self.calculate_sleep_interval())
+
+    def _interval_jobs_due(self) -> None:
+        """Make the every-N-seconds jobs (reconcile) due now; the hourly ones keep their hour."""
+        for job in self.get_jobs():
+            if job.interval:
+                job.next_enqueue_time = rq_now()

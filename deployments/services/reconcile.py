@@ -26,6 +26,8 @@ from tenants.models import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
 REPORT_KEY = "saasadmin:deployments:reconcile"
+# Left in Redis by every pass, without expiry: missing means Redis restarted empty (or was flushed).
+QUEUE_KEPT_KEY = "saasadmin:deployments:queue-kept"
 MOVING = (Status.CREATING, Status.UPDATING, Status.DELETING)
 
 
@@ -75,13 +77,8 @@ def deployments_reconcile(*, deep: bool = False) -> ReconcileReport:
 
 def _resume_stalled() -> list[int]:
     """Enqueue rows whose job was lost: pending too long, a poll overdue, or behind their desired state."""
-    now = timezone.now()
-    pending_before = now - timedelta(seconds=conf.pending_grace_seconds())
-    pending = Deployment.objects.filter(status=Status.PENDING, updated_at__lt=pending_before)
-    soonest = min(conf.overdue_grace_seconds(), conf.stale_seconds())  # no row is late before this
-    moving = Deployment.objects.filter(status__in=MOVING, updated_at__lt=now - timedelta(seconds=soonest))
     resumed = []
-    for deployment in _without_live_job([*pending, *(d for d in moving if _overdue(d, now))]):
+    for deployment in _without_live_job(_late_rows(timezone.now())):
         event_record(deployment, action="Reconcile", outcome="resumed", resource=deployment.status)
         deployment_enqueue(deployment)
         resumed.append(deployment.pk)
@@ -94,6 +91,26 @@ def _resume_stalled() -> list[int]:
         deployment_enqueue(deployment)
         resumed.append(deployment.pk)
     return resumed
+
+
+def _late_rows(now: datetime) -> list[Deployment]:
+    """Rows pending past their grace, and moving rows whose next poll is overdue; all of them at once
+    when Redis lost its data since the last pass (restarted empty: their jobs went with it)."""
+    if _queue_lost_its_jobs():
+        return list(Deployment.objects.filter(status__in=[Status.PENDING, *MOVING]))
+    pending_before = now - timedelta(seconds=conf.pending_grace_seconds())
+    pending = Deployment.objects.filter(status=Status.PENDING, updated_at__lt=pending_before)
+    soonest = min(conf.overdue_grace_seconds(), conf.stale_seconds())  # no row is late before this
+    moving = Deployment.objects.filter(status__in=MOVING, updated_at__lt=now - timedelta(seconds=soonest))
+    return [*pending, *(deployment for deployment in moving if _overdue(deployment, now))]
+
+
+def _queue_lost_its_jobs() -> bool:
+    """Whether Redis lost its data since the last pass: the mark each pass leaves there is gone."""
+    try:
+        return bool(django_rq.get_connection(QUEUE).set(QUEUE_KEPT_KEY, "1", nx=True))
+    except RedisError:
+        return False
 
 
 def _overdue(deployment: Deployment, now: datetime) -> bool:

@@ -17,6 +17,7 @@ from deployments.models import Deployment, Kind, Status
 from deployments.queueing import ADVANCE, enqueue_now, rows_with_live_jobs
 from deployments.rules import settings_normalise
 from deployments.services import Draft, deployment_apply, deployments_reconcile
+from deployments.services.reconcile import QUEUE_KEPT_KEY
 from tests.deployments.conftest import BUCKET, client_for
 from tests.deployments.test_crash import _database_url
 from tests.outage import PrivateRedis, Process, process_env, wait_until
@@ -66,6 +67,17 @@ def test_reconcile_leaves_a_poll_that_is_not_late_yet(
 ) -> None:
     _creating(world.tenant_a, polls=3, seconds_ago=40)
     assert _reconcile(django_capture_on_commit_callbacks) == []
+
+
+@pytest.mark.usefixtures("two_second_polls")
+def test_reconcile_resumes_every_poll_at_once_when_redis_lost_its_data(
+    world: SimpleNamespace, django_capture_on_commit_callbacks: Any, queue: Any
+) -> None:
+    deployment = _creating(world.tenant_a, polls=3, seconds_ago=5)  # its poll is due in 3 s: not late
+    queue.connection.delete(QUEUE_KEPT_KEY)  # Redis restarted empty: the scheduled poll went with it
+
+    assert _reconcile(django_capture_on_commit_callbacks) == [deployment.pk]
+    assert _reconcile(django_capture_on_commit_callbacks) == []  # its poll is queued now: no second one
 
 
 @pytest.mark.usefixtures("two_second_polls")

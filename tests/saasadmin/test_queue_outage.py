@@ -54,6 +54,29 @@ def test_a_worker_rides_out_an_outage_in_the_middle_of_a_job(
     assert _has_worker(private_redis), "the worker registers again in the Redis that came back empty"
 
 
+def test_processes_started_during_an_outage_wait_for_redis(
+    private_redis: PrivateRedis, processes: Callable[..., Process], tmp_path: Path
+) -> None:
+    private_redis.stop()
+    env = process_env(private_redis.url, PROBE_DIR=str(tmp_path))
+    everyone = [
+        processes("rqworker", "default", env=env),
+        processes("run_scheduler", env=env),
+        processes("run_cron", "tests.saasadmin.cron_probe", env=env),
+    ]
+    for process in everyone:
+        wait_until(
+            lambda p=process: "Redis is not answering" in p.output() or not p.alive,
+            timeout=60,
+            what=f"{process.args[0]} waits for Redis",
+            logs=everyone,
+        )
+    assert all(p.alive for p in everyone), [(p.args, p.output()[-2000:]) for p in everyone if not p.alive]
+
+    private_redis.start()
+    wait_until(lambda: list(tmp_path.glob("cron-*")), timeout=60, what="the cron's job runs", logs=everyone)
+
+
 def test_the_scheduler_and_the_cron_ride_out_an_outage(
     private_redis: PrivateRedis, processes: Callable[..., Process], tmp_path: Path
 ) -> None:
@@ -82,6 +105,23 @@ def test_the_scheduler_and_the_cron_ride_out_an_outage(
     wait_until(delayed.exists, timeout=60, what="a delayed job runs after the outage", logs=everyone)
     wait_until(lambda: ticks() > before, timeout=60, what="the cron ticks after the outage", logs=everyone)
     assert all(p.alive for p in everyone)
+
+
+def test_the_cron_runs_its_interval_jobs_as_soon_as_redis_is_back(
+    private_redis: PrivateRedis, processes: Callable[..., Process], tmp_path: Path
+) -> None:
+    """Reconcile puts back what a Redis that came back empty lost: it must not wait for its next tick."""
+    env = process_env(private_redis.url, PROBE_DIR=str(tmp_path), PROBE_INTERVAL="3600")
+    everyone = [processes("rqworker", "default", env=env)]
+    everyone.append(processes("run_cron", "tests.saasadmin.cron_probe", env=env))
+    ticks = lambda: len(list(tmp_path.glob("cron-*")))  # noqa: E731
+    wait_until(lambda: ticks() == 1, timeout=60, what="the hourly job runs at start", logs=everyone)
+
+    private_redis.stop()
+    wait_until(lambda: "Redis is not answering" in everyone[1].output(), timeout=60, what="outage seen")
+    private_redis.start()
+
+    wait_until(lambda: ticks() == 2, timeout=60, what="the hourly job runs again at once", logs=everyone)
 
 
 def test_a_restarted_scheduler_takes_its_lock_back_at_once(
