@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django_rq.cron import DjangoCronScheduler
-from rq import Worker, worker_registration
+from rq import Worker, cron_scheduler_registry, worker_registration
 from rq.exceptions import SchedulerNotFound, StopRequested
 from rq.scheduler import RQScheduler
 from rq.utils import now as rq_now
@@ -224,14 +224,16 @@ class ResilientCron(DjangoCronScheduler):
                 self.register_death()
 
     def _loop(self, backoff: RedisBackoff) -> None:
+        """Enqueue what is due; look at Redis at least every few seconds (RQ's loop sleeps up to a
+        minute), so that an outage, or a Redis that came back empty, is noticed in seconds."""
         born = False
         while True:
             try:
-                if not born:
+                if not born or self._forgotten():
+                    if born or backoff.down:  # after an outage: reconcile now what it may have lost
+                        self._interval_jobs_due()
                     self.register_birth()
                     born = True
-                    if backoff.down:  # back after an outage: reconcile now what the outage may have lost
-                        self._interval_jobs_due()
                 if self.enqueue_jobs():
                     self.save()
                 self.heartbeat()
@@ -240,10 +242,15 @@ class ResilientCron(DjangoCronScheduler):
                 time.sleep(backoff.failed(exc))
                 continue
             backoff.succeeded()
-            time.sleep(self.calculate_sleep_interval())
+            time.sleep(min(self.calculate_sleep_interval(), retry_ceiling_seconds()))
+
+    def _forgotten(self) -> bool:
+        """Whether Redis lost this cron's registration: it restarted empty since the last look."""
+        return self.connection.zscore(cron_scheduler_registry.get_registry_key(), self.name) is None
 
     def _interval_jobs_due(self) -> None:
         """Make the every-N-seconds jobs (reconcile) due now; the hourly ones keep their hour."""
+        log.warning("Cron %s: after a Redis outage or restart, enqueueing the interval jobs now", self.name)
         for job in self.get_jobs():
             if job.interval:
                 job.next_enqueue_time = rq_now()
