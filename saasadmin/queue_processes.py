@@ -44,11 +44,9 @@ LOCK_RETRY_SECONDS = 5.0
 class ResilientWorker(Worker):
     """RQ's forking worker, waiting out Redis outages instead of exiting (the RQ_WORKER_CLASS setting)."""
 
-    @property  # type: ignore[override]
-    def max_connection_wait_time(self) -> float:
-        # RQ's own reconnect loop (while it waits for a job) doubles its wait up to 60 s, so the worker
-        # would notice Redis back up to a minute late; cap it like every other process.
-        return retry_ceiling_seconds()
+    # RQ's own reconnect loop (while it waits for a job) doubles its wait up to 60 s, so the worker would
+    # notice Redis back up to a minute late; cap it like every other process.
+    max_connection_wait_time = retry_ceiling_seconds()
 
     def _through_outage(self, step: Callable[..., T], *args: Any) -> T:
         """Run one idempotent step of the work loop, again after a wait while Redis does not answer."""

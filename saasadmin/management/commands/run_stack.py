@@ -4,6 +4,7 @@ restarted (saasadmin/supervise.py); Ctrl-C stops them all, the web and workers b
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -63,19 +64,22 @@ class Command(BaseCommand):
             self.supervisor.add("emulator", lambda: self._start_emulator(emulator_delay), infrastructure=True)
             self._upload_demo_artifacts()
         call_command("migrate", interactive=False, verbosity=0)
-        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         # The worker starts before the demo is seeded so that the seeded deployments move at once.
-        for name, command in (
+        for name, args in (
             ("worker", ["rqworker", "default"]),
             ("scheduler", ["run_scheduler"]),
             ("cron", ["run_cron"]),
         ):
-            self.supervisor.add(name, lambda command=command: subprocess.Popen([*manage, *command]))  # noqa: S603
+            self.supervisor.add(name, functools.partial(self._manage, *args))
         for command in ("seed_demo", "seed_deployments"):
             call_command(command, stdout=self.stdout)
-        web = [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]
-        self.supervisor.add("web", lambda: subprocess.Popen(web))  # noqa: S603
+        self.supervisor.add(
+            "web", functools.partial(self._manage, "runserver", f"127.0.0.1:{port}", "--noreload")
+        )
         self._banner(port)
+
+    def _manage(self, *args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, str(settings.BASE_DIR / "manage.py"), *args])  # noqa: S603
 
     def _start_redis(self) -> subprocess.Popen[bytes] | None:
         # Its own session: Ctrl-C in the terminal must not stop Redis before the workers are stopped.
