@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import time
 from collections.abc import Callable
@@ -218,6 +219,9 @@ class ResilientCron(DjangoCronScheduler):
         except (KeyboardInterrupt, StopRequested):
             self.log.info("CronScheduler %s: stop requested", self.name)
         finally:
+            # A second signal (Ctrl-C, then the supervisor's SIGTERM) must not interrupt the goodbye.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             with suppress(*REDIS_DOWN):
                 self.register_death()
 
