@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Tests run with production-like settings but over plain HTTP, with static files served unhashed,
 # and with a data directory (SQLite, embedded Redis) of their own, apart from `make run`.
-TEST_ENV := DEBUG=0 HTTPS=0 STATIC_MANIFEST=0 SECRET_KEY=test-only-secret-key-not-for-production \
+TEST_ENV := DEBUG=0 SECURE_HTTPS=0 STATIC_MANIFEST=0 SECRET_KEY=test-only-secret-key-not-for-production \
 	DATA_DIR=$(CURDIR)/.data/test
 
 .PHONY: run test bench lint format venv seed prices clean

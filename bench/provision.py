@@ -1,7 +1,7 @@
 """Provision 200 Silo real-time tenants through RQ (2 worker processes) against the emulator, and make
 the same create calls in a plain boto3 loop; print both wall times, their ratio and AWS calls per tenant.
 
-    DEBUG=0 HTTPS=0 STATIC_MANIFEST=0 SECRET_KEY=x .venv/bin/python bench/provision.py [--tenants 200]
+    DEBUG=0 SECURE_HTTPS=0 STATIC_MANIFEST=0 SECRET_KEY=x .venv/bin/python bench/provision.py [--tenants 200]
 
 It uses a throwaway SQLite file (WAL) and its own embedded Redis, so it never touches real data; the
 emulator runs with zero delays. Last line:

@@ -10,8 +10,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from deployments import pricing
+from deployments.catalogue import instance_problem
 from deployments.models import Kind
-from deployments.rules import KIND_RULES, MAX_CONTAINERS, KindRule, isolation_problem, payload_problem
+from deployments.rules import (
+    INSTANCE_USES,
+    KIND_RULES,
+    MAX_CONTAINERS,
+    KindRule,
+    containers_problem,
+    isolation_problem,
+    payload_problem,
+    timeout_text,
+)
 from tenants.models import Isolation
 
 ACTIVE_HOURS_PER_DAY = {"steady": 24.0, "spiky": 12.0, "idle": 4.0}
@@ -59,7 +69,11 @@ def _a(label: str) -> str:
 
 def _refusal(rule: KindRule, isolation: str, needs: Needs) -> str | None:
     kind = rule.kind
-    problem = isolation_problem(kind, isolation) or payload_problem(kind, needs.payload_mb)
+    problem = (
+        isolation_problem(kind, isolation)
+        or payload_problem(kind, needs.payload_mb)
+        or containers_problem(kind, needs.tenants)
+    )
     if problem:
         return problem
     if needs.latency not in rule.latencies:
@@ -74,11 +88,14 @@ def _refusal(rule: KindRule, isolation: str, needs: Needs) -> str | None:
         return "A multi-model endpoint needs one container image for all models; these differ."
     if kind == Kind.REALTIME and isolation == Isolation.POOL and needs.own_model:
         return "A Pool real-time endpoint serves one shared model; these tenants have their own."
+    if kind in INSTANCE_USES:
+        return instance_problem(INSTANCE_USES[kind], needs.instance_type)
     return None
 
 
 def _per_tenant_costs(rule: KindRule, needs: Needs) -> tuple[Decimal, str]:
     kind, instance = rule.kind, needs.instance_type
+    use = INSTANCE_USES.get(kind, "")
     if kind == Kind.SERVERLESS:
         estimate = pricing.serverless_monthly(
             2048, needs.requests_per_day, needs.inference_ms, needs.payload_mb * 1024
@@ -86,15 +103,15 @@ def _per_tenant_costs(rule: KindRule, needs: Needs) -> tuple[Decimal, str]:
         return estimate.monthly, f"pay per use: {estimate.basis}"
     if kind == Kind.BATCH:
         hours = pricing.RUNS_PER_MONTH["daily"] * needs.run_minutes / 60
-        estimate = pricing.instances_monthly(instance, 1, "transform", hours)
+        estimate = pricing.instances_monthly(instance, 1, use, hours)
         return estimate.monthly, f"a daily {needs.run_minutes}-minute job: {estimate.basis}"
     count = pricing.instances_for_load(instance, needs.peak_rps, needs.inference_ms)
     if kind == Kind.ASYNC:
         busy = needs.requests_per_day * needs.inference_ms / 1000 / 3600 / count
         hours = min(pricing.hours_per_month(), 30.4 * max(ACTIVE_HOURS_PER_DAY[needs.traffic], busy))
-        estimate = pricing.instances_monthly(instance, count, "async", hours)
+        estimate = pricing.instances_monthly(instance, count, use, hours)
         return estimate.monthly, f"scales to 0 between bursts ({needs.traffic}): {estimate.basis}"
-    estimate = pricing.instances_monthly(instance, count, "realtime")
+    estimate = pricing.instances_monthly(instance, count, use)
     return estimate.monthly, f"always on: {estimate.basis}"
 
 
@@ -105,7 +122,7 @@ def _shared_costs(rule: KindRule, needs: Needs) -> tuple[Decimal, int, str]:
     count = pricing.instances_for_load(
         needs.instance_type, needs.peak_rps * tenants_per_group, needs.inference_ms
     )
-    estimate = pricing.instances_monthly(needs.instance_type, count * groups, "realtime")
+    estimate = pricing.instances_monthly(needs.instance_type, count * groups, INSTANCE_USES[rule.kind])
     per_group = f"{groups} endpoints of ≤ {MAX_CONTAINERS} containers" if groups > 1 else "one endpoint"
     return estimate.monthly, groups, f"{per_group} for {needs.tenants} tenants: {estimate.basis}"
 
@@ -133,7 +150,7 @@ def _advise_one(rule: KindRule, isolation: str, needs: Needs) -> Advice:
 
 
 def _tradeoffs(rule: KindRule) -> list[str]:
-    notes = [f"limits: {rule.max_payload_mb:g} MB payload, {rule.timeout_seconds} s per request"]
+    notes = [f"limits: {rule.max_payload_mb:g} MB payload, {timeout_text(rule)}"]
     if rule.scale_to_zero:
         notes.append("costs nothing while idle")
     if rule.cold_starts:

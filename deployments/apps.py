@@ -12,9 +12,9 @@ class DeploymentsConfig(AppConfig):
 
         Offboarding tears the tenant's SageMaker resources down before the tenant is offboarded.
         """
-        from deployments import views
+        from deployments import audit_phrases, identity, views
         from deployments.services.teardown import tenant_teardown
-        from tenants import extensions
+        from tenants import audit_text, extensions
 
         if tenant_teardown in extensions.offboarding_handler:
             return  # ready() ran already (tests that reload apps)
@@ -34,4 +34,6 @@ class DeploymentsConfig(AppConfig):
             )
         )
         extensions.offboarding_handler.append(tenant_teardown)
+        extensions.identity_holders.append(identity.tenant_identity_holds)
+        audit_text.audit_vocabulary_add(phrases=audit_phrases.PHRASES, fields=audit_phrases.fields())
         extensions.after_onboarding.append(views.after_onboarding_url)

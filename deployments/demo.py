@@ -2,7 +2,7 @@
 
 Artifacts come from `python -m emulator.artifacts` (s3://<bucket>/models/<tenant>/model.tar.gz, the
 shared and scikit-learn models, datasets/<tenant>/input/). Soylent's model is deliberately missing, so
-its endpoint fails with SageMaker's own reason.
+its deployment fails with SageMaker's own reason (CreateModel: "Could not find model data at …").
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.db import transaction
 from deployments.aws import AwsError, storage
 from deployments.models import Deployment, ModelPackage
 from deployments.resources import bucket_uri
+from deployments.rules import containers_problem
 from deployments.services import Draft, deployment_apply, model_package_register
 from tenants.models import LEAVING_STATUSES, Tenant
 
@@ -48,7 +49,7 @@ DEMO_DEPLOYMENTS: list[
         "silo",
         "globex",
         "globex",
-        {"instance_type": "ml.m5.large", "invocation_timeout_seconds": 1800},
+        {"instance_type": "ml.m5.large"},
         [],
     ),
     (
@@ -134,8 +135,9 @@ def demo_deployments_seed() -> dict[str, int]:
             continue
         tenant = tenants.get(owner) if owner else None
         members = _members(member_entries, tenants)
-        if (owner and tenant is None) or (member_entries and not members):
-            counts["unavailable"] += 1  # its tenants are not seeded, or none has its artifact in S3
+        short = containers_problem(kind, len(members))  # a multi-container endpoint starts with two
+        if (owner and tenant is None) or (member_entries and not members) or short:
+            counts["unavailable"] += 1  # its tenants are not seeded, or too few have their artifact in S3
             continue
         package = _package(tenant if key != "shared" else None, key) if key else None
         draft = Draft(

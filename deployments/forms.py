@@ -6,15 +6,31 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 
+from deployments import conf
 from deployments.advisor import Needs
+from deployments.catalogue import offered, region_prices
 from deployments.images import FRAMEWORK_VERSIONS
-from deployments.models import Deployment, Framework, Kind, ModelPackage
-from deployments.rules import KIND_RULES, LATENCIES, RuleError, Setting
-from deployments.services.deployments import member_plan, members_check
-from deployments.services.packages import artifact_check
+from deployments.models import Deployment, DeploymentMember, Framework, Kind, ModelPackage
+from deployments.rules import INSTANCE, INSTANCE_USES, KIND_RULES, LATENCIES, RuleError, Setting
+from deployments.services.archives import size_refusal
+from deployments.services.deployments import draft_members_check, member_plan
 from deployments.services.plans import Draft, draft_problems
 from tenants.models import LEAVING_STATUSES, Isolation, Tenant
+
+
+def service_error_show(form: forms.Form, exc: forms.ValidationError, field: str | None = None) -> None:
+    """Show a service's refusal on the form: on the fields the form has, the rest on `field` (or on top).
+
+    A service may name fields the form does not show (a model's own, e.g. `aws_name`): `add_error` would
+    raise for those, turning a refusal into a 500.
+    """
+    if not hasattr(exc, "error_dict"):
+        form.add_error(field, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else field, errors)
 
 
 class RuleChoiceField(forms.ChoiceField):
@@ -38,6 +54,56 @@ def _setting_field(spec: Setting) -> forms.Field:
 SETTING_FIELDS: dict[str, Setting] = {s.name: s for rule in KIND_RULES.values() for s in rule.settings}
 
 
+class InstanceTypeSelect(forms.Select):
+    """Each option names the kinds it is offered for (`data-kinds`); the others start disabled.
+
+    The page's script re-applies this when the kind changes; the rules refuse the rest regardless.
+    """
+
+    def __init__(self, kinds_by_type: dict[str, list[str]], kind: str | None) -> None:
+        super().__init__(attrs={"data-default": INSTANCE.default})
+        self.kinds_by_type, self.kind = kinds_by_type, kind
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        kinds = self.kinds_by_type.get(option["value"])
+        if kinds is None:  # a type offered for no kind (withdrawn, or typed): shown, for the rules to refuse
+            return option
+        option["attrs"]["data-kinds"] = " ".join(kinds)
+        if self.kind in INSTANCE_USES and self.kind not in kinds:
+            if option["selected"]:  # the saved choice stays, so the rules say why it must change
+                option["attrs"]["data-keep"] = True
+                option["label"] = f"{option['label']} — not offered for this kind"
+            else:
+                option["attrs"]["disabled"] = True
+        return option
+
+
+def _instance_label(name: str, entry: dict[str, Any]) -> str:
+    gpus = f", {entry['gpus']} GPU" if entry.get("gpus") else ""
+    return f"{name} — {entry['vcpu']} vCPU, {entry['memory_gib']:g} GiB{gpus}"
+
+
+def instance_type_field(kind: str | None, current: str | None) -> forms.Field:
+    """The instance types offered for any kind (those of `kind` enabled), plus `current` if withdrawn."""
+    instances = region_prices()["instances"]
+    kinds_by_type: dict[str, list[str]] = {}
+    for each, use in INSTANCE_USES.items():
+        for name in offered(use):
+            kinds_by_type.setdefault(name, []).append(each)
+    order = sorted(kinds_by_type, key=lambda n: (n.split(".")[1], instances[n]["vcpu"], n))
+    choices = [(name, _instance_label(name, instances[name])) for name in order]
+    if current and current not in kinds_by_type:
+        choices.insert(0, (current, f"{current} — not offered"))
+    return RuleChoiceField(
+        label=INSTANCE.label,
+        choices=choices,
+        required=False,
+        help_text="Only the types AWS offers for the chosen kind in this region",
+        widget=InstanceTypeSelect(kinds_by_type, kind),
+    )
+
+
 class DeploymentForm(forms.Form):
     """Create or change a deployment; `draft()` gives the Draft for deployment_plan / deployment_apply.
 
@@ -57,9 +123,15 @@ class DeploymentForm(forms.Form):
     model_package = forms.ModelChoiceField(
         queryset=ModelPackage.objects.select_related("tenant"), required=False
     )
-    # A shared deployment's first tenant (a multi-container endpoint cannot start empty); more join later.
+    # A shared deployment's first tenants (a multi-model endpoint starts with one, multi-container with two).
     first_member = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, label="First tenant")
     first_member_package = forms.ModelChoiceField(
+        queryset=ModelPackage.objects.select_related("tenant"), required=False, label="Its model package"
+    )
+    second_member = forms.ModelChoiceField(
+        queryset=Tenant.objects.all(), required=False, label="Second tenant"
+    )
+    second_member_package = forms.ModelChoiceField(
         queryset=ModelPackage.objects.select_related("tenant"), required=False, label="Its model package"
     )
 
@@ -79,6 +151,10 @@ class DeploymentForm(forms.Form):
         for name, spec in SETTING_FIELDS.items():
             self.fields[name] = _setting_field(spec)
             self.fields[name].initial = self.initial.get(name, spec.default)
+        given = self.data if self.is_bound else self.initial
+        kind = deployment.kind if deployment is not None else given.get("kind")
+        self.fields["instance_type"] = instance_type_field(kind, given.get("instance_type"))
+        self.fields["instance_type"].initial = self.initial.get("instance_type", INSTANCE.default)
         if deployment is not None:
             for fixed in ("kind", "isolation", "tenant"):
                 self.fields[fixed].disabled = True
@@ -92,7 +168,11 @@ class DeploymentForm(forms.Form):
         """The Draft for deployment_plan / deployment_apply (call after is_valid())."""
         data = self.cleaned_data
         settings = {name: data.get(name) for name in self.fields_for_kind(data["kind"])}
-        first = data.get("first_member")
+        members = tuple(
+            (data[name], data.get(f"{name}_package"))
+            for name in ("first_member", "second_member")
+            if data.get(name)
+        )
         return Draft(
             name=data["name"],
             kind=data["kind"],
@@ -100,7 +180,7 @@ class DeploymentForm(forms.Form):
             tenant=data.get("tenant"),
             model_package=data.get("model_package"),
             settings=settings,
-            members=((first, data.get("first_member_package")),) if first else (),
+            members=members,
             uid=data["uid"],
         )
 
@@ -109,10 +189,10 @@ class DeploymentForm(forms.Form):
         if self.errors or not cleaned.get("kind"):
             return cleaned
         draft = self.draft()
-        problems = draft_problems(draft)
+        problems = draft_problems(draft, creating=self.deployment is None)
         if not problems and self.deployment is None:
             try:
-                members_check(draft.kind, draft.isolation, [], draft.members)
+                draft_members_check(draft)
             except RuleError as exc:
                 problems = {"first_member": exc.problems["tenant"]}
         for field, messages in problems.items():
@@ -156,31 +236,72 @@ class MemberJoinForm(forms.Form):
         return cleaned
 
 
+class MemberChangeForm(forms.Form):
+    """Another model package for a tenant already served by a shared deployment; `plan` once valid."""
+
+    model_package = forms.ModelChoiceField(queryset=ModelPackage.objects.none())
+
+    def __init__(self, *args: Any, deployment: Deployment, member: DeploymentMember, **kwargs: Any) -> None:
+        self.deployment, self.member = deployment, member
+        super().__init__(*args, **kwargs)
+        field = self.fields["model_package"]
+        assert isinstance(field, forms.ModelChoiceField)
+        others = ModelPackage.objects.filter(tenant=member.tenant)
+        field.queryset = others.exclude(pk=member.model_package_id) if member.model_package_id else others
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            self.plan = member_plan(
+                deployment=self.deployment, tenant=self.member.tenant, model_package=cleaned["model_package"]
+            )
+        except RuleError as exc:
+            for messages in exc.problems.values():
+                for message in messages:
+                    self.add_error("model_package", message)
+        return cleaned
+
+
 class ModelPackageUploadForm(forms.Form):
-    """A model.tar.gz for a tenant (or shared), checked before the service uploads it."""
+    """A model.tar.gz for a tenant (or shared); the service checks the archive itself, in one pass."""
 
     tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), required=False, empty_label="Shared")
     framework = forms.ChoiceField(choices=Framework.choices)
     version = forms.ChoiceField(choices=[(v, f"{f} {v}") for f, vs in FRAMEWORK_VERSIONS.items() for v in vs])
-    archive = forms.FileField(
-        help_text="model.tar.gz holding xgboost-model (XGBoost) or model.joblib (scikit-learn)"
-    )
+    archive = forms.FileField()
     notes = forms.CharField(widget=forms.Textarea, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["archive"].help_text = archive_limits_text()
+
+    def clean_archive(self) -> Any:
+        archive = self.cleaned_data["archive"]
+        limit = conf.max_upload_bytes()
+        if archive.size > limit:  # known from the upload handler, without reading the file
+            raise forms.ValidationError(size_refusal(archive.size, limit))
+        return archive
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        framework, version, archive = cleaned.get("framework"), cleaned.get("version"), cleaned.get("archive")
+        framework, version = cleaned.get("framework"), cleaned.get("version")
         if framework and version and version not in FRAMEWORK_VERSIONS[framework]:
             self.add_error(
                 "version", f"Choose a {framework} version: {', '.join(FRAMEWORK_VERSIONS[framework])}."
             )
-        if framework and archive:
-            try:
-                artifact_check(archive.read(), framework)
-            except forms.ValidationError as exc:
-                self.add_error("archive", exc)
-            archive.seek(0)
         return cleaned
+
+
+def archive_limits_text() -> str:
+    """What the upload page says an archive may be (the settings the checks apply)."""
+    return (
+        "A model.tar.gz holding xgboost-model (XGBoost) or model.joblib (scikit-learn) at its top level: "
+        f"at most {filesizeformat(conf.max_upload_bytes())}, unpacking to at most "
+        f"{filesizeformat(conf.max_unpacked_bytes())} in at most {conf.max_archive_members():,} files and "
+        "folders; plain files and folders only (no links, devices, absolute paths or `..`)."
+    )
 
 
 class AdvisorForm(forms.Form):

@@ -110,7 +110,11 @@ class Deployment(models.Model):
     polls = models.PositiveIntegerField(default=0)
     polled_at = models.DateTimeField(null=True, blank=True)
     retries = models.PositiveIntegerField(default=0)
+    # When the current run of transient AWS errors began: the job keeps retrying for a while from then.
+    retrying_since = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Failed because AWS did not answer (only transient errors): reconcile retries it once AWS answers.
+    failed_transient = models.BooleanField(default=False)
     drift = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
         django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
@@ -160,6 +164,8 @@ class DeploymentMember(models.Model):
         ModelPackage, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
     )
     target = models.CharField(max_length=120, help_text="TargetModel path or TargetContainerHostname")
+    # A multi-model member whose package changed: the new TargetModel, served once its artifact is copied.
+    pending_target = models.CharField(max_length=120, blank=True)
     state = models.CharField(max_length=10, choices=MemberState.choices, default=MemberState.JOINING)
     created_at = models.DateTimeField(auto_now_add=True)
 

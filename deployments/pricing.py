@@ -1,51 +1,30 @@
-"""Prices from the bundled catalogue (`catalogue/sagemaker_prices.json`) and monthly cost estimates."""
+"""Monthly cost estimates from the bundled catalogue's prices (`deployments.catalogue`)."""
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-
+from deployments.catalogue import USES, hours_per_month, instance_problem, offered, region_prices
 from deployments.models import Kind
+from deployments.rules import INSTANCE_USES
 
-CATALOGUE_PATH = Path(settings.BASE_DIR) / "catalogue" / "sagemaker_prices.json"
 RUNS_PER_MONTH = {"manual": 0.0, "daily": 30.4, "weekly": 4.35, "monthly": 1.0}
 CENT = Decimal("0.01")
 
 
-@lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())
-
-
-def catalogue() -> dict[str, Any]:
-    """The catalogue, re-read when the file changes (refresh_prices rewrites it)."""
-    return _load(str(CATALOGUE_PATH), CATALOGUE_PATH.stat().st_mtime)
-
-
-def region_prices(region: str | None = None) -> dict[str, Any]:
-    """The prices of `region` (default: settings.AWS_REGION)."""
-    return catalogue()["regions"][region or settings.AWS_REGION]
-
-
-def instance_types(region: str | None = None) -> frozenset[str]:
-    """The instance types offered in the region, as the catalogue lists them."""
-    return frozenset(region_prices(region)["instances"])
+class NotOffered(ValueError):
+    """An instance type asked for a use it is not offered for (deployments.catalogue.offered)."""
 
 
 def hourly(instance_type: str, use: str = "realtime", region: str | None = None) -> Decimal:
-    """On-demand price per hour of `instance_type` for `use` (realtime, async or transform)."""
-    return Decimal(str(region_prices(region)["instances"][instance_type][f"{use}_per_hour"]))
-
-
-def hours_per_month() -> int:
-    return int(catalogue()["hours_per_month"])
+    """On-demand price per hour of `instance_type` for `use` (realtime, async, transform, multi_model)."""
+    if instance_type not in offered(use, region):
+        raise NotOffered(instance_problem(use, instance_type, region))
+    entry = region_prices(region)["instances"][instance_type]
+    return Decimal(str(entry[f"{USES[use].price}_per_hour"]))
 
 
 def money(value: Decimal | float) -> Decimal:
@@ -90,16 +69,24 @@ def deployment_monthly(kind: str, values: dict[str, Any]) -> Estimate:
         return serverless_monthly(
             values["memory_mb"], values.get("requests_per_day") or 0, values.get("duration_ms") or 200
         )
+    try:
+        return _instances_deployment_monthly(kind, values)
+    except NotOffered as exc:
+        # A deployment saved before its type was withdrawn for this use: AWS would refuse to run it.
+        return Estimate(money(0), f"none until its instance type changes: {exc}")
+
+
+def _instances_deployment_monthly(kind: str, values: dict[str, Any]) -> Estimate:
+    use = INSTANCE_USES[kind]
     if kind == Kind.BATCH:
         runs = RUNS_PER_MONTH[values["schedule"]]
         hours = runs * values["run_minutes"] / 60
-        estimate = instances_monthly(values["instance_type"], values["instance_count"], "transform", hours)
+        estimate = instances_monthly(values["instance_type"], values["instance_count"], use, hours)
         return Estimate(estimate.monthly, f"{runs:g} runs × {values['run_minutes']} min on {estimate.basis}")
     if kind == Kind.ASYNC and values["min_capacity"] == 0:
         # Scales to zero: at most max_capacity always on; the plan shows the ceiling, the advisor the usage.
-        estimate = instances_monthly(values["instance_type"], values["instance_count"], "async")
+        estimate = instances_monthly(values["instance_type"], values["instance_count"], use)
         return Estimate(estimate.monthly, f"at most {estimate.basis}; scales to 0 when idle")
-    use = "async" if kind == Kind.ASYNC else "realtime"
     return instances_monthly(values["instance_type"], values["instance_count"], use)
 
 

@@ -63,9 +63,18 @@ def multi_model_prefix(deployment: Deployment) -> str:
     return bucket_uri("mme", deployment.aws_name) + "/"
 
 
-def member_target(kind: str, tenant: Tenant) -> str:
-    """The TargetModel path (multi-model) or container hostname (multi-container) of a member."""
-    return f"{tenant.slug}.tar.gz" if kind == Kind.MULTI_MODEL else tenant.slug
+def member_target(kind: str, tenant: Tenant, package: ModelPackage | None, generation: int) -> str:
+    """The TargetModel path (multi-model) or container hostname (multi-container) of a member.
+
+    A multi-model target names the tenant, its package's version and the deployment generation that
+    brought it (`acme-v3-g5.tar.gz`), so a new package or a rejoin is a new object. SageMaker's "Add or
+    Remove Models" page (multi-model endpoints): to update a model use a new, unique name and never
+    overwrite the artifact, as instances may keep serving the old version cached under that name.
+    """
+    if kind != Kind.MULTI_MODEL:
+        return tenant.slug
+    version = f"-v{package.version}" if package else ""
+    return f"{tenant.slug}{version}-g{generation}.tar.gz"
 
 
 def values(deployment: Deployment) -> dict[str, Any]:
@@ -151,6 +160,8 @@ def transform_job_spec(run: TransformRun) -> TransformJobSpec:
         content_type=settings_values["content_type"],
         join_source=settings_values["join_source"],
         tags=tags(deployment),
+        invocations_timeout_seconds=settings_values["invocations_timeout_seconds"],
+        invocations_max_retries=settings_values["invocations_max_retries"],
     )
 
 

@@ -10,13 +10,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from deployments.catalogue import instance_problem
 from deployments.models import Kind
 from tenants.models import Isolation
 
 SILO, BRIDGE, POOL = Isolation.SILO, Isolation.BRIDGE, Isolation.POOL
 ALL_ISOLATIONS = frozenset({SILO, BRIDGE, POOL})
 MAX_CONTAINERS = 15
+# AWS documents a multi-container model as more than one container ("include more than one container in
+# the Containers parameter": https://docs.aws.amazon.com/sagemaker/latest/dg/multi-container-create.html)
+# and serves TargetContainerHostname only on endpoints hosting several containers with Direct invocation;
+# a single container with Mode=Direct is undocumented, so the product never sends one.
+MIN_CONTAINERS = 2
 BATCH_PAYLOAD_PRODUCT_MB = 100
+RECORDIO, RECORDIO_PROTOBUF = "RecordIO", "application/x-recordio-protobuf"
 LATENCIES = ("periodic", "minutes", "milliseconds")
 
 
@@ -45,7 +52,7 @@ class KindRule:
     shared_in: frozenset[str]  # isolations in which the deployment is one shared endpoint with members
     per_tenant_model: str  # "either", "required" (each member its own), "shared" (one shared model)
     max_payload_mb: float
-    timeout_seconds: int
+    timeout_seconds: int  # the longest one request may take
     scale_to_zero: bool
     latencies: frozenset[str]
     cold_starts: bool
@@ -53,6 +60,9 @@ class KindRule:
     max_members: int | None = None
     settings: tuple[Setting, ...] = ()
     why_isolation: str = ""
+    # When the timeout is a parameter rather than fixed: where it is set, and AWS's default.
+    timeout_parameter: str = ""
+    timeout_default: int | None = None
 
 
 # fmt: off
@@ -70,15 +80,24 @@ KIND_RULES: dict[str, KindRule] = {
         max_payload_mb=100, timeout_seconds=3600, scale_to_zero=True, latencies=frozenset({"periodic"}),
         cold_starts=False, instance_based=True,
         why_isolation="one transform job per tenant, with the tenant's model or a shared one",
+        timeout_parameter="the InvocationsTimeoutInSeconds setting", timeout_default=600,
         settings=(
             INSTANCE, COUNT, PAYLOAD,
-            Setting("max_payload_mb", "MaxPayloadInMB", int, 6, 0, 100),
+            Setting("max_payload_mb", "MaxPayloadInMB", int, 6, 1, 100,
+                    help="At least 1: 0 would ask for HTTP chunked encoding, which SageMaker's own "
+                         "XGBoost and scikit-learn containers do not support"),
             Setting("max_concurrent_transforms", "MaxConcurrentTransforms", int, 1, 1, 100),
-            Setting("split_type", "SplitType", str, "Line", choices=("Line", "None")),
+            # ModelClientConfig: without it AWS allows 600 s per request and retries 3 times.
+            Setting("invocations_timeout_seconds", "InvocationsTimeoutInSeconds", int, 600, 1, 3600,
+                    help="How long the container may take to answer one mini-batch (AWS's default 600 s)"),
+            Setting("invocations_max_retries", "InvocationsMaxRetries", int, 3, 0, 3,
+                    help="Retries of a failed or timed-out mini-batch before the job fails"),
+            Setting("split_type", "SplitType", str, "Line", choices=("Line", "None", RECORDIO),
+                    help="RecordIO only with application/x-recordio-protobuf input"),
             Setting("batch_strategy", "BatchStrategy", str, "MultiRecord",
                     choices=("MultiRecord", "SingleRecord")),
             Setting("content_type", "ContentType", str, "text/csv", choices=(
-                "text/csv", "application/json", "application/jsonlines", "application/x-recordio-protobuf")),
+                "text/csv", "application/json", "application/jsonlines", RECORDIO_PROTOBUF)),
             Setting("join_source", "JoinSource", str, "None", choices=("None", "Input")),
             Setting("schedule", "Schedule", str, "daily", choices=("manual", "daily", "weekly", "monthly")),
             Setting("run_minutes", "Expected minutes per run", int, 15, 1, 1440),
@@ -98,9 +117,11 @@ KIND_RULES: dict[str, KindRule] = {
         latencies=frozenset({"periodic", "minutes"}),
         cold_starts=True, instance_based=True,
         why_isolation="always one endpoint per tenant (it can scale to zero), in every isolation model",
+        # InvocationTimeoutSeconds is a parameter of each InvokeEndpointAsync request, not of the endpoint
+        # config: the tenant inference API sends timeout_default unless a caller asks for another value.
+        timeout_parameter="InvocationTimeoutSeconds, per InvokeEndpointAsync request", timeout_default=900,
         settings=(
             INSTANCE, COUNT, PAYLOAD,
-            Setting("invocation_timeout_seconds", "InvocationTimeoutSeconds", int, 900, 1, 3600),
             Setting("max_concurrent_invocations", "Max concurrent invocations per instance", int, 4, 1, 1000),
             Setting("min_capacity", "Autoscaling minimum instances", int, 0, 0, 20),
             Setting("max_capacity", "Autoscaling maximum instances", int, 2, 1, 20),
@@ -158,6 +179,16 @@ class RuleError(Exception):
 
 def rule_for(kind: str) -> KindRule:
     return KIND_RULES[kind]
+
+
+def timeout_text(rule: KindRule) -> str:
+    """How long one request may take, as AWS applies it: fixed, or up to a maximum set per job/request."""
+    if rule.timeout_default is None:
+        return f"{rule.timeout_seconds} s per request"
+    return (
+        f"up to {rule.timeout_seconds} s per request ({rule.timeout_parameter}, "
+        f"{rule.timeout_default} s by default)"
+    )
 
 
 def is_shared(kind: str, isolation: str) -> bool:
@@ -243,7 +274,26 @@ def _batch_problems(settings: dict[str, Any]) -> list[tuple[str, str]]:
         found.append(
             ("join_source", "JoinSource=Input works only for CSV and JSON input: use None, or send CSV/JSON.")
         )
-    return found
+    return found + _recordio_problems(settings)
+
+
+def _recordio_problems(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    # Binary RecordIO-protobuf input splits only at RecordIO record boundaries (a line split would cut
+    # records), and a RecordIO split finds no such boundaries in text input.
+    protobuf = settings["content_type"] == RECORDIO_PROTOBUF
+    if settings["split_type"] == RECORDIO and not protobuf:
+        return [(
+            "split_type",
+            f"SplitType=RecordIO splits {RECORDIO_PROTOBUF} input only: for {settings['content_type']} "
+            "choose SplitType Line or None, or send RecordIO-protobuf.",
+        )]  # fmt: skip
+    if protobuf and settings["split_type"] not in (RECORDIO, "None"):
+        return [(
+            "split_type",
+            f"{RECORDIO_PROTOBUF} input is split at RecordIO records, not lines: choose SplitType RecordIO "
+            "(or None to send each file whole).",
+        )]  # fmt: skip
+    return []
 
 
 def _async_problems(settings: dict[str, Any]) -> list[tuple[str, str]]:
@@ -259,9 +309,17 @@ CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
 }
 
 
-def settings_problems(
-    kind: str, settings: dict[str, Any], instance_types: frozenset[str]
-) -> dict[str, list[str]]:
+# The use whose instance types (deployments.catalogue.offered) each instance-based kind runs on.
+INSTANCE_USES: dict[str, str] = {
+    Kind.BATCH: "transform",
+    Kind.REALTIME: "realtime",
+    Kind.ASYNC: "async",
+    Kind.MULTI_MODEL: "multi_model",
+    Kind.MULTI_CONTAINER: "realtime",
+}
+
+
+def settings_problems(kind: str, settings: dict[str, Any]) -> dict[str, list[str]]:
     """Field → messages for settings that break the kind's limits (after `settings_normalise`)."""
     problems: dict[str, list[str]] = {}
     for spec in KIND_RULES[kind].settings:
@@ -272,12 +330,10 @@ def settings_problems(
         message = payload_problem(kind, settings["payload_mb"])
         if message:
             problems["payload_mb"] = [message]
-    if KIND_RULES[kind].instance_based and settings.get("instance_type") not in instance_types:
-        offered = ", ".join(sorted(instance_types)[:6])
-        message = (
-            f"{settings.get('instance_type')} is not offered in this region; choose one of {offered}, …."
-        )
-        problems.setdefault("instance_type", [message])
+    if kind in INSTANCE_USES and "instance_type" not in problems:
+        message = instance_problem(INSTANCE_USES[kind], settings.get("instance_type") or "")
+        if message:
+            problems["instance_type"] = [message]
     if kind in CROSS_CHECKS and not problems:
         for name, message in CROSS_CHECKS[kind](settings):
             problems.setdefault(name, []).append(message)
@@ -336,3 +392,13 @@ def member_problem(
             "create another multi-container endpoint, or a multi-model endpoint if they share one image."
         )
     return None
+
+
+def containers_problem(kind: str, count: int) -> str | None:
+    """Why a multi-container endpoint cannot start with `count` tenants' containers (it needs two)."""
+    if kind != Kind.MULTI_CONTAINER or count >= MIN_CONTAINERS:
+        return None
+    return (
+        f"A multi-container endpoint runs {MIN_CONTAINERS} to {MAX_CONTAINERS} containers, one per tenant: "
+        "choose at least two tenants, or serve a single tenant with a real-time endpoint of its own."
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
+import django_rq
 from django.db.models import Count, Prefetch, Q, QuerySet
+from redis.exceptions import RedisError
 
 from deployments import pricing, resources
 from deployments.models import (
@@ -18,6 +21,8 @@ from deployments.models import (
     Status,
     TransformRun,
 )
+from deployments.queueing import QUEUE
+from deployments.services.reconcile import ALERT_KEY
 from deployments.states import ACTIVE, progress
 from tenants.access import get_scoped_or_404
 from tenants.models import Tenant
@@ -117,3 +122,16 @@ def tenant_memberships(*, user: Any, tenant: Tenant) -> QuerySet[DeploymentMembe
         .filter(tenant=tenant)
         .select_related("deployment", "model_package")
     )
+
+
+def reconcile_alert() -> dict[str, str] | None:
+    """The reconcile alert waiting for a person ({"at", "message"}, for the fleet page), or None.
+
+    Reconcile raises it when its picture of AWS is implausible (most of the fleet missing from the
+    listing) and repairs nothing until a pass sees a plausible picture again or a person confirms.
+    """
+    try:
+        raw = django_rq.get_connection(QUEUE).get(ALERT_KEY)
+    except RedisError:
+        return None
+    return json.loads(raw) if raw else None

@@ -7,6 +7,7 @@ import contextvars
 from collections.abc import Iterator
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from deployments.aws import CallRecord
@@ -47,15 +48,24 @@ _batch: contextvars.ContextVar[list[DeploymentEvent] | None] = contextvars.Conte
 def timeline_batch() -> Iterator[None]:
     """Collect the events recorded inside the block and write them in one insert when it ends.
 
-    A job's AWS calls then cost one write instead of one each; the block ends (and writes) on errors too.
+    A job's AWS calls then cost one write instead of one each; the block ends (and writes) on errors
+    too, and every status change writes what was collected so far (see `transition`), so a job killed
+    outright loses at most the lines of the step it was in.
     """
     token = _batch.set([])
     try:
         yield
     finally:
-        events = _batch.get() or []
+        timeline_flush()
         _batch.reset(token)
+
+
+def timeline_flush() -> None:
+    """Write the events the enclosing timeline_batch has collected so far (nothing outside one)."""
+    events = _batch.get()
+    if events:
         DeploymentEvent.objects.bulk_create(events)
+        events.clear()
 
 
 def event_record(
@@ -109,17 +119,20 @@ def transition(deployment: Deployment, to: str, *, reason: str = "", **fields: A
     """Move `deployment` from its current status to `to` with a compare-and-set update.
 
     Raises ValueError for a move TRANSITIONS forbids and StateConflict when the row changed meanwhile.
+    The status line is written in the same transaction as the move, after the AWS calls that led to it.
     """
     current = deployment.status
     if to not in TRANSITIONS[current]:
         raise ValueError(f"a {current} deployment cannot become {to}")
     now = timezone.now()
     changes = {"status": to, "status_changed_at": now, "updated_at": now, **fields}
-    if not Deployment.objects.filter(pk=deployment.pk, status=current).update(**changes):
-        raise StateConflict(f"{deployment} is no longer {current}")
+    with transaction.atomic():
+        if not Deployment.objects.filter(pk=deployment.pk, status=current).update(**changes):
+            raise StateConflict(f"{deployment} is no longer {current}")
+        event_record(deployment, action="Status", outcome=to, resource=f"{current} → {to}", error=reason)
+        timeline_flush()
     for name, value in changes.items():
         setattr(deployment, name, value)
-    event_record(deployment, action="Status", outcome=to, resource=f"{current} → {to}", error=reason)
 
 
 def fields_save(deployment: Deployment, **fields: Any) -> None:

@@ -2,19 +2,53 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
 from deployments.services.provision import deployment_advance as _advance
 from deployments.services.reconcile import deployments_reconcile as _reconcile
 from deployments.services.runs import transform_run_advance as _run_advance
 
 
+class JobInterrupted(BaseException):
+    """SIGTERM reached a job's process: not an error of the job's own, so no `except Exception` takes it."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Turn a SIGTERM that would end the process on the spot into an exception that unwinds the job.
+
+    RQ's work horse leaves SIGTERM at its default (die at once), and a service manager stopping the
+    workers signals the horse too: unwinding lets the job write its timeline and RQ retry it.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield  # a worker with its own SIGTERM handling (warm shutdown) keeps it
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise JobInterrupted("The worker was stopped (SIGTERM) during the job.")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def deployment_advance(deployment_id: int, tenant_id: str | None) -> str:
     """Advance one deployment along its state machine (enqueued by services and by itself to poll)."""
-    return _advance(deployment_id=deployment_id, tenant_id=tenant_id)
+    with _sigterm_unwinds():
+        return _advance(deployment_id=deployment_id, tenant_id=tenant_id)
 
 
 def transform_run_advance(run_id: int, tenant_id: str) -> str:
     """Create or poll one batch transform run."""
-    return _run_advance(run_id=run_id, tenant_id=tenant_id)
+    with _sigterm_unwinds():
+        return _run_advance(run_id=run_id, tenant_id=tenant_id)
 
 
 def deployments_reconcile(deep: bool = False) -> dict[str, int]:

@@ -20,6 +20,11 @@ urlpatterns = [
         views.member_leave,
         name="member_leave",
     ),
+    path(
+        "deployments/<dbid:deployment_id>/members/<uuid:tenant_id>/model/",
+        views.member_change,
+        name="member_change",
+    ),
     path("models/", views_catalogue.model_packages, name="model_packages"),
     path("models/upload/", views_catalogue.model_package_upload, name="model_package_upload"),
     path("advisor/", views_catalogue.advisor, name="advisor"),

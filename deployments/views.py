@@ -16,12 +16,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from deployments import selectors, services
-from deployments.forms import DeploymentForm, MemberJoinForm
+from deployments.forms import DeploymentForm, MemberChangeForm, MemberJoinForm, service_error_show
 from deployments.health import queue_health
-from deployments.models import Deployment, Kind, Status
+from deployments.models import Deployment, Kind, MemberState, Status
 from deployments.queueing import EnqueueWatch, enqueues_watched
 from deployments.rules import KIND_RULES
 from deployments.states import ACTIVE
+from saasadmin.submissions import submit_once
 from tenants.access import get_tenant_or_404, requires, role_of
 from tenants.roles import TENANT_ROLES
 
@@ -102,7 +103,7 @@ def _plan_or_apply(request: HttpRequest, form: DeploymentForm, deployment: Any =
         with enqueues_watched() as enqueues:
             saved = services.deployment_apply(actor=request.user, draft=draft, deployment=deployment)
     except ValidationError as exc:
-        form.add_error(None, exc)
+        service_error_show(form, exc)
         return None
     _tell(request, f"{saved.name}: applied.", enqueues, then="Workers are taking it from here.")
     return redirect("deployment_detail", deployment_id=saved.pk)
@@ -124,6 +125,7 @@ def _form_page(
 
 
 @requires("deployments.manage")
+@submit_once
 def deployment_new(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     tenant_id = request.GET.get("tenant")
@@ -141,6 +143,7 @@ def deployment_new(request: HttpRequest) -> HttpResponse:
 
 
 @requires("deployments.manage")
+@submit_once
 def deployment_edit(request: HttpRequest, deployment_id: int) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
     if deployment.status in (Status.DELETING, Status.DELETED):
@@ -155,6 +158,7 @@ def deployment_edit(request: HttpRequest, deployment_id: int) -> HttpResponse:
 
 
 @requires("deployments.manage")
+@submit_once
 def deployment_delete(request: HttpRequest, deployment_id: int) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
     if request.method == "POST":
@@ -180,6 +184,7 @@ def _act(request: HttpRequest, deployment_id: int, action: Callable[[Deployment]
 
 @requires("deployments.manage")
 @require_POST
+@submit_once
 def deployment_retry(request: HttpRequest, deployment_id: int) -> HttpResponse:
     def retry(deployment: Deployment) -> str:
         services.deployment_retry(actor=request.user, deployment=deployment)
@@ -190,6 +195,7 @@ def deployment_retry(request: HttpRequest, deployment_id: int) -> HttpResponse:
 
 @requires("deployments.manage")
 @require_POST
+@submit_once
 def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
     """Cancel a deployment that has not reached AWS yet."""
 
@@ -204,6 +210,7 @@ def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
 
 @requires("deployments.manage")
 @require_POST
+@submit_once
 def transform_run_start(request: HttpRequest, deployment_id: int) -> HttpResponse:
     def start(deployment: Deployment) -> str:
         run = services.transform_run_start(actor=request.user, deployment=deployment)
@@ -213,6 +220,7 @@ def transform_run_start(request: HttpRequest, deployment_id: int) -> HttpRespons
 
 
 @requires("deployments.manage")
+@submit_once
 def member_join(request: HttpRequest, deployment_id: int) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
     form = MemberJoinForm(request.POST or None, deployment=deployment)
@@ -228,7 +236,7 @@ def member_join(request: HttpRequest, deployment_id: int) -> HttpResponse:
                         model_package=data["model_package"],
                     )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                service_error_show(form, exc)
             else:
                 _tell(request, f"{data['tenant']} is joining {deployment.name}.", enqueues)
                 return redirect("deployment_detail", deployment_id=deployment.pk)
@@ -239,16 +247,49 @@ def member_join(request: HttpRequest, deployment_id: int) -> HttpResponse:
 
 
 @requires("deployments.manage")
+@submit_once
 def member_leave(request: HttpRequest, deployment_id: int, tenant_id: str) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
     tenant = get_tenant_or_404(request.user, tenant_id)
     member = get_object_or_404(deployment.members.all(), tenant=tenant)
     if request.method == "POST":
-        with enqueues_watched() as enqueues:
-            services.deployment_member_leave(actor=request.user, deployment=deployment, tenant=tenant)
-        _tell(request, f"{tenant} is leaving {deployment.name}.", enqueues)
+        try:
+            with enqueues_watched() as enqueues:
+                services.deployment_member_leave(actor=request.user, deployment=deployment, tenant=tenant)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            _tell(request, f"{tenant} is leaving {deployment.name}.", enqueues)
         return redirect("deployment_detail", deployment_id=deployment.pk)
-    return render(request, "deployments/member_leave.html", {"deployment": deployment, "member": member})
+    deletes = services.member_leave_deletes(deployment=deployment)
+    context = {"deployment": deployment, "member": member, "deletes": deletes}
+    return render(request, "deployments/member_leave.html", context)
+
+
+@requires("deployments.manage")
+@submit_once
+def member_change(request: HttpRequest, deployment_id: int, tenant_id: str) -> HttpResponse:
+    """Serve a member from another of its model packages: the plan first, then apply."""
+    deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
+    tenant = get_tenant_or_404(request.user, tenant_id)
+    member = get_object_or_404(deployment.members.exclude(state=MemberState.LEAVING), tenant=tenant)
+    form = MemberChangeForm(request.POST or None, deployment=deployment, member=member)
+    context: dict[str, Any] = {"form": form, "deployment": deployment, "member": member}
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") != "apply":
+            return render(request, "deployments/member_change.html", {**context, "plan": form.plan})
+        package = form.cleaned_data["model_package"]
+        try:
+            with enqueues_watched() as enqueues:
+                services.deployment_member_change(
+                    actor=request.user, deployment=deployment, tenant=tenant, model_package=package
+                )
+        except ValidationError as exc:
+            service_error_show(form, exc)
+        else:
+            _tell(request, f"{tenant} moves to {package} on {deployment.name}.", enqueues)
+            return redirect("deployment_detail", deployment_id=deployment.pk)
+    return render(request, "deployments/member_change.html", context)
 
 
 def tenant_section_context(request: HttpRequest, tenant: Any) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from deployments import pricing, selectors, services
+from deployments import catalogue, selectors, services
 from deployments.advisor import Needs, advise
-from deployments.forms import AdvisorForm, ModelPackageUploadForm
+from deployments.forms import AdvisorForm, ModelPackageUploadForm, service_error_show
 from deployments.models import Kind
+from saasadmin.submissions import submit_once
 from tenants.access import requires, user_can
 
 # The comparison the advisor page opens with: many tenants, per-tenant endpoints vs shared ones.
@@ -29,6 +30,7 @@ def model_packages(request: HttpRequest) -> HttpResponse:
 
 
 @requires("deployments.manage")
+@submit_once
 def model_package_upload(request: HttpRequest) -> HttpResponse:
     form = ModelPackageUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -43,7 +45,7 @@ def model_package_upload(request: HttpRequest) -> HttpResponse:
                 notes=data["notes"],
             )
         except ValidationError as exc:
-            form.add_error("archive", exc)
+            service_error_show(form, exc, "archive")
         else:
             messages.success(request, f"Uploaded {package} to {package.model_data_url}.")
             return redirect("model_packages")
@@ -68,6 +70,6 @@ def advisor(request: HttpRequest) -> HttpResponse:
         "form": form,
         "results": results,
         "fleet": fleet,
-        "catalogue": {**pricing.catalogue(), "region": settings.AWS_REGION},
+        "catalogue": {**catalogue.catalogue(), "region": settings.AWS_REGION},
     }
     return render(request, "deployments/advisor.html", context)

@@ -31,6 +31,25 @@ def main(argv: list[str] | None = None) -> None:
         help="GPU/Inferentia endpoints take this many times --delay (they are slower to create on AWS)",
     )
     parser.add_argument("--mme-budget-mb", type=int, default=256, help="multi-model cache budget, MB")
+    parser.add_argument(
+        "--model-load-budget-ms",
+        type=float,
+        default=None,
+        help="a multi-model cold load or serverless cold start longer than this answers "
+        "ModelNotReadyException while it carries on (default: off, calls wait for it)",
+    )
+    parser.add_argument(
+        "--archive-max-unpacked-mb",
+        type=int,
+        default=1024,
+        help="a model.tar.gz unpacking to more fails its endpoint or job (a bomb must not take the memory)",
+    )
+    parser.add_argument(
+        "--archive-max-members",
+        type=int,
+        default=1000,
+        help="a model.tar.gz holding more files fails likewise",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -43,7 +62,12 @@ def main(argv: list[str] | None = None) -> None:
         cold_start_seconds=args.cold_start,
         serverless_idle_seconds=args.serverless_idle,
         mme_budget_bytes=args.mme_budget_mb * 1024 * 1024,
+        archive_max_unpacked_bytes=args.archive_max_unpacked_mb * 1024 * 1024,
+        archive_max_members=args.archive_max_members,
         accelerated_delay_factor=args.accelerated_delay_factor,
+        model_load_budget_seconds=None
+        if args.model_load_budget_ms is None
+        else args.model_load_budget_ms / 1000,
     )
     logging.getLogger("emulator").info("SageMaker emulator listening on %s", handle.url)
     done = threading.Event()

@@ -7,9 +7,10 @@ import time
 from collections import Counter
 from typing import Any
 
+from emulator import autoscaling, s3io
 from emulator.errors import limit_exceeded, validation
 from emulator.listing import list_answer, put_tags
-from emulator.state import Store, arn, copy_given, public
+from emulator.state import ACCELERATED_PREFIXES, Store, arn, copy_given, public
 
 _SERVERLESS_MEMORY = range(1024, 6144 + 1, 1024)
 
@@ -39,12 +40,35 @@ def _check_containers(params: dict[str, Any]) -> None:
     if mode == "Direct":
         if not containers:
             raise validation("InferenceExecutionConfig Mode Direct needs Containers.")
+        # AWS documents multi-container models (the ones Direct invocation serves) as more than one container.
+        if len(containers) < 2:
+            raise validation(
+                "InferenceExecutionConfig Mode Direct needs more than one container in Containers: "
+                "a multi-container endpoint runs 2 to 15 containers."
+            )
         names = [c.get("ContainerHostname") for c in containers]
         if None in names or len(set(names)) != len(names):
             raise validation("With Direct invocation every container needs a unique ContainerHostname.")
     for container in [primary] if primary else containers or []:
         if not container.get("Image"):
             raise validation("Every container needs an Image.")
+
+
+def _check_model_data(params: dict[str, Any]) -> None:
+    """Refuse a ModelDataUrl with nothing behind it, as CreateModel does.
+
+    ContainerDefinition.ModelDataUrl (API reference, CreateModel / ContainerDefinition) is the S3 path
+    of a single model's artifact, or, with Mode=MultiModel, the prefix the models are loaded from.
+    AWS checks it at CreateModel and answers ValidationException "Could not find model data at <url>."
+    (its wording as SDKs report it, e.g. aws/amazon-sagemaker-examples#2264 and #4479).
+    """
+    primary = params.get("PrimaryContainer")
+    for container in [primary] if primary else params.get("Containers") or []:
+        url = container.get("ModelDataUrl")
+        if not url or not url.startswith("s3://"):
+            continue  # no artifact (the image holds the model), or an https URL the emulator cannot read
+        if not s3io.model_data_present(url, prefix=container.get("Mode") == "MultiModel"):
+            raise validation(f"Could not find model data at {url}.")
 
 
 def create_model(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -64,6 +88,7 @@ def create_model(store: Store, region: str, params: dict[str, Any]) -> dict[str,
     with store.lock:
         if (region, name.lower()) in store.models:
             raise _existing("model", region, name)
+        _check_model_data(params)
         store.models[(region, name.lower())] = record
         put_tags(store, record["ModelArn"], params.get("Tags"))
         store.touch()
@@ -127,13 +152,19 @@ def _check_variant(store: Store, region: str, variant: dict[str, Any], has_async
     instance_type = variant.get("InstanceType")
     if not instance_type or not variant.get("InitialInstanceCount"):
         raise validation("A variant needs InstanceType and InitialInstanceCount, or a ServerlessConfig.")
-    allowed = store.settings.catalogue.types_for(region)
-    if instance_type not in allowed:
-        raise validation(
-            f"1 validation error detected: Value '{instance_type}' at "
-            "'productionVariants.1.member.instanceType' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(sorted(allowed))}]"
-        )
+    # Types outside the enum were refused with the request (emulator.validation); here, the region's.
+    store.settings.catalogue.require(region, instance_type, "async" if has_async else "realtime")
+    _check_multi_model_instance(model, instance_type)
+
+
+def _check_multi_model_instance(model: dict[str, Any], instance_type: str) -> None:
+    """Multi-model on accelerated instances is Triton's only ("Supported algorithms, frameworks, and
+    instances for multi-model endpoints"); AWS's answer as reported in aws/sagemaker-python-sdk#1323."""
+    container = model.get("PrimaryContainer") or {}
+    if container.get("Mode") != "MultiModel" or not instance_type.startswith(ACCELERATED_PREFIXES):
+        return
+    if "sagemaker-tritonserver" not in container.get("Image", ""):
+        raise validation(f"MultiModel mode is not supported for instance type {instance_type}.")
 
 
 def create_endpoint_config(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -334,6 +365,9 @@ def update_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
         if record["EndpointStatus"] != "InService":
             raise validation(f'Cannot update in-progress endpoint "{record["EndpointArn"]}".')
         spec = deployment_spec(store, region, params["EndpointConfigName"])
+        autoscaling.update_check(
+            region, record["EndpointArn"], name, record["_spec"]["variants"], spec["variants"]
+        )
         _check_quotas(store, region, spec, replacing=key[1])
         record.update(
             EndpointStatus="Updating",
@@ -349,14 +383,21 @@ def update_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[s
 
 
 def delete_endpoint(store: Store, region: str, params: dict[str, Any]) -> dict[str, Any]:
-    """DeleteEndpoint: Deleting, then gone once the delay is over; it stops serving at once."""
+    """DeleteEndpoint: Deleting, then gone once the delay is over; it stops serving at once.
+
+    Refused while Creating or Updating, with the answer UpdateEndpoint gives then: the API reference
+    lists only common errors; the wording is what AWS's SageMaker operator for Kubernetes matches on.
+    """
     key = (region, params["EndpointName"].lower())
     now = time.time()
     with store.lock:
         record = store.advance_endpoint(key)
         if record is None:
             raise _missing("endpoint", region, params["EndpointName"])
+        if record["EndpointStatus"] in ("Creating", "Updating"):
+            raise validation(f'Cannot update in-progress endpoint "{record["EndpointArn"]}".')
         if record["EndpointStatus"] != "Deleting":
+            autoscaling.endpoint_deregister(region, record["EndpointName"])
             record.update(
                 EndpointStatus="Deleting", LastModifiedTime=now, _ready_at=now + store.settings.delay
             )

@@ -56,3 +56,9 @@ def model_error(message: str, original_status: int, original_message: str, log_g
 def throttling(message: str) -> AwsError:
     """`ThrottlingException` (HTTP 429), as serverless endpoints answer past MaxConcurrency."""
     return AwsError("ThrottlingException", message, status=429)
+
+
+def model_not_ready(message: str) -> AwsError:
+    """`ModelNotReadyException` (HTTP 429 in botocore's sagemaker-runtime model): a multi-model endpoint is
+    still loading the target model, or a serverless variant is still being provisioned."""
+    return AwsError("ModelNotReadyException", message, status=429)

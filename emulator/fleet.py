@@ -6,15 +6,25 @@ import random
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator import s3io
-from emulator.models import ArchiveError, LoadedModel, ModelLoadError, framework_for_image, load_artifact
+from emulator.models import (
+    ArchiveError,
+    ArchiveLimits,
+    ArchiveTooLarge,
+    LoadedModel,
+    ModelLoadError,
+    framework_for_image,
+    load_artifact,
+)
 
 
-def fetch_and_load(framework: str, uri: str) -> LoadedModel:
-    """Read a `model.tar.gz` from S3 and load it; ModelLoadError says what AWS would say."""
+def fetch_and_load(framework: str, uri: str, limits: ArchiveLimits | None = None) -> LoadedModel:
+    """Read a `model.tar.gz` from S3 and load it within `limits`; ModelLoadError says what AWS would say."""
     try:
         bucket, key = s3io.split_uri(uri)
         data = s3io.get_bytes(bucket, key)
@@ -25,7 +35,9 @@ def fetch_and_load(framework: str, uri: str) -> LoadedModel:
             "and that the role passed to CreateModel has permissions to download the model."
         ) from exc
     try:
-        return load_artifact(framework, data)
+        return load_artifact(framework, data, limits)
+    except ArchiveTooLarge as exc:
+        raise ModelLoadError(f'Failed to extract model data archive from URL "{uri}". {exc}') from exc
     except ArchiveError as exc:
         raise ModelLoadError(
             f'Failed to extract model data archive from URL "{uri}". '
@@ -36,25 +48,25 @@ def fetch_and_load(framework: str, uri: str) -> LoadedModel:
 
 
 _SHARED_LIMIT = 32
-_shared: OrderedDict[tuple[str, str, str], LoadedModel] = OrderedDict()
+_shared: OrderedDict[tuple[str, str, str, ArchiveLimits | None], LoadedModel] = OrderedDict()
 _shared_lock = threading.Lock()
 
 
-def load_shared(framework: str, uri: str) -> LoadedModel:
+def load_shared(framework: str, uri: str, limits: ArchiveLimits | None = None) -> LoadedModel:
     """A single-model container's model, reused by every endpoint deploying the same unchanged object.
 
     Keyed by the object's ETag, so a re-uploaded artifact is loaded afresh; loaded models are read-only.
     """
     etag = s3io.object_etag(*s3io.split_uri(uri)) if uri.startswith("s3://") else None
     if etag is None:
-        return fetch_and_load(framework, uri)
-    key = (framework, uri, etag)
+        return fetch_and_load(framework, uri, limits)
+    key = (framework, uri, etag, limits)
     with _shared_lock:
         found = _shared.get(key)
         if found is not None:
             _shared.move_to_end(key)
             return found
-    model = fetch_and_load(framework, uri)
+    model = fetch_and_load(framework, uri, limits)
     with _shared_lock:
         _shared[key] = model
         while len(_shared) > _SHARED_LIMIT:
@@ -62,36 +74,57 @@ def load_shared(framework: str, uri: str) -> LoadedModel:
     return model
 
 
+class ModelNotLoaded(Exception):
+    """A cold load is still running when the caller's wait is over; it carries on for later calls."""
+
+
 class ModelCache:
     """Multi-model endpoints' loaded models, least recently used evicted past a memory budget."""
 
-    def __init__(self, budget_bytes: int) -> None:
+    def __init__(self, budget_bytes: int, limits: ArchiveLimits | None = None) -> None:
         self.budget_bytes = budget_bytes
+        self.limits = limits
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
-        self._loading: dict[str, threading.Lock] = {}
+        self._loading: dict[str, Future[LoadedModel]] = {}
 
-    def get(self, framework: str, uri: str) -> tuple[LoadedModel, bool, float]:
-        """The model at `uri`, whether it was cached, and the seconds spent loading it."""
+    def get(self, framework: str, uri: str, wait: float | None = None) -> tuple[LoadedModel, bool, float]:
+        """The model at `uri`, whether it was cached, and the seconds this call waited for its load.
+
+        A cold load runs in the background, one per key (concurrent cold calls wait for the same one).
+        A call waits at most `wait` seconds (None: until it is done), then raises ModelNotLoaded.
+        """
         with self._lock:
             found = self._models.get(uri)
             if found is not None:
                 self._models.move_to_end(uri)
                 return found, True, 0.0
-            key_lock = self._loading.setdefault(uri, threading.Lock())
-        # One load per key at a time: concurrent cold calls wait for the first instead of loading twice.
-        with key_lock:
+            load = self._loading.get(uri)
+            if load is None:
+                load = self._loading[uri] = Future()
+                threading.Thread(target=self._load, args=(framework, uri, load), daemon=True).start()
+        if wait is not None and wait <= 0:
+            raise ModelNotLoaded(uri)  # a load takes time: a budget of zero is always exceeded
+        started = time.perf_counter()
+        try:
+            model = load.result(timeout=wait)
+        except FutureTimeout as exc:
+            raise ModelNotLoaded(uri) from exc
+        return model, False, time.perf_counter() - started
+
+    def _load(self, framework: str, uri: str, load: Future[LoadedModel]) -> None:
+        try:
+            model = fetch_and_load(framework, uri, self.limits)
+        except Exception as exc:  # the waiting calls see why; the next call loads again
             with self._lock:
-                found = self._models.get(uri)
-            if found is not None:
-                return found, False, 0.0
-            started = time.perf_counter()
-            model = fetch_and_load(framework, uri)
-            waited = time.perf_counter() - started
-            with self._lock:
-                self._models[uri] = model
-                self._evict(keep=uri)
-            return model, False, waited
+                self._loading.pop(uri, None)
+            load.set_exception(exc)
+            return
+        with self._lock:  # cached before the waiters wake: a call after them finds it in memory
+            self._models[uri] = model
+            self._evict(keep=uri)
+            self._loading.pop(uri, None)
+        load.set_result(model)
 
     def _evict(self, keep: str) -> None:
         total = sum(model.size_bytes for model in self._models.values())
@@ -131,6 +164,7 @@ class Variant:
     instance_count: int = 1
     semaphore: threading.BoundedSemaphore | None = None
     last_used: float = field(default=float("-inf"))
+    ready_at: float = field(default=float("-inf"))  # serverless: when the compute being provisioned is up
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def container_for(self, hostname: str | None) -> Container | None:
@@ -178,7 +212,7 @@ def _containers(model: dict[str, Any]) -> tuple[list[Container], bool]:
     return containers, len(specs) > 1 and mode == "Direct"
 
 
-def build_fleet(endpoint_name: str, spec: dict[str, Any]) -> Fleet:
+def build_fleet(endpoint_name: str, spec: dict[str, Any], limits: ArchiveLimits | None = None) -> Fleet:
     """Load every variant's models, as SageMaker does before an endpoint goes InService."""
     variants = []
     for variant_spec in spec["variants"]:
@@ -188,7 +222,7 @@ def build_fleet(endpoint_name: str, spec: dict[str, Any]) -> Fleet:
             if not container.multi_model:
                 if not container.model_data_url:
                     raise ModelLoadError(f"The container {container.hostname} has no ModelDataUrl.")
-                container.model = load_shared(container.framework, container.model_data_url)
+                container.model = load_shared(container.framework, container.model_data_url, limits)
         serverless = variant_spec.get("ServerlessConfig")
         variants.append(
             Variant(

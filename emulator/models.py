@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import re
 import tarfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +29,28 @@ class ModelLoadError(Exception):
 
 class ArchiveError(ModelLoadError):
     """The artifact is not a tar.gz archive."""
+
+
+class ArchiveTooLarge(ModelLoadError):
+    """The artifact goes past the emulator's ArchiveLimits (a bomb must not take the emulator's memory)."""
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """How much of a model.tar.gz the emulator unpacks (--archive-max-unpacked-mb, --archive-max-members).
+
+    Sizes are counted from each member's header before its data is decompressed; beyond the declared data,
+    the decompressed stream may hold HEADER_ALLOWANCE per member and HEADER_SLACK in all (tar reads a
+    long-name or pax header whole, so an oversized one is a bomb of its own).
+    """
+
+    max_unpacked_bytes: int = 1024 * 1024 * 1024
+    max_members: int = 1000
+
+
+HEADER_ALLOWANCE = 8 * 1024
+HEADER_SLACK = 1024 * 1024
+_BLOCK = 1024 * 1024
 
 
 class PayloadError(Exception):
@@ -69,17 +93,57 @@ class LoadedModel:
         return np.asarray(self.scorer(rows), dtype=float).reshape(-1)
 
 
-def _member_bytes(tar_bytes: bytes, wanted: str) -> bytes:
+class _Capped:
+    """The decompressed stream, refused past `limit` bytes; the member walk raises the limit per member."""
+
+    def __init__(self, source: io.BufferedIOBase | gzip.GzipFile) -> None:
+        self.source, self.limit, self.count = source, HEADER_SLACK, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size if 0 <= size <= _BLOCK else _BLOCK)
+        self.count += len(data)
+        if self.count > self.limit:
+            raise ArchiveTooLarge(
+                "The archive's tar headers are far larger than its files need "
+                "(a long-name or pax header bomb)."
+            )
+        return data
+
+    def allow(self, member: tarfile.TarInfo) -> None:
+        self.limit += -(-member.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE + HEADER_ALLOWANCE
+
+
+def _member_bytes(tar_bytes: bytes, wanted: str, limits: ArchiveLimits) -> bytes:
+    """The `wanted` file of a tar (gzip-compressed or not), read in one streaming pass within `limits`."""
+    raw = io.BytesIO(tar_bytes)
+    stream = _Capped(gzip.GzipFile(fileobj=raw) if tar_bytes[:2] == b"\x1f\x8b" else raw)
     try:
-        with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:*") as archive:
-            for member in archive.getmembers():
+        with tarfile.open(fileobj=stream, mode="r|") as archive:  # type: ignore[call-overload]
+            count = declared = 0
+            for member in archive:
+                count, declared = count + 1, declared + member.size
+                _limits_check(count, declared, limits)
+                stream.allow(member)
                 if member.isfile() and member.name.rsplit("/", 1)[-1] == wanted:
                     extracted = archive.extractfile(member)
                     if extracted is not None:
-                        return extracted.read()
-    except (tarfile.TarError, EOFError, OSError) as exc:
+                        return bytes(extracted.read())
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise ArchiveError("The model artifact is not a valid tar.gz archive.") from exc
     raise ModelLoadError(f"The model artifact holds no {wanted} file.")
+
+
+def _limits_check(count: int, declared: int, limits: ArchiveLimits) -> None:
+    if count > limits.max_members:
+        raise ArchiveTooLarge(
+            f"The archive holds more than {limits.max_members:,} files, the emulator's limit "
+            "(--archive-max-members)."
+        )
+    if declared > limits.max_unpacked_bytes:
+        raise ArchiveTooLarge(
+            f"The archive unpacks to more than {limits.max_unpacked_bytes / 2**20:,.0f} MB, the emulator's "
+            "limit (--archive-max-unpacked-mb)."
+        )
 
 
 def _load_xgboost(raw: bytes) -> LoadedModel:
@@ -116,9 +180,9 @@ def _load_sklearn(raw: bytes) -> LoadedModel:
     return LoadedModel(SKLEARN, scorer, int(n_features) if n_features is not None else None, len(raw))
 
 
-def load_artifact(framework: str, tar_bytes: bytes) -> LoadedModel:
-    """Unpack a `model.tar.gz` as the framework's container does and load the model it holds."""
-    raw = _member_bytes(tar_bytes, _ARTIFACT_FILES[framework])
+def load_artifact(framework: str, tar_bytes: bytes, limits: ArchiveLimits | None = None) -> LoadedModel:
+    """Unpack a `model.tar.gz` as the framework's container does (within `limits`) and load its model."""
+    raw = _member_bytes(tar_bytes, _ARTIFACT_FILES[framework], limits or ArchiveLimits())
     return _load_xgboost(raw) if framework == XGBOOST else _load_sklearn(raw)
 
 

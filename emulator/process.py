@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -67,7 +68,7 @@ def start(
     """
     service_model()  # load botocore's SageMaker model now, not on the first request
     store = Store(Settings(delay=delays, catalogue_path=str(catalogue or DEFAULT_CATALOGUE), **settings))
-    store.job_runner = run_transform_job
+    store.job_runner = functools.partial(run_transform_job, limits=store.settings.archive_limits)
     persister = None
     metrics_log = None
     if data_dir is not None:

@@ -8,8 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.context import Context
-from emulator.errors import ACCOUNT_ID, AwsError, model_error, runtime_validation, throttling
-from emulator.fleet import Container, Fleet, Variant
+from emulator.errors import (
+    ACCOUNT_ID,
+    AwsError,
+    model_error,
+    model_not_ready,
+    runtime_validation,
+    throttling,
+)
+from emulator.fleet import Container, Fleet, ModelNotLoaded, Variant
 from emulator.models import LoadedModel, ModelLoadError, PayloadError, predict
 
 SERVERLESS_MAX_BODY = 4 * 1024 * 1024
@@ -78,10 +85,17 @@ def _model(ctx: Context, container: Container, invocation: Invocation) -> Loaded
     )
     try:
         model, hit, waited = ctx.store.cache.get(
-            container.framework, prefix + invocation.target_model.lstrip("/")
+            container.framework,
+            prefix + invocation.target_model.lstrip("/"),
+            ctx.settings.model_load_budget_seconds,
         )
     except ModelLoadError as exc:
         raise runtime_validation(str(exc)) from exc
+    except ModelNotLoaded as exc:
+        raise model_not_ready(
+            f"Endpoint {invocation.endpoint} is still downloading or loading the target model "
+            f"{invocation.target_model}. Wait and try your request again."
+        ) from exc
     invocation.metrics["ModelCacheHit"] = 1.0 if hit else 0.0
     if not hit:
         invocation.metrics["ModelLoadingWaitTime"] = waited * 1e6
@@ -121,15 +135,35 @@ def _serverless_gate(ctx: Context, variant: Variant, invocation: Invocation) -> 
     assert variant.semaphore is not None
     if not variant.semaphore.acquire(blocking=False):
         raise throttling(f"Rate exceeded: endpoint {invocation.endpoint} is at its MaxConcurrency.")
+    try:
+        _cold_start(ctx, variant, invocation)
+    except AwsError:
+        variant.semaphore.release()  # a call refused before it ran holds no concurrency slot
+        raise
+
+
+def _cold_start(ctx: Context, variant: Variant, invocation: Invocation) -> None:
+    """Wait for the variant's compute: provisioned again after an idle spell, which the first call starts.
+
+    Past the load budget the call answers ModelNotReadyException and provisioning carries on.
+    """
     settings = ctx.settings
     with variant.lock:
         now = time.monotonic()
-        cold = now - variant.last_used > settings.serverless_idle_seconds
-        variant.last_used = now
-    if cold:
-        # A serverless endpoint idle for a while provisions compute again before it answers.
-        time.sleep(settings.cold_start_seconds)
-        invocation.metrics["ModelSetupTime"] = settings.cold_start_seconds * 1e6
+        cold = now >= variant.ready_at and now - variant.last_used > settings.serverless_idle_seconds
+        if cold:
+            variant.ready_at = now + settings.cold_start_seconds
+        wait = max(0.0, variant.ready_at - now)
+        variant.last_used = now + wait
+    budget = settings.model_load_budget_seconds
+    if wait > 0 and budget is not None and wait > budget:
+        raise model_not_ready(
+            f"The resources of serverless endpoint {invocation.endpoint} (variant {variant.name}) "
+            "are still being provisioned. Wait and try your request again."
+        )
+    if cold or wait > 0:
+        time.sleep(wait)
+        invocation.metrics["ModelSetupTime"] = wait * 1e6
 
 
 def run(ctx: Context, fleet: Fleet, invocation: Invocation) -> tuple[bytes, str, str]:

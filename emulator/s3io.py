@@ -59,6 +59,17 @@ def list_keys(bucket: str, prefix: str) -> list[str]:
     return sorted(key for key in list(found.keys.keys()) if key.startswith(prefix))
 
 
+def model_data_present(uri: str, *, prefix: bool) -> bool:
+    """Whether `uri` names an object (or, with `prefix`, a prefix holding at least one object)."""
+    try:
+        bucket, key = split_uri(uri)
+        if prefix:
+            return bool(list_keys(bucket, key))
+    except (ValueError, S3Missing):
+        return False
+    return object_etag(bucket, key) is not None
+
+
 def bucket_names() -> list[str]:
     """Every bucket the backend holds."""
     return sorted(_backend().buckets.keys())

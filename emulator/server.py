@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -13,7 +14,7 @@ from urllib.parse import unquote
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from emulator import control, listing, s3io, transform_api
+from emulator import autoscaling, control, listing, s3io, transform_api
 from emulator.asyncinf import invoke_endpoint_async
 from emulator.context import Context
 from emulator.errors import AwsError
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 REALTIME_MAX_BODY = 6 * 1024 * 1024
 _RUNTIME_PATH = re.compile(r"^/endpoints/([^/]+)/(invocations|async-invocations)$")
 _WRITES = {"PUT", "POST", "DELETE"}
+_DEREGISTER = "AnyScaleFrontendService.DeregisterScalableTarget"
 Handler = Callable[[Any, str, dict[str, Any]], dict[str, Any]]
 ACTIONS: dict[str, Handler] = {
     "CreateModel": control.create_model,
@@ -94,10 +96,26 @@ class EmulatorApp:
             return self._runtime(environ, start_response, unquote(runtime[1]), runtime[2], region)
         if service == "sagemaker" and not path.endswith("BatchPutMetrics"):
             return self._control(environ, start_response, target, region)
+        if target == _DEREGISTER:
+            refusal = self._deregister_refusal(environ, region)
+            if refusal is not None:
+                return self._error(start_response, refusal, runtime=False)
         answer = self.moto(environ, start_response)
         if service == "s3" and environ.get("REQUEST_METHOD") in _WRITES:
             s3io.s3_changed.set()
         return answer
+
+    def _deregister_refusal(self, environ: dict[str, Any], region: str) -> AwsError | None:
+        """AWS's answer to deregistering a target that is not there (moto words it otherwise)."""
+        raw = read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(raw)  # moto reads the body again
+        try:
+            autoscaling.deregister_check(region, json.loads(raw or b"{}"))
+        except AwsError as exc:
+            return exc
+        except ValueError:
+            return None  # not JSON: moto refuses it as AWS would
+        return None
 
     def _reply(
         self, start_response: StartResponse, status: int, headers: dict[str, str], body: bytes

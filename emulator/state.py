@@ -13,6 +13,7 @@ from typing import Any
 from emulator.catalogue import DEFAULT_CATALOGUE, InstanceCatalogue
 from emulator.errors import ACCOUNT_ID
 from emulator.fleet import Fleet, ModelCache, build_fleet
+from emulator.models import ArchiveLimits
 
 Key = tuple[str, str]  # (region, lower-cased name): SageMaker names are unique regardless of case
 KINDS = ("model", "endpoint-config", "endpoint", "transform-job")
@@ -31,12 +32,22 @@ class Settings:
     max_endpoints: int = 100
     instances_per_type: int = 20
     invocation_timeout_seconds: float = 60.0
+    # How long a call waits for a multi-model cold load or a serverless cold start before it answers
+    # ModelNotReadyException (the load carries on). None: wait it out, as AWS does up to its 60 s limit.
+    model_load_budget_seconds: float | None = None
     # Endpoints on accelerated instances (GPU, Inferentia) take several times longer to create on AWS.
     accelerated_delay_factor: float = 1.0
+    # What a model.tar.gz may unpack to, and hold: past either, the endpoint or job fails with the reason.
+    archive_max_unpacked_bytes: int = ArchiveLimits.max_unpacked_bytes
+    archive_max_members: int = ArchiveLimits.max_members
     catalogue: InstanceCatalogue = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalogue = InstanceCatalogue(self.catalogue_path)
+
+    @property
+    def archive_limits(self) -> ArchiveLimits:
+        return ArchiveLimits(self.archive_max_unpacked_bytes, self.archive_max_members)
 
     def endpoint_delay(self, spec: dict[str, Any]) -> float:
         """How long an endpoint transition to `spec` takes: longer when a variant is accelerated."""
@@ -74,7 +85,7 @@ class Store:
         self.jobs: dict[Key, dict[str, Any]] = {}
         self.tags: dict[str, dict[str, str]] = {}
         self.fleets: dict[Key, Fleet] = {}
-        self.cache = ModelCache(settings.mme_budget_bytes)
+        self.cache = ModelCache(settings.mme_budget_bytes, settings.archive_limits)
         self._builds: dict[Key, Future[Fleet]] = {}
         self._runs: dict[Key, Future[tuple[str, str | None]]] = {}
         self._stops: dict[Key, threading.Event] = {}
@@ -101,7 +112,7 @@ class Store:
 
     def start_build(self, key: Key, spec: dict[str, Any]) -> None:
         """Load an endpoint's models in the background; the state machine waits for the outcome."""
-        self._builds[key] = self.submit(build_fleet, key[1], spec)
+        self._builds[key] = self.submit(build_fleet, key[1], spec, self.settings.archive_limits)
 
     def advance_endpoint(self, key: Key, now: float | None = None) -> dict[str, Any] | None:
         """Move the endpoint along Creating/Updating/Deleting once its delay is over; None when gone."""
@@ -165,7 +176,7 @@ class Store:
 
     def _warm(self, key: Key, spec: dict[str, Any]) -> Fleet:
         """Build the fleet of an endpoint already in service (after a restart) and keep it."""
-        fleet = build_fleet(key[1], spec)
+        fleet = build_fleet(key[1], spec, self.settings.archive_limits)
         with self.lock:
             return self.fleets.setdefault(key, fleet)
 

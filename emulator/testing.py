@@ -81,6 +81,18 @@ def xgboost_model(model_data_url: str) -> dict[str, Any]:
     return {"PrimaryContainer": {"Image": XGBOOST_IMAGE, "ModelDataUrl": model_data_url}}
 
 
+def model_on_vanished_artifact(s3: Any, sagemaker: Any, name: str) -> str:
+    """A model whose artifact was there at CreateModel and deleted since; returns its ModelDataUrl.
+
+    CreateModel refuses a missing artifact, so this is how an endpoint meets one, on AWS as here.
+    """
+    key = f"vanished/{name}/model.tar.gz"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"deleted before any endpoint loads it")
+    sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, **xgboost_model(f"s3://{BUCKET}/{key}"))
+    s3.delete_object(Bucket=BUCKET, Key=key)
+    return f"s3://{BUCKET}/{key}"
+
+
 def metric_statistics(
     cloudwatch: Any, endpoint: str, metric: str, variant: str = "AllTraffic"
 ) -> dict[str, float]:

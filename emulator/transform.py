@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import gzip
+import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from emulator import s3io
 from emulator.fleet import fetch_and_load
-from emulator.models import LoadedModel, ModelLoadError, PayloadError, framework_for_image, predict
+from emulator.models import (
+    ArchiveLimits,
+    LoadedModel,
+    ModelLoadError,
+    PayloadError,
+    framework_for_image,
+    predict,
+)
 
 MB = 1024 * 1024
+# ModelClientConfig's defaults when a job does not set it (API Reference: ModelClientConfig).
+DEFAULT_TIMEOUT_SECONDS, DEFAULT_MAX_RETRIES = 600, 3
 
 
 class JobFailure(Exception):
@@ -43,25 +54,60 @@ def _batches(records: list[bytes], strategy: str, max_payload: int) -> Iterator[
         yield start, batch
 
 
+def _json_joined(record: bytes, output: bytes) -> bytes:
+    """One JSON record joined with its output, as DataProcessing.JoinSource documents it.
+
+    An object gains a "SageMakerOutput" attribute; any other record (an array, a number) is not a
+    key-value object, so SageMaker writes a new one: {"SageMakerInput": record, "SageMakerOutput": output}.
+    """
+    try:
+        value = json.loads(record)
+    except json.JSONDecodeError as exc:
+        raise JobFailure(f"ClientError: JoinSource=Input cannot read the JSON record: {exc}") from exc
+    try:
+        answer = json.loads(output)
+    except json.JSONDecodeError:
+        answer = output.decode("utf-8", "replace")  # e.g. Accept text/csv: the output is joined as text
+    if isinstance(value, dict):
+        return json.dumps({**value, "SageMakerOutput": answer}).encode()
+    return json.dumps({"SageMakerInput": value, "SageMakerOutput": answer}).encode()
+
+
 def _joined(inputs: list[bytes], outputs: list[bytes], content_type: str) -> list[bytes]:
-    # JoinSource=Input: CSV rows get the prediction appended as a last column, JSON records gain a field.
+    # JoinSource=Input: CSV rows get the prediction appended as a last column, JSON records an attribute.
     if len(inputs) != len(outputs):
         raise JobFailure("ClientError: JoinSource=Input needs one output line per input record.")
     if "json" in content_type:
-        return [
-            i.rstrip()[:-1] + b', "SageMakerOutput": ' + o + b"}"
-            if i.rstrip().endswith(b"}")
-            else b"[" + i + b", " + o + b"]"
-            for i, o in zip(inputs, outputs, strict=True)
-        ]
+        return [_json_joined(i, o) for i, o in zip(inputs, outputs, strict=True)]
     return [i.rstrip(b"\r") + b"," + o for i, o in zip(inputs, outputs, strict=True)]
+
+
+def _invoke(model: LoadedModel, job: dict[str, Any], body: bytes, where: str) -> bytes:
+    """One mini-batch request to the container, under ModelClientConfig's timeout and retries.
+
+    Only timeouts are retried: the container's answer to the same body is deterministic here, so a
+    request it refused would be refused again.
+    """
+    source, client = job["TransformInput"], job.get("ModelClientConfig") or {}
+    timeout = client.get("InvocationsTimeoutInSeconds", DEFAULT_TIMEOUT_SECONDS)
+    retries = client.get("InvocationsMaxRetries", DEFAULT_MAX_RETRIES)
+    for _ in range(retries + 1):
+        started = time.monotonic()
+        answer, _ = predict(
+            model, body, source.get("ContentType", "text/csv"), job.get("TransformOutput", {}).get("Accept")
+        )
+        if time.monotonic() - started <= timeout:
+            return answer
+    raise JobFailure(
+        f"ClientError: Model server did not respond to /invocations request within {timeout} seconds "
+        f"({where}; tried {retries + 1} times)."
+    )
 
 
 def _transform_object(model: LoadedModel, job: dict[str, Any], uri: str, data: bytes) -> bytes:
     """The `.out` content for one input object, or JobFailure naming the record that broke."""
     source = job["TransformInput"]
     content_type = source.get("ContentType", "text/csv")
-    accept = job.get("TransformOutput", {}).get("Accept")
     max_payload = int(job.get("MaxPayloadInMB", 6)) * MB
     if source.get("CompressionType") == "Gzip":
         data = gzip.decompress(data)
@@ -69,12 +115,12 @@ def _transform_object(model: LoadedModel, job: dict[str, Any], uri: str, data: b
     outputs: list[bytes] = []
     for start, batch in _batches(records, job.get("BatchStrategy", "MultiRecord"), max_payload):
         body = b"\n".join(batch)
-        if len(body) > max_payload and job.get("MaxPayloadInMB", 6) > 0:
+        if len(body) > max_payload:
             raise JobFailure(
                 f"ClientError: Too much data for max payload size in {uri} (record {start + 1})."
             )
         try:
-            answer, _ = predict(model, body, content_type, accept)
+            answer = _invoke(model, job, body, f"{uri}, record {start + 1}")
         except PayloadError as exc:
             # exc.line counts lines within the mini-batch body, whose lines are records in Line mode.
             within = (exc.line or 1) - 1
@@ -98,21 +144,30 @@ def _output_key(prefix_key: str, key: str, output_uri: str) -> tuple[str, str]:
     return out_bucket, (out_prefix.rstrip("/") + "/" if out_prefix.strip("/") else "") + relative + ".out"
 
 
-def _load_job_model(job: dict[str, Any]) -> LoadedModel:
+def _load_job_model(job: dict[str, Any], limits: ArchiveLimits | None) -> LoadedModel:
     model = job["_model"]
     container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
     if container.get("Mode") == "MultiModel":
         raise ModelLoadError("Batch transform does not support multi-model containers.")
     framework = framework_for_image(container.get("Image", ""))
-    return fetch_and_load(framework, container.get("ModelDataUrl", ""))
+    return fetch_and_load(framework, container.get("ModelDataUrl", ""), limits)
 
 
-def run_transform_job(job: dict[str, Any], stop: threading.Event) -> tuple[str, str | None]:
+def run_transform_job(
+    job: dict[str, Any], stop: threading.Event, limits: ArchiveLimits | None = None
+) -> tuple[str, str | None]:
     """Run a job to its end: ("Completed", None), ("Failed", reason) or ("Stopped", None)."""
     try:
-        model = _load_job_model(job)
+        model = _load_job_model(job, limits)
     except ModelLoadError as exc:
         return "Failed", f"ClientError: {exc}"
+    if job.get("MaxPayloadInMB", 6) == 0:
+        # CreateTransformJob (API Reference): 0 means HTTP chunked encoding, which SageMaker's built-in
+        # algorithms do not support; they are the only containers emulated here.
+        return "Failed", (
+            "ClientError: MaxPayloadInMB 0 sends the input with HTTP chunked encoding, which this "
+            "container does not support: set MaxPayloadInMB to 1-100 MB, at least the size of one record."
+        )
     source_uri = job["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
     bucket, prefix = s3io.split_uri(source_uri)
     try:

@@ -32,14 +32,8 @@ def _check_job(store: Store, region: str, params: dict[str, Any]) -> dict[str, A
     join = (params.get("DataProcessing") or {}).get("JoinSource")
     if join == "Input" and not any(kind in content_type for kind in ("csv", "json")):
         raise validation("JoinSource Input is supported for CSV and JSON content types only.")
-    instance_type = params["TransformResources"]["InstanceType"]
-    allowed = store.settings.catalogue.types_for(region)
-    if instance_type not in allowed:
-        raise validation(
-            f"1 validation error detected: Value '{instance_type}' at "
-            "'transformResources.instanceType' failed "
-            f"to satisfy constraint: Member must satisfy enum value set: [{', '.join(sorted(allowed))}]"
-        )
+    # Types outside TransformInstanceType were refused with the request (emulator.validation).
+    store.settings.catalogue.require(region, params["TransformResources"]["InstanceType"], "transform")
     model = store.models.get((region, params["ModelName"].lower()))
     if model is None:
         raise validation(f'Could not find model "{arn(region, "model", params["ModelName"])}".')

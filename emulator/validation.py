@@ -61,8 +61,8 @@ def _check_scalar(shape: Shape, value: Any, path: str, errors: list[str]) -> Non
         compiled = _compiled(pattern) if pattern else None
         if compiled is not None and not compiled.fullmatch(value):
             errors.append(f"Member must satisfy regular expression pattern: {pattern}")
-        # Instance types are checked against the pricing catalogue instead of botocore's enum.
-        if shape.enum and value not in shape.enum and not shape.name.endswith("InstanceType"):
+        # Instance types too: the region's own offer is checked after, by each action.
+        if shape.enum and value not in shape.enum:
             errors.append(f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
     elif kind in ("integer", "long", "float", "double"):
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -45,12 +47,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "saasadmin.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before anything reads a body (CSRF reads POST): an oversized request is refused from its headers.
+    "deployments.uploads.request_size_limit",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # axes goes last so that it sees the outcome of authentication.
@@ -138,10 +143,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# django-axes: lock a username+address pair after repeated failures.
+# An admin console's session: signed out this many hours after sign-in (the cookie is not renewed on
+# each request, so the lifetime is not extended by activity).
+SESSION_COOKIE_AGE = int(envfloat("SESSION_HOURS", 8.0) * 3600)
+
+# django-axes: lock a username+address pair after repeated failures. The address is the client's, also
+# behind the documented proxy (saasadmin.security.client_ip; django-ipware is not installed).
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envfloat("AXES_COOLOFF_HOURS", 0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "saasadmin.security.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
@@ -161,23 +172,55 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Uploads: files up to FILE_UPLOAD_MAX_MEMORY_SIZE stay in memory, larger ones go to a temporary file as they
+# arrive, never past MODEL_PACKAGE_MAX_BYTES (deployments.uploads); the other fields of a form may hold
+# DATA_UPLOAD_MAX_MEMORY_SIZE. A request larger than both together is refused unread.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "deployments.uploads.BoundedUploadHandler",
+]
 
-# HTTPS hardening, on by default when DEBUG is off; HTTPS=0 only for plain-HTTP test servers.
-HTTPS = envbool("HTTPS", not DEBUG)
-SECURE_SSL_REDIRECT = HTTPS
-SESSION_COOKIE_SECURE = HTTPS
-CSRF_COOKIE_SECURE = HTTPS
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000) if HTTPS else 0
-SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = HTTPS
-if envbool("BEHIND_PROXY", False):
+# HTTPS hardening, on by default when DEBUG is off; SECURE_HTTPS=0 only for plain-HTTP test servers.
+# Not `HTTPS`: Python's WSGI server (runserver) reads that variable as the CGI flag and then takes every
+# plain-HTTP request for an HTTPS one. The old name is still read, with a warning.
+if "HTTPS" in os.environ and "SECURE_HTTPS" not in os.environ:
+    warnings.warn(
+        "The HTTPS variable is deprecated: set SECURE_HTTPS instead (runserver reads HTTPS as the CGI flag).",
+        FutureWarning,
+        stacklevel=1,
+    )
+SECURE_HTTPS = envbool("SECURE_HTTPS", envbool("HTTPS", not DEBUG))
+SECURE_SSL_REDIRECT = SECURE_HTTPS
+SESSION_COOKIE_SECURE = SECURE_HTTPS
+CSRF_COOKIE_SECURE = SECURE_HTTPS
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000) if SECURE_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
+SECURE_HSTS_PRELOAD = SECURE_HTTPS
+BEHIND_PROXY = envbool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in a row in front of the web process, each appending to X-Forwarded-For (see client_ip).
+TRUSTED_PROXY_COUNT = envint("PROXY_COUNT", 1) if BEHIND_PROXY else 0
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Scripts only from our own static files (no inline script or handler: static/js/app.js wires them up).
+# Inline styles stay allowed: templates set widths inline, and htmx and plotly.js inject style elements.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
+        "magnetometer", "microphone", "midi", "payment", "usb", "xr-spatial-tracking",
+    )
+)  # fmt: skip
 
 LOGGING = {
     "version": 1,

@@ -62,3 +62,21 @@ def after_onboarding_redirect(tenant: Tenant) -> str | None:
 
 def offboarding_continue(*, actor: Any, tenant: Tenant) -> None:
     offboarding_handler[-1](actor=actor, tenant=tenant)
+
+
+@dataclass(frozen=True)
+class IdentityHold:
+    """Something that carries a tenant's identity into AWS, e.g. "2 deployments": while it exists, the
+    tenant fields it `pins` ("slug", "isolation") cannot change (names, tags, S3 keys and costs hold them)."""
+
+    what: str
+    pins: frozenset[str]
+
+
+# Apps whose rows carry a tenant's slug or isolation (deployments: its deployments, places on shared
+# endpoints, model packages) say so here; tenants.services.tenant_identity_locks reads them.
+identity_holders: list[Callable[[Tenant], list[IdentityHold]]] = []
+
+
+def tenant_identity_holds(tenant: Tenant) -> list[IdentityHold]:
+    return [hold for holder in identity_holders for hold in holder(tenant)]

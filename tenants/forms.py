@@ -26,6 +26,16 @@ class TenantForm(forms.ModelForm):
         }
         widgets = {"slug": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})}
 
+    def __init__(self, *args: Any, locks: dict[str, str] | None = None, **kwargs: Any) -> None:
+        """`locks`: fields that cannot change now → why (tenants.services.tenant_identity_locks).
+
+        A disabled field keeps the saved value whatever is posted, and says why in place of its help.
+        """
+        super().__init__(*args, **kwargs)
+        for name, why in (locks or {}).items():
+            self.fields[name].disabled = True
+            self.fields[name].help_text = why
+
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].strip()
         if slug in RESERVED_SLUGS:

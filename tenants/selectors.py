@@ -43,4 +43,4 @@ def tenant_status_counts(*, user: Any) -> dict[str, int]:
 
 
 def audit_for_tenant(*, tenant: Tenant, limit: int = 50) -> QuerySet[AuditEvent]:
-    return tenant.audit_events.select_related("actor")[:limit]
+    return tenant.audit_events.select_related("actor", "tenant")[:limit]

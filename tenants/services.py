@@ -13,7 +13,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tenants import extensions
 from tenants.audit import audit_record, snapshot
+from tenants.audit_text import and_join
 from tenants.models import (
     TENANT_TRANSITIONS,
     Invitation,
@@ -73,9 +75,20 @@ def tenant_onboard(
 
 @transaction.atomic
 def tenant_update(*, actor: Any, tenant: Tenant, **fields: Any) -> Tenant:
-    """Change a tenant's editable fields (not its status: that goes through tenant_transition)."""
+    """Change a tenant's editable fields (not its status: that goes through tenant_transition).
+
+    ValidationError (field → why) when a change touches a field `tenant_identity_locks` pins.
+    """
     if "status" in fields:
         raise ValueError("status changes go through tenant_transition")
+    locks = tenant_identity_locks(tenant)
+    refused = {
+        name: locks[name]
+        for name, value in fields.items()
+        if name in locks and value != getattr(tenant, name)
+    }
+    if refused:
+        raise ValidationError(refused)
     before = snapshot(tenant, TENANT_FIELDS)
     for name, value in fields.items():
         setattr(tenant, name, value)
@@ -87,6 +100,30 @@ def tenant_update(*, actor: Any, tenant: Tenant, **fields: Any) -> Tenant:
             actor=actor, action="tenant.update", obj=tenant, tenant=tenant, before=before, after=after
         )
     return tenant
+
+
+def tenant_identity_locks(tenant: Tenant) -> dict[str, str]:
+    """The identity fields (slug, isolation) that cannot change now, each with why, for form and service.
+
+    The slug is in SageMaker names, tags, S3 keys and cost allocation; isolation decides which endpoints
+    serve the tenant, so changing it under live resources is a move that needs a plan (not offered yet).
+    """
+    holds = extensions.tenant_identity_holds(tenant)
+    locks: dict[str, str] = {}
+    held = [hold.what for hold in holds if "slug" in hold.pins]
+    if held:
+        locks["slug"] = (
+            f"The slug cannot change: {tenant.name} has {and_join(held)}, whose SageMaker names, tags, "
+            f"S3 keys and cost allocation carry “{tenant.slug}”."
+        )
+    held = [hold.what for hold in holds if "isolation" in hold.pins]
+    if held:
+        locks["isolation"] = (
+            f"Isolation cannot change here: {tenant.name} has {and_join(held)}, and another isolation "
+            "model serves a tenant from other endpoints. That takes a planned move (what is created, moved "
+            "and deleted, and the monthly cost before and after), which the console does not offer yet."
+        )
+    return locks
 
 
 @transaction.atomic
@@ -214,4 +251,10 @@ def tenant_user_remove(*, actor: Any, tenant: Tenant, user: Any) -> None:
 @transaction.atomic
 def invitation_revoke(*, actor: Any, invitation: Invitation) -> None:
     Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(revoked_at=timezone.now())
-    audit_record(actor=actor, action="user.invite_revoke", obj=invitation, tenant=invitation.tenant)
+    audit_record(
+        actor=actor,
+        action="user.invite_revoke",
+        obj=invitation,
+        tenant=invitation.tenant,
+        before={"email": invitation.email, "role": invitation.role},
+    )

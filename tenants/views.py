@@ -12,8 +12,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from saasadmin.submissions import submit_once
 from tenants import extensions, services
 from tenants.access import get_tenant_or_404, membership_of, public, requires, user_can
+from tenants.audit_text import AuditLine, audit_lines
 from tenants.forms import OffboardForm, OnboardForm, ReasonForm, TenantForm
 from tenants.models import TENANT_TRANSITIONS, Isolation, Tenant, TenantStatus
 from tenants.roles import TENANT_ROLES
@@ -69,6 +71,7 @@ def tenant_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires("tenants.manage")
+@submit_once
 def tenant_onboard(request: HttpRequest) -> HttpResponse:
     form = OnboardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -94,7 +97,7 @@ def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
     context = {
         "tenant": tenant,
         "members": tenant.memberships.select_related("user").order_by("user__username"),
-        "audit_events": audit_for_tenant(tenant=tenant) if show_audit else None,
+        "audit_events": _audit_lines(request, tenant) if show_audit else None,
         "can_manage": user_can(request.user, "tenants.manage"),
         # The actions offered are the moves TENANT_TRANSITIONS allows from here, nothing written again.
         "next_statuses": TENANT_TRANSITIONS[tenant.status],
@@ -102,6 +105,12 @@ def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
         "sections": _sections(request, tenant),
     }
     return render(request, "tenants/tenant_detail.html", context)
+
+
+def _audit_lines(request: HttpRequest, tenant: Tenant) -> list[AuditLine]:
+    """The tenant's audit log in sentences; AWS internals only for readers who see deployments."""
+    internals = user_can(request.user, "deployments.view")
+    return audit_lines(audit_for_tenant(tenant=tenant), internals=internals)
 
 
 def _sections(request: HttpRequest, tenant: Tenant) -> list[dict[str, Any]]:
@@ -116,9 +125,10 @@ def _sections(request: HttpRequest, tenant: Tenant) -> list[dict[str, Any]]:
 
 
 @requires("tenants.manage")
+@submit_once
 def tenant_edit(request: HttpRequest, tenant_id: str) -> HttpResponse:
     tenant = get_tenant_or_404(request.user, tenant_id)
-    form = TenantForm(request.POST or None, instance=tenant)
+    form = TenantForm(request.POST or None, instance=tenant, locks=services.tenant_identity_locks(tenant))
     if request.method == "POST" and form.is_valid():
         # Validating a ModelForm writes the new values onto its instance: the audit's "before" needs the row.
         fresh = get_tenant_or_404(request.user, tenant_id)
@@ -159,15 +169,18 @@ def _status_change(
 
 
 @requires("tenants.manage")
+@submit_once
 def tenant_suspend(request: HttpRequest, tenant_id: str) -> HttpResponse:
     return _status_change(request, tenant_id, TenantStatus.SUSPENDED, "suspend", ReasonForm)
 
 
 @requires("tenants.manage")
+@submit_once
 def tenant_resume(request: HttpRequest, tenant_id: str) -> HttpResponse:
     return _status_change(request, tenant_id, TenantStatus.ACTIVE, "activate", ReasonForm)
 
 
 @requires("tenants.manage")
+@submit_once
 def tenant_offboard(request: HttpRequest, tenant_id: str) -> HttpResponse:
     return _status_change(request, tenant_id, TenantStatus.OFFBOARDING, "offboard", OffboardForm)

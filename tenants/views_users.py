@@ -10,8 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from saasadmin.submissions import submit_once
 from tenants import services
-from tenants.access import get_tenant_or_404, public, requires
+from tenants.access import get_tenant_or_404, public, requires, user_can
+from tenants.audit_text import audit_lines
 from tenants.forms import AcceptInvitationForm, InviteForm
 from tenants.models import AuditEvent, Invitation, Membership
 
@@ -19,6 +21,7 @@ User = get_user_model()
 
 
 @requires("tenant_users.manage")
+@submit_once
 def tenant_users(request: HttpRequest, tenant_id: str) -> HttpResponse:
     tenant = get_tenant_or_404(request.user, tenant_id)
     form = InviteForm(request.POST or None)
@@ -41,6 +44,7 @@ def tenant_users(request: HttpRequest, tenant_id: str) -> HttpResponse:
 
 
 @requires("tenant_users.manage")
+@submit_once
 def tenant_user_remove(request: HttpRequest, tenant_id: str, user_id: int) -> HttpResponse:
     tenant = get_tenant_or_404(request.user, tenant_id)
     membership = get_object_or_404(Membership.objects.select_related("user"), tenant=tenant, user_id=user_id)
@@ -55,6 +59,7 @@ def tenant_user_remove(request: HttpRequest, tenant_id: str, user_id: int) -> Ht
 
 
 @requires("tenant_users.manage")
+@submit_once
 def invitation_revoke(request: HttpRequest, tenant_id: str, invitation_id: str) -> HttpResponse:
     tenant = get_tenant_or_404(request.user, tenant_id)
     invitation = get_object_or_404(Invitation, tenant=tenant, pk=invitation_id, accepted_at__isnull=True)
@@ -66,6 +71,7 @@ def invitation_revoke(request: HttpRequest, tenant_id: str, invitation_id: str) 
 
 
 @public
+@submit_once
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = Invitation.objects.select_related("tenant").filter(token=token).first()
     if invitation is None:
@@ -92,4 +98,5 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "tenants/audit_log.html", {"page": page, "action": action})
+    lines = audit_lines(page.object_list, internals=user_can(request.user, "deployments.view"))
+    return render(request, "tenants/audit_log.html", {"page": page, "lines": lines, "action": action})

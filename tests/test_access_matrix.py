@@ -90,6 +90,7 @@ PARAM_BUILDERS: dict[str, Builder] = {
 # Per-pattern builders where the generic one does not fit.
 PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
     "member_leave": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
+    "member_change": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
 }
 # Views whose answer to an allowed GET is not the plain 200.
 SPECIAL_GET: dict[str, Callable[[str | None], int]] = {

@@ -7,11 +7,10 @@ HasBacklogWithoutCapacity (target tracking alone cannot leave zero instances).
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from deployments.aws.clients import call
-from deployments.aws.errors import NotFound
+from deployments.aws.errors import NotFound, Terminal
 
 AAS = "application-autoscaling"
 
@@ -101,12 +100,32 @@ def scaling_policies_put(endpoint_name: str, backlog_per_instance: int = 5) -> N
     call("cloudwatch", "put_metric_alarm", _alarm_name(endpoint_name), **alarm)
 
 
+def scaling_apply(endpoint_name: str, min_capacity: int, max_capacity: int) -> None:
+    """Register the target and put its policies and wake alarm (all upserts: safe to repeat)."""
+    scaling_register(endpoint_name, min_capacity, max_capacity)
+    scaling_policies_put(endpoint_name)
+
+
 def scaling_remove(endpoint_name: str) -> None:
-    """Before the endpoint is deleted: its wake alarm, then its scalable target (and with it the policies)."""
+    """Before UpdateEndpoint or DeleteEndpoint: the wake alarm, then the scalable target (and its policies).
+
+    A target that is not registered counts as already gone.
+    """
     name = _alarm_name(endpoint_name)
     # API: DeleteAlarms (CloudWatch; an absent alarm is not an error)
     call("cloudwatch", "delete_alarms", name, AlarmNames=[name])
     target = _target(endpoint_name)
-    with contextlib.suppress(NotFound):
+    try:
         # API: DeregisterScalableTarget
         call(AAS, "deregister_scalable_target", target["ResourceId"], **target)
+    except NotFound:  # AWS: ObjectNotFoundException
+        pass
+    except Terminal as exc:
+        if not _no_target(exc):
+            raise
+
+
+def _no_target(exc: Terminal) -> bool:
+    # moto (the emulator's Application Auto Scaling) answers a missing target with a ValidationException
+    # where AWS answers ObjectNotFoundException; only that message on this action means "already gone".
+    return exc.code == "ValidationException" and "No scalable target found" in exc.message

@@ -87,6 +87,8 @@ class TransformJobSpec:
     content_type: str
     join_source: str
     tags: tuple[tuple[str, str], ...] = ()
+    invocations_timeout_seconds: int = 600  # AWS's defaults when ModelClientConfig is absent
+    invocations_max_retries: int = 3
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,10 @@ def transform_job_create(spec: TransformJobSpec) -> None:
         },
         "TransformOutput": {"S3OutputPath": spec.output_prefix, "AssembleWith": "Line"},
         "TransformResources": {"InstanceType": spec.instance_type, "InstanceCount": spec.instance_count},
+        "ModelClientConfig": {
+            "InvocationsTimeoutInSeconds": spec.invocations_timeout_seconds,
+            "InvocationsMaxRetries": spec.invocations_max_retries,
+        },
         "Tags": _tags(spec.tags),
     }
     if spec.join_source != "None":

@@ -10,17 +10,27 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from deployments import resources
+from deployments.images import image_uri
 from deployments.models import Deployment, DeploymentMember, Kind, MemberState, ModelPackage, Status
 from deployments.queueing import ADVANCE, enqueue_on_commit
-from deployments.rules import RuleError, member_problem
-from deployments.services.plans import Draft, Plan, ResourceAction, draft_check
+from deployments.rules import MIN_CONTAINERS, RuleError, member_problem, rule_for, settings_normalise
+from deployments.services.plans import (
+    FIRST_MEMBER_NEEDED,
+    Draft,
+    Plan,
+    ResourceAction,
+    deletion_plan,
+    draft_check,
+)
 from deployments.states import StateConflict, transition
 from tenants.audit import audit_record
 from tenants.models import Tenant
+
+ZERO = Decimal("0")
 
 
 def _invalid(problems: dict[str, list[str]]) -> ValidationError:
@@ -51,9 +61,9 @@ def deployment_apply(*, actor: Any, draft: Draft, deployment: Deployment | None 
     Raises ValidationError (field → messages from the rules table) when the draft is invalid.
     """
     try:
-        values = draft_check(draft)
+        values = draft_check(draft, creating=deployment is None)
         if deployment is None:
-            members_check(draft.kind, draft.isolation, [], draft.members)
+            draft_members_check(draft)
     except RuleError as exc:
         raise _invalid(exc.problems) from None
     if deployment is None:
@@ -84,7 +94,15 @@ def _update(deployment: Deployment, draft: Draft, values: dict[str, Any]) -> Non
     _desire(deployment)
 
 
+ALREADY_APPLIED = (
+    "This form was already applied: the deployment it created is in the fleet. Open it there to change it."
+)
+
+
 def _create(actor: Any, draft: Draft, values: dict[str, Any]) -> Deployment:
+    # The form's uid identifies what it creates: sending it again must not create a second deployment.
+    if Deployment.objects.filter(uid=draft.uid).exists():
+        raise ValidationError(ALREADY_APPLIED)
     deployment = Deployment(
         uid=draft.uid,
         tenant=draft.tenant,
@@ -97,9 +115,12 @@ def _create(actor: Any, draft: Draft, values: dict[str, Any]) -> Deployment:
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     deployment.full_clean()
-    deployment.save()
+    try:
+        deployment.save()
+    except IntegrityError:  # the same form applied at the same moment by another request
+        raise ValidationError(ALREADY_APPLIED) from None
     for tenant, package in draft.members:
-        _member_add(deployment, tenant, package)
+        _member_add(deployment, tenant, package, deployment.generation)
     deployment_enqueue(deployment)
     return deployment
 
@@ -109,9 +130,11 @@ def members_check(
     isolation: str,
     existing: list[ModelPackage | None],
     joining: tuple[tuple[Tenant, ModelPackage | None], ...],
+    served: list[str] | None = None,
 ) -> None:
-    """RuleError when a tenant of `joining` cannot join a shared deployment that holds `existing` models."""
-    images = [package.image_uri for package in existing if package]
+    """RuleError when a tenant of `joining` cannot join a shared deployment that holds `existing` models
+    and runs the `served` images."""
+    images = [*(served or []), *(package.image_uri for package in existing if package)]
     for tenant, package in joining:
         problem = member_problem(
             kind,
@@ -128,47 +151,99 @@ def members_check(
         images.append(package.image_uri if package else "")
 
 
-def _member_add(deployment: Deployment, tenant: Tenant, package: ModelPackage | None) -> DeploymentMember:
+def _member_add(
+    deployment: Deployment, tenant: Tenant, package: ModelPackage | None, generation: int
+) -> DeploymentMember:
+    """Add a member whose target is named after `generation`, the one its arrival rolls out."""
     member = DeploymentMember(
         deployment=deployment,
         tenant=tenant,
         model_package=package,
-        target=resources.member_target(deployment.kind, tenant),
+        target=resources.member_target(deployment.kind, tenant, package, generation),
     )
     member.full_clean()
     member.save()
     return member
 
 
+def _serving_member(deployment: Deployment, tenant: Tenant) -> DeploymentMember | None:
+    return deployment.members.exclude(state=MemberState.LEAVING).filter(tenant=tenant).first()
+
+
+def _served_images(kind: str, values: dict[str, Any]) -> list[str]:
+    """The image a multi-model endpoint runs (its settings choose it): every member's model needs it."""
+    if kind != Kind.MULTI_MODEL:
+        return []
+    return [image_uri(values["framework"], values["framework_version"])]
+
+
+def draft_members_check(draft: Draft) -> None:
+    """RuleError when the first tenants of a new shared deployment cannot be served by it."""
+    served = _served_images(draft.kind, settings_normalise(draft.kind, draft.settings))
+    members_check(draft.kind, draft.isolation, [], draft.members, served)
+
+
+def _member_check(deployment: Deployment, tenant: Tenant, package: ModelPackage | None) -> None:
+    """RuleError when `tenant` cannot be served `package` beside the deployment's other members."""
+    others = [m.model_package for m in resources.serving_members(deployment) if m.tenant_id != tenant.pk]
+    served = _served_images(deployment.kind, resources.values(deployment))
+    members_check(deployment.kind, deployment.isolation, others, ((tenant, package),), served)
+
+
 def member_plan(
     *, deployment: Deployment, tenant: Tenant, model_package: ModelPackage | None, leaving: bool = False
 ) -> Plan:
-    """The plan of a tenant joining (or leaving) a shared deployment; RuleError when it cannot join."""
+    """The plan of a tenant joining a shared deployment, changing its model package there, or leaving.
+
+    RuleError when the tenant cannot be served that package there.
+    """
+    member = _serving_member(deployment, tenant)
     if not leaving:
-        existing = [m.model_package for m in resources.serving_members(deployment)]
-        members_check(deployment.kind, deployment.isolation, existing, ((tenant, model_package),))
-    target = resources.member_target(deployment.kind, tenant)
-    zero = Decimal("0")
+        _member_check(deployment, tenant, model_package)
+    elif member_leave_deletes(deployment=deployment):
+        return deletion_plan(deployment=deployment)
     if deployment.kind == Kind.MULTI_MODEL:
-        uri = resources.multi_model_prefix(deployment) + target
-        verb, detail = (
-            ("delete", "") if leaving else ("copy", model_package.model_data_url if model_package else "")
-        )
-        return Plan([ResourceAction(verb, "S3Object", uri, detail)], zero, zero, "TargetModel " + target)
+        return _multi_model_member_plan(deployment, tenant, member, model_package, leaving)
     if deployment.kind != Kind.MULTI_CONTAINER:
-        return Plan([], zero, zero, "The tenant shares the endpoint's model: no AWS change.")
+        return Plan([], ZERO, ZERO, "The tenant shares the endpoint's model: no AWS change.")
+    return _multi_container_member_plan(deployment, tenant, member, leaving)
+
+
+def _multi_model_member_plan(
+    deployment: Deployment,
+    tenant: Tenant,
+    member: DeploymentMember | None,
+    package: ModelPackage | None,
+    leaving: bool,
+) -> Plan:
+    prefix = resources.multi_model_prefix(deployment)
+    if leaving:
+        old = member.target if member else ""
+        return Plan([ResourceAction("delete", "S3Object", prefix + old)], ZERO, ZERO, "TargetModel " + old)
+    new = resources.member_target(deployment.kind, tenant, package, deployment.generation + 1)
+    actions = [ResourceAction("copy", "S3Object", prefix + new, package.model_data_url if package else "")]
+    if member is None:
+        return Plan(actions, ZERO, ZERO, "TargetModel " + new)
+    # A new package is a new object: the tenant is switched to it, then the old one is removed.
+    actions.append(ResourceAction("delete", "S3Object", prefix + member.target, f"once {new} serves"))
+    return Plan(actions, ZERO, ZERO, f"TargetModel {member.target} → {new}")
+
+
+def _multi_container_member_plan(
+    deployment: Deployment, tenant: Tenant, member: DeploymentMember | None, leaving: bool
+) -> Plan:
+    target = member.target if member else resources.member_target(deployment.kind, tenant, None, 0)
+    count = len(resources.serving_members(deployment)) + (-1 if leaving else 0 if member else 1)
+    change = "without" if leaving else "with the new model of" if member else "with"
     new = resources.generation_name(deployment, deployment.generation + 1)
-    count = len(resources.serving_members(deployment)) + (-1 if leaving else 1)
     actions = [
-        ResourceAction(
-            "create", "Model", new, f"{count} containers ({'without' if leaving else 'with'} {target})"
-        ),
+        ResourceAction("create", "Model", new, f"{count} containers ({change} {target})"),
         ResourceAction("create", "EndpointConfig", new),
         ResourceAction("update", "Endpoint", deployment.aws_name, f"onto {new}"),
         ResourceAction("delete", "EndpointConfig", deployment.live_config_name, "replaced"),
         ResourceAction("delete", "Model", deployment.live_model_name, "replaced"),
     ]
-    return Plan(actions, zero, zero, "TargetContainerHostname " + target)
+    return Plan(actions, ZERO, ZERO, "TargetContainerHostname " + target)
 
 
 @transaction.atomic
@@ -182,11 +257,10 @@ def deployment_member_join(
     if deployment.members.filter(tenant=tenant).exists():
         raise ValidationError({"tenant": f"{tenant} is already served by this deployment."})
     try:
-        existing = [m.model_package for m in resources.serving_members(deployment)]
-        members_check(deployment.kind, deployment.isolation, existing, ((tenant, model_package),))
+        _member_check(deployment, tenant, model_package)
     except RuleError as exc:
         raise _invalid(exc.problems) from None
-    member = _member_add(deployment, tenant, model_package)
+    member = _member_add(deployment, tenant, model_package, deployment.generation + 1)  # _desire's
     _desire(deployment)
     audit_record(
         actor=actor,
@@ -198,13 +272,80 @@ def deployment_member_join(
     return member
 
 
+def member_leave_problem(deployment: Deployment, tenant: Tenant) -> str | None:
+    """Why `tenant` cannot leave now: a multi-container endpoint would be left with a single container.
+
+    AWS documents multi-container endpoints as more than one container (rules.MIN_CONTAINERS); the last
+    tenant leaving deletes the endpoint instead, so only the last but one is held back.
+    """
+    if deployment.kind != Kind.MULTI_CONTAINER:
+        return None
+    others = [m.tenant for m in resources.serving_members(deployment) if m.tenant_id != tenant.pk]
+    if not others or len(others) >= MIN_CONTAINERS:
+        return None
+    return (
+        f"{tenant} cannot leave {deployment.name} yet: a multi-container endpoint runs at least "
+        f"{MIN_CONTAINERS} containers and only {others[0]}'s would remain. Let another tenant join first, "
+        f"or move {others[0]} to another deployment and delete this one."
+    )
+
+
+def _change_refusal(deployment: Deployment, member: DeploymentMember | None, package: ModelPackage) -> str:
+    if deployment.status in (Status.DELETING, Status.DELETED) or member is None:
+        return "This tenant is not served by this deployment (any more): nothing to change."
+    if rule_for(deployment.kind).per_tenant_model != "required":
+        return "The tenants of this endpoint share its model: change the deployment's model package instead."
+    if member.model_package_id == package.pk:
+        return f"{member.tenant} is already served with this model package."
+    return ""
+
+
+@transaction.atomic
+def deployment_member_change(
+    *, actor: Any, deployment: Deployment, tenant: Tenant, model_package: ModelPackage
+) -> DeploymentMember:
+    """Serve a member of a shared deployment from another model package, and enqueue the rollout.
+
+    Multi-model: the package is copied to a new TargetModel (`pending_target`), the member switches to
+    it once it is in S3, then the old object goes. Multi-container: a new model with the new container.
+    """
+    deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    member = _serving_member(deployment, tenant)
+    refusal = _change_refusal(deployment, member, model_package)
+    if refusal or member is None:
+        raise ValidationError({"model_package": refusal})
+    try:
+        _member_check(deployment, tenant, model_package)
+    except RuleError as exc:
+        raise _invalid({"model_package": [m for ms in exc.problems.values() for m in ms]}) from None
+    before = {"target": member.target, "model_package": str(member.model_package_id)}
+    member.model_package = model_package
+    if deployment.kind == Kind.MULTI_MODEL:
+        generation = deployment.generation + 1  # the one _desire sets: a name no earlier target had
+        member.pending_target = resources.member_target(deployment.kind, tenant, model_package, generation)
+    member.full_clean()
+    member.save(update_fields=["model_package", "pending_target"])
+    _desire(deployment)
+    after = {"target": member.pending_target or member.target, "model_package": str(model_package.pk)}
+    action = "deployment.member_change"
+    audit_record(actor=actor, action=action, obj=deployment, tenant=tenant, before=before, after=after)
+    return member
+
+
 @transaction.atomic
 def deployment_member_leave(*, actor: Any, deployment: Deployment, tenant: Tenant) -> None:
-    """Take a tenant off a shared deployment; the last container leaving deletes a multi-container one."""
+    """Take a tenant off a shared deployment; the last tenant leaving deletes a multi-model or
+    multi-container one.
+
+    ValidationError when a multi-container endpoint would be left with one container (`member_leave_problem`).
+    """
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     member = deployment.members.filter(tenant=tenant).exclude(state=MemberState.LEAVING).first()
     if member is None:
         return
+    problem = member_leave_problem(deployment, tenant)
+    if problem:
+        raise ValidationError(problem)
     DeploymentMember.objects.filter(pk=member.pk).update(state=MemberState.LEAVING)
     audit_record(
         actor=actor,
@@ -213,10 +354,15 @@ def deployment_member_leave(*, actor: Any, deployment: Deployment, tenant: Tenan
         tenant=tenant,
         before={"target": member.target},
     )
-    if deployment.kind == Kind.MULTI_CONTAINER and not resources.serving_members(deployment):
-        _delete(deployment)
+    if deployment.kind in FIRST_MEMBER_NEEDED and not resources.serving_members(deployment):
+        _delete(deployment)  # it cannot run (nor be recreated) without a tenant: see FIRST_MEMBER_NEEDED
     else:
         _desire(deployment)
+
+
+def member_leave_deletes(*, deployment: Deployment) -> bool:
+    """Whether a serving tenant leaving is the last of an endpoint that cannot run empty (it is deleted)."""
+    return deployment.kind in FIRST_MEMBER_NEEDED and len(resources.serving_members(deployment)) <= 1
 
 
 def _delete(deployment: Deployment) -> None:

@@ -1,54 +1,32 @@
-"""Model packages: checking an uploaded `model.tar.gz` and registering it with its serving image."""
+"""Model packages: uploading a checked `model.tar.gz` and registering it with its serving image."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import tarfile
+import contextlib
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from deployments import conf
 from deployments.aws import storage
-from deployments.images import ARTIFACT_FILE, FRAMEWORK_VERSIONS, UnknownImage, image_uri
+from deployments.aws.errors import AlreadyExists, AwsError, Transient
+from deployments.images import FRAMEWORK_VERSIONS, UnknownImage, image_uri
 from deployments.models import ModelPackage
 from deployments.resources import bucket_uri
+from deployments.services.archives import ArchiveFacts, archive_inspect
 from tenants.audit import audit_record
 from tenants.models import Tenant
 
-
-def artifact_check(data: bytes, framework: str) -> None:
-    """Refuse what SageMaker's container could not load: not a tar.gz, or without the framework's file."""
-    limit = conf.max_upload_bytes()
-    if len(data) > limit:
-        raise ValidationError(f"The archive is {len(data):,} bytes; the limit is {limit:,} bytes.")
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
-            names = {member.name.lstrip("./") for member in archive.getmembers() if member.isfile()}
-    except (tarfile.TarError, OSError, EOFError):
-        raise ValidationError("This is not a model.tar.gz: upload a gzip-compressed tar archive.") from None
-    wanted = ARTIFACT_FILE[framework]
-    if wanted not in names:
-        found = ", ".join(sorted(names)[:5]) or "no files"
-        raise ValidationError(
-            f"The {framework} container loads `{wanted}` from the archive's top level; "
-            f"this archive holds {found}."
-        )
+# Versions tried past the next free one when other uploads take them at the same moment.
+VERSION_ATTEMPTS = 10
 
 
 def _next_version(tenant: Tenant | None, framework: str) -> int:
     """The owner's next package version of `framework` (the unique constraint refuses a duplicate)."""
     owned = ModelPackage.objects.filter(tenant=tenant, framework=framework)
     return (owned.aggregate(top=Max("version"))["top"] or 0) + 1
-
-
-def _read_limited(fileobj: IO[bytes]) -> bytes:
-    data = fileobj.read(conf.max_upload_bytes() + 1)
-    return data if isinstance(data, bytes) else bytes(data)
 
 
 def _image_for_upload(tenant: Tenant | None, framework: str, version: str) -> str:
@@ -62,7 +40,49 @@ def _image_for_upload(tenant: Tenant | None, framework: str, version: str) -> st
         raise ValidationError({"version": str(exc)}) from None
 
 
+def _aws_refusal(exc: AwsError) -> ValidationError:
+    if isinstance(exc, Transient):
+        return ValidationError(
+            f"Amazon S3 could not be reached ({exc.message}), so nothing was uploaded. "
+            "Try again in a few minutes."
+        )
+    return ValidationError(f"Amazon S3 refused the upload ({exc.message}), so nothing was uploaded.")
+
+
+def _archive_store(fileobj: IO[bytes], tenant: Tenant | None, framework: str) -> tuple[int, str]:
+    """Stream the archive to the next free version's key: (version, URI); AWS errors as ValidationError.
+
+    The key is written only if absent, so two uploads at once take two versions instead of one
+    overwriting the other's object.
+    """
+    slug = tenant.slug if tenant else "shared"
+    try:
+        storage.bucket_ensure(settings.SAASADMIN_BUCKET, settings.AWS_REGION)
+        first = _next_version(tenant, framework)
+        for number in range(first, first + VERSION_ATTEMPTS):
+            uri = bucket_uri("models", slug, framework, f"v{number}", "model.tar.gz")
+            fileobj.seek(0)
+            with contextlib.suppress(AlreadyExists):
+                storage.object_create(uri, fileobj, tags={"saasadmin:tenant": slug})
+                return number, uri
+    except AwsError as exc:
+        raise _aws_refusal(exc) from None
+    raise ValidationError("Other uploads are taking this model's next versions right now: upload again.")
+
+
 @transaction.atomic
+def _package_save(package: ModelPackage, actor: Any) -> ModelPackage:
+    package.save()
+    audit_record(
+        actor=actor,
+        action="model_package.upload",
+        obj=package,
+        tenant=package.tenant,
+        after={"uri": package.model_data_url},
+    )
+    return package
+
+
 def model_package_upload(
     *,
     actor: Any,
@@ -75,32 +95,32 @@ def model_package_upload(
     """Check the archive, upload it under the owner's S3 prefix and register the next package version.
 
     `version` is the framework version (e.g. XGBoost "3.0-5"); the package's own version number is
-    assigned here. Raises ValidationError with a message that says what to upload instead.
+    assigned here. The archive is checked in one streaming pass (deployments.services.archives) and sent
+    to S3 from the file as it is, with no database transaction open while it travels. Raises
+    ValidationError with a message that says what to upload instead, or that S3 could not be reached.
     """
     image = _image_for_upload(tenant, framework, version)
-    data = _read_limited(fileobj)
-    artifact_check(data, framework)
-    number = _next_version(tenant, framework)
-    slug = tenant.slug if tenant else "shared"
-    uri = bucket_uri("models", slug, framework, f"v{number}", "model.tar.gz")
+    facts: ArchiveFacts = archive_inspect(fileobj, framework)
     package = ModelPackage(
         tenant=tenant,
         framework=framework,
         framework_version=version or FRAMEWORK_VERSIONS[framework][0],
         image_uri=image,
-        model_data_url=uri,
-        version=number,
-        size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=facts.size_bytes,
+        sha256=facts.sha256,
         notes=notes,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    package.full_clean()
-    storage.bucket_ensure(settings.SAASADMIN_BUCKET, settings.AWS_REGION)
-    storage.object_put(uri, data, tags={"saasadmin:tenant": slug})
-    package.save()
-    audit_record(actor=actor, action="model_package.upload", obj=package, tenant=tenant, after={"uri": uri})
-    return package
+    package.full_clean(exclude=["version", "model_data_url"], validate_constraints=False)
+    package.version, package.model_data_url = _archive_store(fileobj, tenant, framework)
+    try:
+        return _package_save(package, actor)
+    except IntegrityError:  # another upload registered this version after we stored the object
+        with contextlib.suppress(AwsError):  # the object would be an orphan: take it back
+            storage.object_delete(package.model_data_url)
+        raise ValidationError(
+            f"Version {package.version} was registered by another upload meanwhile: upload again."
+        ) from None
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from deployments.images import FRAMEWORK_VERSIONS, UnknownImage, image_uri
 from deployments.models import Deployment, Kind, ModelPackage, Status
 from deployments.rules import (
     RuleError,
+    containers_problem,
     is_shared,
     isolation_problem,
     model_problem,
@@ -110,14 +111,31 @@ def _package_problem(draft: Draft) -> str | None:
     return None
 
 
-def draft_problems(draft: Draft) -> dict[str, list[str]]:
-    """Field → messages for everything the rules table refuses in `draft` (empty when it is valid)."""
+# Shared endpoints that cannot start empty (multi-container needs two containers: rules.containers_problem).
+# A multi-model one needs a model under its prefix, as CreateModel refuses a MultiModel ModelDataUrl with
+# nothing under it ("Could not find model data at s3://…"); the first tenant's artifact is copied there
+# before CreateModel.
+# A rule rather than a placeholder object under the prefix: AWS documents no empty multi-model model, a
+# placeholder would be a TargetModel that cannot load, and an endpoint with no tenant only costs money.
+FIRST_MEMBER_NEEDED: dict[str, str] = {
+    Kind.MULTI_MODEL: (
+        "A multi-model endpoint needs at least one tenant's model to start with: SageMaker creates it "
+        "only on an S3 prefix that already holds a model."
+    ),
+}
+
+
+def draft_problems(draft: Draft, *, creating: bool = True) -> dict[str, list[str]]:
+    """Field → messages for everything the rules table refuses in `draft` (empty when it is valid).
+
+    `creating`: the draft is a new deployment, so a shared one must bring its first tenant.
+    """
     problems: dict[str, list[str]] = {}
     isolation = isolation_problem(draft.kind, draft.isolation)
     if isolation:
         return {"kind": [isolation]}
     values = settings_normalise(draft.kind, draft.settings)
-    problems.update(settings_problems(draft.kind, values, pricing.instance_types()))
+    problems.update(settings_problems(draft.kind, values))
     for name, problem in (("tenant", _owner_problem(draft)), ("model_package", _package_problem(draft))):
         if problem:
             problems.setdefault(name, []).append(problem)
@@ -127,16 +145,19 @@ def draft_problems(draft: Draft) -> dict[str, list[str]]:
         except UnknownImage:
             versions = ", ".join(FRAMEWORK_VERSIONS[values["framework"]])
             problems["framework_version"] = [f"Unknown {values['framework']} version: choose {versions}."]
-    if draft.kind == Kind.MULTI_CONTAINER and not draft.members:
-        problems.setdefault("members", []).append(
-            "A multi-container endpoint needs at least one tenant's container to start with."
-        )
+    if creating and draft.kind in FIRST_MEMBER_NEEDED and not draft.members:
+        problems.setdefault("members", []).append(FIRST_MEMBER_NEEDED[draft.kind])
+    containers = containers_problem(draft.kind, len(draft.members)) if creating else None
+    if containers:
+        problems.setdefault("members", []).append(containers)
+    if len({tenant.pk for tenant, _ in draft.members}) != len(draft.members):
+        problems.setdefault("members", []).append("A tenant joins once: choose different tenants.")
     return problems
 
 
-def draft_check(draft: Draft) -> dict[str, Any]:
+def draft_check(draft: Draft, *, creating: bool = True) -> dict[str, Any]:
     """The draft's normalised settings; RuleError when the rules table refuses it."""
-    problems = draft_problems(draft)
+    problems = draft_problems(draft, creating=creating)
     if problems:
         raise RuleError(problems)
     return settings_normalise(draft.kind, draft.settings)
@@ -166,11 +187,12 @@ def _images(draft: Draft, values: dict[str, Any]) -> list[str]:
 
 def deployment_plan(*, draft: Draft, deployment: Deployment | None = None) -> Plan:
     """The plan of creating `draft` (or, with `deployment`, of changing it); RuleError when invalid."""
-    values = draft_check(draft)
+    values = draft_check(draft, creating=deployment is None or deployment.status == Status.DELETED)
     after = pricing.deployment_monthly(draft.kind, values)
     base = resources.aws_base_name(tenant=draft.tenant, kind=draft.kind, uid_hex=draft.uid.hex)
     if deployment is None or deployment.status == Status.DELETED:
-        actions = _endpoint_actions(draft.kind, f"{base}-g1", values, _images(draft, values))
+        actions = _member_copies(draft, base)
+        actions += _endpoint_actions(draft.kind, f"{base}-g1", values, _images(draft, values))
         if draft.kind != Kind.BATCH:
             actions.append(ResourceAction("create", "Endpoint", base, Kind(draft.kind).label))
         actions += _extras(draft, base, values)
@@ -205,11 +227,18 @@ def _extras(draft: Draft, base: str, values: dict[str, Any]) -> list[ResourceAct
                 f"{values['schedule']} on {values['instance_count']} × {values['instance_type']}",
             )
         )
+    return extras
+
+
+def _member_copies(draft: Draft, base: str) -> list[ResourceAction]:
+    """A new multi-model endpoint's first models, copied under its prefix before CreateModel."""
+    copies = []
     for tenant, package in draft.members:
         if draft.kind == Kind.MULTI_MODEL and package:
-            target = resources.bucket_uri("mme", base, resources.member_target(draft.kind, tenant))
-            extras.append(ResourceAction("copy", "S3Object", target, package.model_data_url))
-    return extras
+            name = resources.member_target(draft.kind, tenant, package, 1)  # the first generation's
+            target = resources.bucket_uri("mme", base, name)
+            copies.append(ResourceAction("copy", "S3Object", target, package.model_data_url))
+    return copies
 
 
 def deletion_plan(*, deployment: Deployment) -> Plan:

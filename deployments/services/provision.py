@@ -19,7 +19,7 @@ from deployments.aws import AlreadyExists, AwsError, InProgress, NotFound, Trans
 from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, MemberState, Status
 from deployments.queueing import ADVANCE, enqueue_on_commit
-from deployments.services.members import members_settle, multi_model_sync
+from deployments.services.members import members_settle, multi_model_copy, multi_model_settle
 from deployments.states import (
     StateConflict,
     call_recorder,
@@ -89,23 +89,54 @@ def _run_steps(deployment: Deployment) -> float | None:
         except AwsError as exc:
             _fail(deployment, str(exc))
             return None
+        _answered(deployment)
         if delay != NEXT:
             return delay
     return _poll(deployment)  # still moving after many steps: back off rather than spin
 
 
 def _retry_later(deployment: Deployment, exc: AwsError) -> float | None:
-    retries = deployment.retries + 1
-    if retries > conf.max_retries():
-        _fail(deployment, f"Gave up after {retries - 1} retries: {exc}")
+    """Back off through a transient error and try again, for conf.retry_for_seconds() from the first one.
+
+    An AWS outage of minutes must not fail every deployment in flight; only after the whole window of
+    nothing but transient errors is the deployment failed, marked so that reconcile retries it later.
+    """
+    now = timezone.now()
+    since = deployment.retrying_since or now
+    if (now - since).total_seconds() >= conf.retry_for_seconds():
+        minutes = round((now - since).total_seconds() / 60)
+        reason = (
+            f"AWS kept failing with transient errors for {minutes} min ({deployment.retries} retries); "
+            f"the last: {exc}. Reconcile retries this deployment once AWS answers again."
+        )
+        _fail(deployment, reason, transient=True)
         return None
-    fields_save(deployment, retries=retries, last_error=str(exc)[:2000])
-    return conf.poll_delay(retries)
+    retries = deployment.retries + 1
+    # polled_at: a retry is a scheduled poll too, so reconcile does not take the row for a lost job.
+    fields_save(deployment, retries=retries, retrying_since=since, polled_at=now, last_error=str(exc)[:2000])
+    return conf.retry_delay(retries)
 
 
-def _fail(deployment: Deployment, reason: str) -> None:
+def _answered(deployment: Deployment) -> None:
+    """A step went through: the next transient error starts a new retry window."""
+    if deployment.retrying_since is not None:
+        with contextlib.suppress(StateConflict):
+            fields_save(deployment, retrying_since=None, retries=0)
+
+
+def _fail(deployment: Deployment, reason: str, *, transient: bool = False) -> None:
+    """Mark the deployment failed; `transient` when only transient AWS errors caused it."""
     try:
-        transition(deployment, Status.FAILED, reason=reason, last_error=reason[:2000], polls=0, retries=0)
+        transition(
+            deployment,
+            Status.FAILED,
+            reason=reason,
+            last_error=reason[:2000],
+            polls=0,
+            retries=0,
+            retrying_since=None,
+            failed_transient=transient,
+        )
     except (StateConflict, ValueError):
         log.warning("could not mark %s failed: %s", deployment, reason)
 
@@ -142,9 +173,12 @@ def _ensure(create: Callable[[Any], None], spec: Any) -> None:
 
 
 def _ensure_model_and_config(deployment: Deployment) -> None:
-    _ensure(sm.model_create, resources.model_spec(deployment, deployment.model_name))
     if deployment.kind == Kind.MULTI_MODEL:
-        multi_model_sync(deployment)
+        # CreateModel refuses a MultiModel ModelDataUrl prefix with no model under it ("Could not find
+        # model data at s3://…"): the members' artifacts go there first (a multi-model deployment always
+        # has a member: see plans.draft_problems and deployment_member_leave).
+        multi_model_copy(deployment)
+    _ensure(sm.model_create, resources.model_spec(deployment, deployment.model_name))
     if deployment.kind != Kind.BATCH:
         spec = resources.endpoint_config_spec(deployment, deployment.config_name, deployment.model_name)
         _ensure(sm.endpoint_config_create, spec)
@@ -187,7 +221,7 @@ def _step_updating(deployment: Deployment) -> float | None:
     unchanged = resources.desired_spec(deployment) == deployment.live_spec
     if unchanged and deployment.model_name == deployment.live_model_name:
         if deployment.kind == Kind.MULTI_MODEL:
-            multi_model_sync(deployment)
+            multi_model_copy(deployment)
         fields_save(deployment, target_generation=deployment.generation)  # caught up without a new config
         return _settle(deployment)
     if (
@@ -199,6 +233,8 @@ def _step_updating(deployment: Deployment) -> float | None:
         _ensure_model_and_config(deployment)
         if deployment.kind == Kind.BATCH:
             return _settle(deployment)
+        if deployment.kind == Kind.ASYNC:  # AWS refuses to update a variant under auto scaling
+            autoscaling.scaling_remove(deployment.aws_name)
         try:
             sm.endpoint_update(deployment.aws_name, deployment.config_name)
         except InProgress:
@@ -215,6 +251,7 @@ def _on_endpoint_state(deployment: Deployment, state: sm.EndpointState) -> float
     if state.status == "InService" and state.config_name == deployment.config_name:
         return _settle(deployment)
     if state.status == "InService" and state.failure_reason:
+        _scaling_on(deployment)  # the previous config serves on: let it scale again
         _fail(deployment, f"The update was rolled back: {state.failure_reason}")
         return None
     if state.status == "InService" and deployment.status == Status.CREATING:
@@ -226,14 +263,17 @@ def _on_endpoint_state(deployment: Deployment, state: sm.EndpointState) -> float
     return _poll(deployment)
 
 
+def _scaling_on(deployment: Deployment) -> None:
+    """An async endpoint's scalable target, policies and wake alarm (upserts; off during updates)."""
+    if deployment.kind == Kind.ASYNC:
+        values = resources.values(deployment)
+        autoscaling.scaling_apply(deployment.aws_name, values["min_capacity"], values["max_capacity"])
+
+
 def _settle(deployment: Deployment) -> float | None:
     """The target generation is live: clean the previous one, settle members, mark in service."""
     old_model, old_config = deployment.live_model_name, deployment.live_config_name
-    if deployment.kind == Kind.ASYNC:  # registering again with new bounds updates them
-        values = resources.values(deployment)
-        autoscaling.scaling_register(deployment.aws_name, values["min_capacity"], values["max_capacity"])
-        if not old_config:
-            autoscaling.scaling_policies_put(deployment.aws_name)
+    _scaling_on(deployment)  # on every settle: after an update or a recreate, scaling is back
     if old_config and old_config != deployment.config_name:
         sm.endpoint_config_delete(old_config)
     if old_model and old_model != deployment.model_name:
@@ -261,24 +301,36 @@ def _settle(deployment: Deployment) -> float | None:
     return None
 
 
-def _step_deleting(deployment: Deployment) -> float | None:
-    if deployment.kind != Kind.BATCH:
-        if deployment.polls == 0 and deployment.kind == Kind.ASYNC:
-            autoscaling.scaling_remove(deployment.aws_name)
+def _endpoint_gone(deployment: Deployment) -> bool:
+    """Delete the endpoint (again, once an earlier delete was refused); True when it no longer exists.
+
+    SageMaker refuses DeleteEndpoint while the endpoint is Creating or Updating ("Cannot update
+    in-progress endpoint"), which lasts minutes: a wait to poll through, not a retry of a flaky call.
+    """
+    if deployment.polls == 0 and deployment.kind == Kind.ASYNC:
+        autoscaling.scaling_remove(deployment.aws_name)
+    try:
         if deployment.polls == 0:
             sm.endpoint_delete(deployment.aws_name)
-        try:
-            sm.endpoint_describe(deployment.aws_name)
-            return _poll(deployment)
-        except NotFound:
-            pass
+        if sm.endpoint_describe(deployment.aws_name).status != "Deleting":
+            sm.endpoint_delete(deployment.aws_name)  # the last delete was refused; it may be accepted now
+    except NotFound:
+        return True
+    except InProgress:
+        pass  # still Creating or Updating: poll, then delete again
+    return False
+
+
+def _step_deleting(deployment: Deployment) -> float | None:
+    if deployment.kind != Kind.BATCH and not _endpoint_gone(deployment):
+        return _poll(deployment)
     for name in {deployment.config_name, deployment.live_config_name} - {""}:
         sm.endpoint_config_delete(name)
     for name in {deployment.model_name, deployment.live_model_name} - {""}:
         sm.model_delete(name)
     deployment.members.update(state=MemberState.LEAVING)
     if deployment.kind == Kind.MULTI_MODEL:
-        multi_model_sync(deployment)
+        multi_model_settle(deployment)  # nobody is served any more: every object under the prefix goes
     tenant_ids = {*deployment.members.values_list("tenant_id", flat=True), deployment.tenant_id} - {None}
     deployment.members.all().delete()
     transition(deployment, Status.DELETED, polls=0, retries=0, live_spec={})

@@ -14,7 +14,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from deployments import conf, resources
-from deployments.aws import AwsError, recording
+from deployments.aws import AwsError, NotFound, recording
 from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, Status
 from deployments.queueing import ADVANCE, QUEUE, rows_with_live_jobs
@@ -26,6 +26,7 @@ from tenants.models import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
 REPORT_KEY = "saasadmin:deployments:reconcile"
+ALERT_KEY = "saasadmin:deployments:drift-alert"
 # Left in Redis by every pass, without expiry: missing means Redis restarted empty (or was flushed).
 QUEUE_KEPT_KEY = "saasadmin:deployments:queue-kept"
 MOVING = (Status.CREATING, Status.UPDATING, Status.DELETING)
@@ -42,24 +43,28 @@ class ReconcileReport:
     runs_started: int = 0
     offboarded: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # For a person: reconcile saw a picture of AWS it will not act on (e.g. most of the fleet missing).
+    alerts: list[str] = field(default_factory=list)
 
 
-def deployments_reconcile(*, deep: bool = False) -> ReconcileReport:
+def deployments_reconcile(*, deep: bool = False, repair_missing: bool = False) -> ReconcileReport:
     """One reconcile pass (see the module docstring).
 
     Every pass lists endpoints in bulk (deleted or Failed out of band); a `deep` pass (hourly) also
     describes each endpoint for config drift and lists orphans, which costs a call per resource.
+    `repair_missing` is a person's word that the endpoints missing from the listing are really gone.
     """
     report = ReconcileReport(at=timezone.now().isoformat())
     report.resumed = _resume_stalled()
-    serving = Deployment.objects.filter(status=Status.IN_SERVICE).exclude(kind=Kind.BATCH)
+    serving = list(Deployment.objects.filter(status=Status.IN_SERVICE).exclude(kind=Kind.BATCH))
     try:
         statuses = sm.endpoint_statuses(resources.NAME_PREFIX)
     except AwsError as exc:
         report.errors.append(f"ListEndpoints: {exc}")
     else:
-        for deployment in serving:
-            _status_check(deployment, statuses.get(deployment.aws_name), report, deep=deep)
+        if _listing_plausible(serving, statuses, report, repair_missing=repair_missing):
+            report.resumed += _retry_transient_failures()  # AWS answers again
+            _serving_check(serving, statuses, report, deep=deep)
     for deployment in Deployment.objects.filter(status=Status.IN_SERVICE, kind=Kind.BATCH).select_related(
         "tenant"
     ):
@@ -117,10 +122,10 @@ def _overdue(deployment: Deployment, now: datetime) -> bool:
     """Whether the row's next job is late by a few times the delay it was enqueued with.
 
     Each step saves the row (updated_at) as it enqueues the next poll, after conf.poll_delay(polls - 1),
-    or the next retry, after conf.poll_delay(retries). Late is capped by stale_seconds.
+    or the next retry, after conf.retry_delay(retries). Late is capped by stale_seconds.
     """
     waits = [conf.poll_delay(deployment.polls - 1) if deployment.polls else 0.0]
-    waits.append(conf.poll_delay(deployment.retries) if deployment.retries else 0.0)
+    waits.append(conf.retry_delay(deployment.retries) if deployment.retries else 0.0)
     late_after = conf.overdue_factor() * max(waits) + conf.overdue_grace_seconds()
     return (now - deployment.updated_at).total_seconds() > min(late_after, conf.stale_seconds())
 
@@ -135,6 +140,76 @@ def _without_live_job(candidates: list[Deployment]) -> list[Deployment]:
         log.warning("reconcile cannot see the queue (%s); resuming nothing this time", exc)
         return []
     return [deployment for deployment in candidates if str(deployment.pk) not in live]
+
+
+def _listing_plausible(
+    serving: list[Deployment], statuses: dict[str, str], report: ReconcileReport, *, repair_missing: bool
+) -> bool:
+    """False, with an alert for a person, when too much of the fleet is missing from ListEndpoints.
+
+    A fleet that vanishes at once is a wrong AWS_REGION, another account's credentials or an emulator
+    restarted without its data, not drift: recreating it all would be the outage.
+    """
+    missing = sum(deployment.aws_name not in statuses for deployment in serving)
+    limit = max(1, min(conf.drift_max_missing(), conf.drift_max_share() * len(serving)))
+    if missing <= limit or repair_missing:
+        _alert_store(None)
+        return True
+    message = (
+        f"ListEndpoints does not show {missing} of the {len(serving)} in-service endpoints, more than "
+        f"reconcile repairs on its own ({int(limit)}): nothing was repaired. Check AWS_REGION, the "
+        "account of the credentials and the emulator's data; if the endpoints really are gone, run "
+        "`manage.py deployments_reconcile --repair-missing`."
+    )
+    log.warning("reconcile alert: %s", message)
+    report.alerts.append(message)
+    _alert_store(message)
+    return False
+
+
+def _serving_check(
+    serving: list[Deployment], statuses: dict[str, str], report: ReconcileReport, *, deep: bool
+) -> None:
+    """Check each in-service endpoint; one missing from the listing is described before it is repaired."""
+    for deployment in serving:
+        status = statuses.get(deployment.aws_name)
+        if status is None:
+            try:
+                status = _described_status(deployment)
+            except AwsError as exc:
+                report.errors.append(f"{deployment.aws_name}: {exc}")
+                continue
+        _status_check(deployment, status, report, deep=deep)
+
+
+def _described_status(deployment: Deployment) -> str | None:
+    """The endpoint's status per DescribeEndpoint; None only when SageMaker confirms it does not exist."""
+    with recording(call_recorder(deployment)):
+        try:
+            return sm.endpoint_describe(deployment.aws_name).status
+        except NotFound:
+            return None
+
+
+def _retry_transient_failures() -> list[int]:
+    """Start again the deployments failed only because AWS kept failing transiently (outage, throttling)."""
+    retried = []
+    for deployment in Deployment.objects.filter(status=Status.FAILED, failed_transient=True):
+        try:
+            transition(
+                deployment,
+                Status.PENDING,
+                reason="AWS answers again: reconcile retries the deployment.",
+                polls=0,
+                retries=0,
+                last_error="",
+                failed_transient=False,
+            )
+        except StateConflict:
+            continue
+        deployment_enqueue(deployment)
+        retried.append(deployment.pk)
+    return retried
 
 
 def _status_check(deployment: Deployment, status: str | None, report: ReconcileReport, *, deep: bool) -> None:
@@ -170,7 +245,7 @@ def _repair(deployment: Deployment, message: str, to: str, report: ReconcileRepo
     event_record(deployment, action="Reconcile", outcome="drift", resource=deployment.aws_name, error=message)
     fields: dict[str, object] = {"drift": message[:300], "polls": 0, "retries": 0}
     if to == Status.FAILED:
-        fields["last_error"] = message
+        fields.update(last_error=message, failed_transient=False)
     elif to == Status.UPDATING:
         # A new generation: its config is created afresh and the endpoint updated back onto it.
         fields.update(generation=deployment.generation + 1, live_spec={})
@@ -205,6 +280,19 @@ def _report_store(report: ReconcileReport) -> None:
         django_rq.get_connection(QUEUE).set(REPORT_KEY, json.dumps(asdict(report)), ex=24 * 3600)
     except RedisError:
         log.warning("could not store the reconcile report")
+
+
+def _alert_store(message: str | None) -> None:
+    """Keep the alert for the fleet page until a pass sees a plausible listing again (then drop it)."""
+    try:
+        connection = django_rq.get_connection(QUEUE)
+        if message is None:
+            connection.delete(ALERT_KEY)
+        else:
+            alert = {"at": timezone.now().isoformat(), "message": message}
+            connection.set(ALERT_KEY, json.dumps(alert), ex=24 * 3600)
+    except RedisError:
+        log.warning("could not store the reconcile alert")
 
 
 def reconcile_last_report() -> ReconcileReport | None:

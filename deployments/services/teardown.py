@@ -9,7 +9,12 @@ from uuid import UUID
 from django.db import transaction
 
 from deployments.models import Deployment, DeploymentMember, MemberState, Status
-from deployments.services.deployments import deployment_delete, deployment_member_leave
+from deployments.services.deployments import (
+    deployment_delete,
+    deployment_member_leave,
+    member_leave_problem,
+)
+from deployments.states import event_record
 from tenants.models import Tenant, TenantStatus
 from tenants.services import tenant_transition
 
@@ -19,7 +24,9 @@ def tenant_teardown(*, actor: Any, tenant: Tenant) -> dict[str, int]:
     """Start removing the tenant from SageMaker; it becomes `offboarded` once nothing of it is left.
 
     A tenant not yet offboarding is moved to offboarding first. Returns how many own deployments are
-    being deleted and how many shared ones it is leaving; both zero means it is offboarded already.
+    being deleted, how many shared ones it is leaving, and how many it is held on (a multi-container
+    endpoint that would be left with one container: see `member_leave_problem`); all zero means it is
+    offboarded already.
     """
     if tenant.status != TenantStatus.OFFBOARDING and tenant.status != TenantStatus.OFFBOARDED:
         tenant_transition(actor=actor, tenant=tenant, to=TenantStatus.OFFBOARDING, reason="Teardown")
@@ -28,9 +35,15 @@ def tenant_teardown(*, actor: Any, tenant: Tenant) -> dict[str, int]:
         deployment_delete(actor=actor, deployment=deployment)
     memberships = DeploymentMember.objects.filter(tenant=tenant).exclude(state=MemberState.LEAVING)
     shared = list(memberships.select_related("deployment"))
+    held = 0
     for member in shared:
+        problem = member_leave_problem(member.deployment, tenant)
+        if problem:  # it stays offboarding until the operator resolves it; the timeline says how
+            event_record(member.deployment, action="MemberLeave", outcome="refused", error=problem)
+            held += 1
+            continue
         deployment_member_leave(actor=actor, deployment=member.deployment, tenant=tenant)
-    counts = {"deleting": len(own), "leaving": len(shared)}
+    counts = {"deleting": len(own), "leaving": len(shared) - held, "held": held}
     tenants_offboard_if_clear(tenant_ids=[tenant.pk])
     return counts
 

@@ -87,7 +87,17 @@ def aws(emulator_handle: Any, demo_artifacts: Any, settings: Any) -> Any:
         sagemaker = client_for(emulator_handle.url, "sagemaker")
         s3 = client_for(emulator_handle.url, "s3")
 
+    _uploads_forget(Clients.s3)
     return Clients
+
+
+def _uploads_forget(s3: Any) -> None:
+    """Delete earlier tests' uploaded packages (models/<owner>/<framework>/v<n>/): an upload never
+    overwrites an object, so a leftover v1 would make this test's first upload v2."""
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="models/").get("Contents", [])
+    for item in listed:
+        if item["Key"].count("/") == 4 and item["Key"].endswith("/model.tar.gz"):
+            s3.delete_object(Bucket=BUCKET, Key=item["Key"])
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from deployments.advisor import Needs, advise
-from deployments.forms import AdvisorForm, ModelPackageUploadForm
+from deployments.forms import AdvisorForm
 from deployments.services import model_package_upload
 from tests.deployments.conftest import BUCKET
 
@@ -45,6 +45,12 @@ def test_periodic_needs_rank_batch_first_and_refuse_with_reasons() -> None:
     assert ranked[0].kind == "batch"
     refused = {a.kind: a.reasons[0] for a in ranked if not a.valid}
     assert "cold starts" in refused["serverless"]
+
+
+def test_batch_advice_states_the_timeout_aws_applies() -> None:
+    batch = next(a for a in advise(Needs(latency="periodic", tenants=1)) if a.kind == "batch")
+    limits = next(r for r in batch.reasons if r.startswith("limits:"))
+    assert "up to 3600 s per request (the InvocationsTimeoutInSeconds setting, 600 s by default)" in limits
 
 
 def test_large_payloads_leave_only_async_and_batch() -> None:
@@ -82,15 +88,13 @@ def test_the_advisor_form_gives_needs() -> None:
     ids=["not-a-tarball", "xgboost-without-its-file", "sklearn-without-its-file"],
 )
 def test_an_upload_the_container_cannot_load_is_refused(
-    world: SimpleNamespace, framework: str, archive: bytes, message: str
+    world: SimpleNamespace, client: Any, framework: str, archive: bytes, message: str
 ) -> None:
     version = "3.0-5" if framework == "xgboost" else "1.4-2"
-    form = ModelPackageUploadForm(
-        data={"tenant": world.tenant_a.pk, "framework": framework, "version": version},
-        files={"archive": SimpleUploadedFile("model.tar.gz", archive)},
-    )
-    assert not form.is_valid()
-    assert message in str(form.errors["archive"])
+    client.force_login(world.operator)
+    data = {"tenant": world.tenant_a.pk, "framework": framework, "version": version}
+    page = client.post("/models/upload/", {**data, "archive": SimpleUploadedFile("model.tar.gz", archive)})
+    assert message in str(page.context["form"].errors["archive"])
     with pytest.raises(ValidationError, match=message.replace("`", ".")):
         model_package_upload(
             actor=None,

@@ -75,7 +75,7 @@ def test_a_killed_worker_leaves_one_set_of_resources(
         "DEPLOYMENT_POLL_BASE_SECONDS": "0",
         "DEPLOYMENT_MAX_POLLS": "100000",
         "DEBUG": "0",
-        "HTTPS": "0",
+        "SECURE_HTTPS": "0",
         "STATIC_MANIFEST": "0",
         "SECRET_KEY": "crash-test",
     }

@@ -98,12 +98,25 @@ def test_it_recovers_with_one_of_everything(
 def test_a_failed_endpoint_stops_with_its_reason(
     world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    aws.s3.put_object(Bucket=BUCKET, Key="models/broken/model.tar.gz", Body=b"not a tar.gz archive")
+    deployment = _apply(world, package, django_capture_on_commit_callbacks, artifact="broken")
+    run_worker()
+    deployment.refresh_from_db()
+    assert deployment.status == Status.FAILED
+    assert "SageMaker reports the endpoint Failed" in deployment.last_error
+    assert "the object located at the URL is a valid tar.gz archive" in deployment.last_error
+
+
+def test_a_missing_artifact_is_refused_at_create_model(
+    world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     deployment = _apply(world, package, django_capture_on_commit_callbacks, artifact="no-such-tenant")
     run_worker()
     deployment.refresh_from_db()
     assert deployment.status == Status.FAILED
-    assert "Failed to download model data" in deployment.last_error
-    assert "key: models/no-such-tenant/model.tar.gz" in deployment.last_error
+    url = f"s3://{BUCKET}/models/no-such-tenant/model.tar.gz"
+    assert deployment.last_error == f"ValidationException: Could not find model data at {url}."
+    assert _count(aws, deployment) == (0, 0, 0)
 
 
 def test_a_quota_error_is_terminal_and_says_so(
@@ -189,3 +202,28 @@ def test_aws_errors_become_what_the_caller_can_act_on(
     assert type(converted).__name__ == kind
     assert converted.request_id == "req-1"
     assert converted.message == f"{code}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("message", "gone"),
+    [
+        ("No scalable target found for service namespace: sagemaker, resource ID: endpoint/x", True),
+        ("1 validation error detected: Value 'x' at 'resourceId' failed to satisfy constraint", False),
+    ],
+)
+def test_only_a_missing_scalable_target_counts_as_already_deregistered(
+    monkeypatch: Any, message: str, gone: bool
+) -> None:
+    from deployments.aws import Terminal, autoscaling
+
+    def call(service: str, action: str, resource: str, **params: Any) -> dict[str, Any]:
+        if action == "deregister_scalable_target":
+            raise Terminal(f"ValidationException: {message}", code="ValidationException")
+        return {}
+
+    monkeypatch.setattr(autoscaling, "call", call)
+    if gone:
+        autoscaling.scaling_remove("sa-x-as-1")
+    else:
+        with pytest.raises(Terminal):
+            autoscaling.scaling_remove("sa-x-as-1")

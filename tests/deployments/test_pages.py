@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 from types import SimpleNamespace
 from typing import Any
@@ -92,7 +93,8 @@ def test_apply_saves_the_desired_state_with_the_planned_names(
         ({"kind": Kind.SERVERLESS, "memory_mb": "1500", "max_concurrency": "5"}, "must be one of"),
         ({"kind": Kind.SERVERLESS, "memory_mb": "2048", "max_concurrency": "500"}, "between 1 and 200"),
         ({"kind": Kind.BATCH, "max_payload_mb": "50", "max_concurrent_transforms": "4"}, "100 MB limit"),
-        ({"kind": Kind.ASYNC, "invocation_timeout_seconds": "7200"}, "between 1 and 3600"),
+        ({"kind": Kind.BATCH, "invocations_timeout_seconds": "7200"}, "between 1 and 3600"),
+        ({"kind": Kind.BATCH, "max_payload_mb": "0"}, "between 1 and 100"),
     ],
 )
 def test_the_form_refuses_invalid_combinations_and_says_why(
@@ -112,6 +114,17 @@ def test_the_form_refuses_invalid_combinations_and_says_why(
     assert not Deployment.objects.exists()
 
 
+def test_the_form_page_offers_only_the_instance_types_of_the_chosen_kind(operator_client: Any) -> None:
+    body = operator_client.get(reverse("deployment_new"), {"kind": Kind.BATCH}).content.decode()
+    assert re.search(
+        r'<option value="ml.t2.medium"[^>]*data-kinds="realtime async multi_model multi_container"', body
+    )
+    assert re.search(r'<option value="ml.t2.medium"[^>]* disabled', body)  # not for batch transform
+    assert re.search(r'<option value="ml.m5.large"(?![^>]* disabled)[^>]*>', body)
+    body = operator_client.get(reverse("deployment_new"), {"kind": Kind.MULTI_MODEL}).content.decode()
+    assert re.search(r'<option value="ml.g5.xlarge"[^>]* disabled', body)  # multi-model: CPU only
+
+
 def test_a_tenant_page_offers_the_deployment_step(operator_client: Any, world: SimpleNamespace) -> None:
     body = operator_client.get(reverse("tenant_detail", args=[world.tenant_a.pk])).content.decode()
     assert f"{reverse('deployment_new')}?tenant={world.tenant_a.pk}" in body
@@ -120,16 +133,32 @@ def test_a_tenant_page_offers_the_deployment_step(operator_client: Any, world: S
 
 
 def _deployment(world: SimpleNamespace, status: str, **fields: Any) -> Deployment:
+    defaults = {"kind": Kind.REALTIME, "settings": settings_normalise(Kind.REALTIME, {})}
     return Deployment.objects.create(
         tenant=world.tenant_a,
         name="alpha-rt",
-        kind=Kind.REALTIME,
         isolation="silo",
         aws_name="sa-alpha-rt",
         status=status,
-        settings=settings_normalise(Kind.REALTIME, {}),
-        **fields,
+        **{**defaults, **fields},
     )
+
+
+def test_a_batch_saved_on_a_withdrawn_type_shows_no_price_and_asks_for_another(
+    operator_client: Any, world: SimpleNamespace
+) -> None:
+    settings = settings_normalise(Kind.BATCH, {"instance_type": "ml.t2.medium"})
+    deployment = _deployment(world, Status.IN_SERVICE, kind=Kind.BATCH, settings=settings)
+    detail = operator_client.get(reverse("deployment_detail", args=[deployment.pk])).content.decode()
+    assert "ml.t2.medium is not offered for batch transform" in detail
+    edit = operator_client.get(reverse("deployment_edit", args=[deployment.pk])).content.decode()
+    saved = re.search(r'<option value="ml.t2.medium"[^>]*>[^<]*<', edit)
+    assert saved
+    assert "selected" in saved.group()
+    assert " disabled" not in saved.group()  # a disabled choice would not be posted: silently replaced
+    assert "not offered for this kind" in saved.group()
+    assert re.search(r'<option value="ml.m5.large"(?![^>]* disabled)[^>]*>', edit)
+    assert re.search(r'<option value="ml.c5.large"[^>]* disabled', edit)
 
 
 def test_a_failed_deployment_shows_why_and_can_be_retried(
@@ -287,20 +316,13 @@ def test_an_upload_that_passes_the_checks_lands_in_the_tenants_s3_prefix(
 def test_a_tenant_joins_a_shared_endpoint_after_seeing_the_plan(
     operator_client: Any, world: SimpleNamespace, package: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from deployments.models import DeploymentMember
     from tests.factories import make_tenant
 
     first, joining = (
         make_tenant(slug="gamma", isolation="bridge"),
         make_tenant(slug="delta", isolation="bridge"),
     )
-    shared = Deployment.objects.create(
-        name="bridge-mme", kind=Kind.MULTI_MODEL, isolation="bridge", aws_name="sa-shared-mm-test",
-        status=Status.IN_SERVICE, settings=settings_normalise(Kind.MULTI_MODEL, {}),
-    )  # fmt: skip
-    DeploymentMember.objects.create(
-        deployment=shared, tenant=first, model_package=package(first), target="gamma.tar.gz", state="active"
-    )
+    shared = _shared_in_service(Kind.MULTI_MODEL, "bridge-mme", [(first, package(first), "gamma.tar.gz")])
     data = {"tenant": str(joining.pk), "model_package": str(package(joining).pk)}
     plan = operator_client.post(reverse("member_join", args=[shared.pk]), {**data, "action": "plan"})
     assert f"Add {joining.name} to bridge-mme" in plan.content.decode()
@@ -327,3 +349,87 @@ def test_a_silo_tenant_cannot_join_a_bridge_endpoint(
     assert response.status_code == 200
     assert not shared.members.exists()
     assert "Select a valid choice" in response.content.decode()  # only Bridge tenants are offered
+
+
+def test_the_last_but_one_tenant_of_a_multi_container_endpoint_is_told_why_it_cannot_leave(
+    operator_client: Any, world: SimpleNamespace, package: Any
+) -> None:
+    from tests.factories import make_tenant
+
+    gamma, delta = (
+        make_tenant(slug="gamma", isolation="bridge"),
+        make_tenant(slug="delta", isolation="bridge"),
+    )
+    members = [(tenant, package(tenant), tenant.slug) for tenant in (gamma, delta)]
+    shared = _shared_in_service(Kind.MULTI_CONTAINER, "bridge-mce", members)
+    response = operator_client.post(reverse("member_leave", args=[shared.pk, delta.pk]), follow=True)
+    assert "cannot leave bridge-mce yet" in response.content.decode()
+    assert shared.members.get(tenant=delta).state == "active"
+
+
+def _shared_in_service(kind: str, name: str, members: list[tuple[Any, ModelPackage, str]]) -> Deployment:
+    """A shared deployment in service with active members (tenant, package, target), without AWS."""
+    from deployments.models import DeploymentMember
+
+    shared = Deployment.objects.create(
+        name=name, kind=kind, isolation="bridge", aws_name=f"sa-{name}-test", status=Status.IN_SERVICE,
+        settings=settings_normalise(kind, {}),
+    )  # fmt: skip
+    for tenant, package, target in members:
+        DeploymentMember.objects.create(
+            deployment=shared, tenant=tenant, model_package=package, target=target, state="active"
+        )
+    return shared
+
+
+def _bridge_mme(package: Any, slug: str = "gamma") -> tuple[Deployment, Any]:
+    from deployments.models import DeploymentMember
+    from tests.factories import make_tenant
+
+    tenant = make_tenant(slug=slug, isolation="bridge")
+    shared = Deployment.objects.create(
+        name="bridge-mme", kind=Kind.MULTI_MODEL, isolation="bridge", aws_name=f"sa-shared-mm-{slug}",
+        status=Status.IN_SERVICE, settings=settings_normalise(Kind.MULTI_MODEL, {}),
+    )  # fmt: skip
+    DeploymentMember.objects.create(
+        deployment=shared, tenant=tenant, model_package=package(tenant), target="gamma-v1-g1.tar.gz",
+        state="active",
+    )  # fmt: skip
+    return shared, tenant
+
+
+def test_a_member_changes_its_model_after_seeing_the_plan(
+    operator_client: Any, package: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    shared, gamma = _bridge_mme(package)
+    newer = package(gamma, key="delta")  # gamma's version 2
+    url = reverse("member_change", args=[shared.pk, gamma.pk])
+    assert f'value="{newer.pk}"' in operator_client.get(url).content.decode()
+    plan = operator_client.post(url, {"model_package": newer.pk, "action": "plan"}).content.decode()
+    prefix = "s3://saasadmin-tests/mme/sa-shared-mm-gamma/"
+    assert f"{prefix}gamma-v2-g2.tar.gz" in plan  # copied to a new name
+    assert f"{prefix}gamma-v1-g1.tar.gz" in plan  # and the old one removed after the switch
+    assert "once gamma-v2-g2.tar.gz serves" in plan
+    assert shared.members.get().pending_target == ""  # nothing before apply
+    with django_capture_on_commit_callbacks(execute=False):
+        response = operator_client.post(url, {"model_package": newer.pk, "action": "apply"})
+    assert response.status_code == 302
+    member = shared.members.get()
+    assert (member.target, member.pending_target, member.model_package) == (
+        "gamma-v1-g1.tar.gz",
+        "gamma-v2-g2.tar.gz",
+        newer,
+    )
+    detail = operator_client.get(reverse("deployment_detail", args=[shared.pk])).content.decode()
+    assert "→ gamma-v2-g2.tar.gz" in detail
+    tenant_page = operator_client.get(reverse("tenant_detail", args=[gamma.pk])).content.decode()
+    assert "<code>gamma-v1-g1.tar.gz</code> → <code>gamma-v2-g2.tar.gz</code>" in tenant_page
+
+
+def test_removing_the_last_tenant_of_a_multi_model_endpoint_says_it_is_deleted(
+    operator_client: Any, package: Any
+) -> None:
+    shared, gamma = _bridge_mme(package)
+    page = operator_client.get(reverse("member_leave", args=[shared.pk, gamma.pk])).content.decode()
+    assert "It is the last tenant" in page
+    assert "the endpoint, its configs and its model are deleted" in page

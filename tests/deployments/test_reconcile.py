@@ -13,7 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from deployments.models import Deployment, DeploymentEvent, Status
 from deployments.services import Draft, deployment_apply, deployments_reconcile, reconcile_last_report
-from tests.deployments.conftest import BUCKET
+from tests.deployments.conftest import BUCKET, client_for
 
 
 @pytest.fixture
@@ -53,6 +53,38 @@ def test_an_endpoint_deleted_out_of_band_is_flagged_and_recreated(
     assert aws.sagemaker.describe_endpoint(EndpointName=live.aws_name)["EndpointStatus"] == "InService"
     assert DeploymentEvent.objects.filter(deployment=live, action="Reconcile", outcome="drift").exists()
     assert reconcile_last_report().drifted == report.drifted
+
+
+def test_an_async_endpoint_recreated_after_an_out_of_band_delete_scales_from_zero_again(
+    world: SimpleNamespace,
+    aws: Any,
+    package: Any,
+    run_worker: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    tenant = world.tenant_a
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment = deployment_apply(
+            actor=world.operator,
+            draft=Draft(
+                name="A", kind="async", isolation="silo", tenant=tenant, model_package=package(tenant)
+            ),
+        )
+    run_worker()
+    # DeleteEndpoint deregisters the variant's scalable target, and with it the scaling policies.
+    aws.sagemaker.delete_endpoint(EndpointName=deployment.aws_name)
+    _reconcile(run_worker, django_capture_on_commit_callbacks)
+    deployment.refresh_from_db()
+    assert deployment.status == Status.IN_SERVICE, deployment.last_error
+    autoscaling = client_for(aws.url, "application-autoscaling")
+    resource = f"endpoint/{deployment.aws_name}/variant/AllTraffic"
+    targets = autoscaling.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource])
+    assert [t["MinCapacity"] for t in targets["ScalableTargets"]] == [0]
+    policies = autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=resource)
+    assert sorted(p["PolicyType"] for p in policies["ScalingPolicies"]) == [
+        "StepScaling",
+        "TargetTrackingScaling",
+    ]
 
 
 def test_an_endpoint_moved_to_another_config_is_restored(

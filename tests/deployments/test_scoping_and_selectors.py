@@ -160,7 +160,7 @@ def test_a_multi_model_join_plans_one_s3_copy_at_no_cost(db: None) -> None:
     )
     plan = member_plan(deployment=deployment, tenant=delta, model_package=_package(delta))
     assert [(a.verb, a.type) for a in plan.actions] == [("copy", "S3Object")]
-    assert plan.actions[0].name.endswith(f"/{delta.slug}.tar.gz")
+    assert plan.actions[0].name.endswith(f"/{delta.slug}-v1-g2.tar.gz")  # the generation the join brings
     assert plan.monthly_delta == 0
 
 
@@ -180,3 +180,16 @@ def test_offboarding_a_tenant_tears_its_deployments_down(world: SimpleNamespace)
     extensions.offboarding_continue(actor=world.operator, tenant=world.tenant_b)
     world.tenant_b.refresh_from_db()
     assert world.tenant_b.status == "offboarded"  # nothing in SageMaker: offboarded at once
+
+
+def test_a_new_multi_model_plan_copies_the_first_models_before_creating_the_model(db: None) -> None:
+    gamma = make_tenant(isolation="bridge")
+    draft = Draft(name="m", kind="multi_model", isolation="bridge", members=((gamma, _package(gamma)),))
+    plan = deployment_plan(draft=draft)
+    base = f"sa-shared-mm-{draft.uid.hex[:8]}"
+    assert [(a.verb, a.type, a.name.rsplit("/", 1)[-1]) for a in plan.actions] == [
+        ("copy", "S3Object", f"{gamma.slug}-v1-g1.tar.gz"),
+        ("create", "Model", f"{base}-g1"),
+        ("create", "EndpointConfig", f"{base}-g1"),
+        ("create", "Endpoint", base),
+    ]

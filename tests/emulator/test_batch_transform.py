@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -97,6 +98,42 @@ def test_join_source_input_appends_the_prediction_to_each_row(
     assert [line.rsplit(",", 1)[0] for line in lines] == inputs
     expected = artifacts.train_xgboost("acme").inplace_predict(features)
     np.testing.assert_allclose([float(line.rsplit(",", 1)[1]) for line in lines], expected, rtol=1e-5)
+
+
+def test_join_source_input_wraps_json_records_that_are_not_objects(
+    sagemaker: Any, s3: Any, acme_model: str, features: np.ndarray, name: str
+) -> None:
+    """An object gains "SageMakerOutput"; any other record becomes {"SageMakerInput", "SageMakerOutput"}.
+
+    DataProcessing.JoinSource: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DataProcessing.html
+    """
+    records: list[Any] = [
+        [float(v) for v in features[0]],
+        {"id": "b", "features": [float(v) for v in features[1]]},
+        [float(v) for v in features[2]],
+    ]
+    body = "\n".join(json.dumps(record) for record in records).encode()
+    s3.put_object(Bucket=BUCKET, Key=f"{name}/in/a.jsonl", Body=body)
+    request = job_request(
+        name,
+        acme_model,
+        f"s3://{BUCKET}/{name}/in/",
+        f"s3://{BUCKET}/{name}/out",
+        TransformInput={"ContentType": "application/jsonlines"},
+        DataProcessing={"JoinSource": "Input"},
+    )
+    sagemaker.create_transform_job(**request)
+    assert wait_job(sagemaker, name)["TransformJobStatus"] == "Completed"
+    out = s3.get_object(Bucket=BUCKET, Key=f"{name}/out/a.jsonl.out")["Body"].read().decode()
+    joined = [json.loads(line) for line in out.splitlines()]
+    expected = artifacts.train_xgboost("acme").inplace_predict(features[:3])
+    outputs = [row["SageMakerOutput"] for row in joined]
+    assert joined == [
+        {"SageMakerInput": records[0], "SageMakerOutput": outputs[0]},
+        {**records[1], "SageMakerOutput": outputs[1]},
+        {"SageMakerInput": records[2], "SageMakerOutput": outputs[2]},
+    ]
+    np.testing.assert_allclose([output["score"] for output in outputs], expected, rtol=1e-5)
 
 
 def test_a_bad_record_fails_the_job_naming_the_file_and_line(

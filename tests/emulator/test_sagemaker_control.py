@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.testing import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, wait_endpoint, xgboost_model
+from emulator.testing import BUCKET, ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, wait_endpoint, xgboost_model
 
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -37,6 +37,44 @@ def test_it_rejects_a_duplicate_model(sagemaker: Any, demo: Any, name: str) -> N
     assert code == "ValidationException"
     assert message.startswith("Cannot create already existing model")
     assert sagemaker.describe_model(ModelName=name)["PrimaryContainer"]["ModelDataUrl"] == demo.models["acme"]
+
+
+def test_it_refuses_a_model_whose_artifact_is_missing(sagemaker: Any, s3: Any, name: str) -> None:
+    """CreateModel checks ModelDataUrl (API reference: CreateModel, ContainerDefinition.ModelDataUrl)."""
+    url = f"s3://{BUCKET}/{name}/model.tar.gz"
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, **xgboost_model(url))
+    assert error_of(excinfo) == ("ValidationException", f"Could not find model data at {url}.")
+    with pytest.raises(ClientError, match="Could not find model"):
+        sagemaker.describe_model(ModelName=name)  # nothing was created
+    s3.put_object(Bucket=BUCKET, Key=f"{name}/model.tar.gz", Body=b"an artifact")
+    sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, **xgboost_model(url))
+
+
+def test_it_refuses_a_multi_model_prefix_holding_no_model(sagemaker: Any, s3: Any, name: str) -> None:
+    prefix = f"s3://{BUCKET}/{name}/"
+    container = {"Image": XGBOOST_IMAGE, "Mode": "MultiModel", "ModelDataUrl": prefix}
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer=container)
+    assert error_of(excinfo) == ("ValidationException", f"Could not find model data at {prefix}.")
+    s3.put_object(Bucket=BUCKET, Key=f"{name}/acme-v1.tar.gz", Body=b"an artifact")
+    sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer=container)
+    assert sagemaker.describe_model(ModelName=name)["PrimaryContainer"]["Mode"] == "MultiModel"
+
+
+def test_it_refuses_a_multi_container_model_with_one_artifact_missing(
+    sagemaker: Any, demo: Any, name: str
+) -> None:
+    missing = f"s3://{BUCKET}/{name}/model.tar.gz"
+    containers = [
+        {"Image": XGBOOST_IMAGE, "ContainerHostname": "a", "ModelDataUrl": demo.models["acme"]},
+        {"Image": XGBOOST_IMAGE, "ContainerHostname": "b", "ModelDataUrl": missing},
+    ]
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_model(
+            ModelName=name, Containers=containers, InferenceExecutionConfig={"Mode": "Direct"}
+        )
+    assert error_of(excinfo) == ("ValidationException", f"Could not find model data at {missing}.")
 
 
 def test_it_rejects_names_breaking_the_pattern(sagemaker: Any) -> None:
@@ -71,28 +109,36 @@ def test_it_accepts_multi_container_direct_models_up_to_fifteen(sagemaker: Any, 
     assert len(sagemaker.describe_model(ModelName=name)["Containers"]) == 15
 
 
+def test_it_refuses_direct_invocation_of_a_single_container(sagemaker: Any, demo: Any, name: str) -> None:
+    """Direct invocation is for multi-container models, documented as more than one container.
+
+    "Include more than one container in the Containers parameter" (Create a multi-container endpoint,
+    https://docs.aws.amazon.com/sagemaker/latest/dg/multi-container-create.html); InvokeEndpoint's
+    TargetContainerHostname applies "if the endpoint hosts multiple containers and is configured to use
+    direct invocation" (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html).
+    """
+    one = [{"Image": XGBOOST_IMAGE, "ContainerHostname": "acme", "ModelDataUrl": demo.models["acme"]}]
+    with pytest.raises(ClientError) as excinfo:
+        sagemaker.create_model(
+            ModelName=name, Containers=one, InferenceExecutionConfig={"Mode": "Direct"}, ExecutionRoleArn=ROLE
+        )
+    assert error_of(excinfo) == (
+        "ValidationException",
+        "InferenceExecutionConfig Mode Direct needs more than one container in Containers: "
+        "a multi-container endpoint runs 2 to 15 containers.",
+    )
+    two = [*one, {"Image": SKLEARN_IMAGE, "ContainerHostname": "sk", "ModelDataUrl": demo.models["sklearn"]}]
+    sagemaker.create_model(
+        ModelName=name, Containers=two, InferenceExecutionConfig={"Mode": "Direct"}, ExecutionRoleArn=ROLE
+    )
+
+
 def test_it_rejects_direct_containers_without_hostnames(sagemaker: Any, demo: Any, name: str) -> None:
     containers = [{"Image": XGBOOST_IMAGE, "ModelDataUrl": demo.models["acme"]}, {"Image": SKLEARN_IMAGE}]
     with pytest.raises(ClientError, match="ContainerHostname"):
         sagemaker.create_model(
             ModelName=name, Containers=containers, InferenceExecutionConfig={"Mode": "Direct"}
         )
-
-
-def test_it_rejects_an_instance_type_missing_from_the_catalogue(sagemaker: Any, demo: Any, name: str) -> None:
-    sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE, **xgboost_model(demo.models["acme"]))
-    variant = {
-        "VariantName": "v",
-        "ModelName": name,
-        "InitialInstanceCount": 1,
-        "InstanceType": "ml.m4.xlarge",
-    }
-    with pytest.raises(ClientError) as excinfo:
-        sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
-    code, message = error_of(excinfo)
-    assert code == "ValidationException"
-    assert "ml.m4.xlarge" in message
-    assert "ml.m6i.large" in message
 
 
 @pytest.mark.parametrize(("memory", "concurrency"), [(1500, 5), (7168, 5), (2048, 201)])

@@ -9,7 +9,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 import emulator
-from emulator.testing import BUCKET, client_kwargs, endpoint_status, wait_endpoint, wait_job, xgboost_model
+from emulator.testing import (
+    BUCKET,
+    client_kwargs,
+    endpoint_status,
+    model_on_vanished_artifact,
+    wait_endpoint,
+    wait_job,
+    xgboost_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +30,12 @@ def delayed(delayed_emulator: emulator.EmulatorHandle, demo: Any) -> dict[str, A
     }
 
 
-def create(sagemaker: Any, name: str, model_data_url: str, instance_type: str = "ml.m5.large") -> None:
-    """Model, config and endpoint, without waiting."""
-    sagemaker.create_model(ModelName=name, **xgboost_model(model_data_url))
+def model_and_config(
+    sagemaker: Any, name: str, model_data_url: str | None, instance_type: str = "ml.m5.large"
+) -> None:
+    """An XGBoost model (unless `model_data_url` is None: it exists) and a config serving it, named `name`."""
+    if model_data_url is not None:
+        sagemaker.create_model(ModelName=name, **xgboost_model(model_data_url))
     variant = {
         "VariantName": "v",
         "ModelName": name,
@@ -32,6 +43,11 @@ def create(sagemaker: Any, name: str, model_data_url: str, instance_type: str = 
         "InitialInstanceCount": 1,
     }
     sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
+
+
+def create(sagemaker: Any, name: str, model_data_url: str | None, instance_type: str = "ml.m5.large") -> None:
+    """Model (unless `model_data_url` is None: it exists), config and endpoint, without waiting."""
+    model_and_config(sagemaker, name, model_data_url, instance_type)
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
 
 
@@ -54,14 +70,7 @@ def test_an_update_keeps_serving_the_old_config_until_it_is_done(
     sagemaker, runtime = delayed["sagemaker"], delayed["runtime"]
     create(sagemaker, name, demo.models["acme"])
     wait_endpoint(sagemaker, name)
-    sagemaker.create_model(ModelName=f"{name}-b", **xgboost_model(demo.models["globex"]))
-    variant = {
-        "VariantName": "v",
-        "ModelName": f"{name}-b",
-        "InstanceType": "ml.c6i.large",
-        "InitialInstanceCount": 1,
-    }
-    sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-b", ProductionVariants=[variant])
+    model_and_config(sagemaker, f"{name}-b", demo.models["globex"], "ml.c6i.large")
     before = runtime.invoke_endpoint(EndpointName=name, Body=b"12,70,1,3,12,0", ContentType="text/csv")[
         "Body"
     ].read()
@@ -90,9 +99,41 @@ def test_a_deleted_endpoint_is_deleting_then_gone(delayed: dict[str, Any], demo:
     wait_endpoint(sagemaker, name, "Gone")
 
 
-def test_a_missing_artifact_fails_the_endpoint_after_the_delay(delayed: dict[str, Any], name: str) -> None:
+def test_deleting_an_endpoint_that_is_creating_or_updating_is_refused(
+    delayed: dict[str, Any], demo: Any, name: str
+) -> None:
+    """AWS refuses DeleteEndpoint mid-transition with the ValidationException UpdateEndpoint gives.
+
+    The API reference (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpoint.html)
+    lists only the common errors; the wording is the one AWS's own SageMaker operator for Kubernetes
+    (aws/amazon-sagemaker-operator-for-k8s, clientwrapper: DeleteEndpointInProgressMessagePrefix) matches.
+    """
     sagemaker = delayed["sagemaker"]
-    create(sagemaker, name, f"s3://{BUCKET}/models/missing/model.tar.gz")
+    refusal = (
+        f'Cannot update in-progress endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}".'
+    )
+    create(sagemaker, name, demo.models["acme"])
+    with pytest.raises(ClientError) as creating:
+        sagemaker.delete_endpoint(EndpointName=name)
+    assert creating.value.response["Error"] == {"Code": "ValidationException", "Message": refusal}
+    assert creating.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    wait_endpoint(sagemaker, name)  # the refused delete changed nothing: it still comes up
+    model_and_config(sagemaker, f"{name}-b", demo.models["globex"])
+    sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-b")
+    with pytest.raises(ClientError) as updating:
+        sagemaker.delete_endpoint(EndpointName=name)
+    assert updating.value.response["Error"] == {"Code": "ValidationException", "Message": refusal}
+    assert wait_endpoint(sagemaker, name)["EndpointConfigName"] == f"{name}-b"
+    sagemaker.delete_endpoint(EndpointName=name)  # in service again: the delete is accepted
+    wait_endpoint(sagemaker, name, "Gone")
+
+
+def test_a_missing_artifact_fails_the_endpoint_after_the_delay(
+    delayed: dict[str, Any], s3: Any, name: str
+) -> None:
+    sagemaker = delayed["sagemaker"]
+    model_on_vanished_artifact(s3, sagemaker, name)
+    create(sagemaker, name, None)
     assert endpoint_status(sagemaker, name) == "Creating"
     described = wait_endpoint(sagemaker, name, "Failed")
     assert "Failed to download model data" in described["FailureReason"]
@@ -122,21 +163,13 @@ def test_a_stopped_transform_job_goes_stopping_then_stopped(
 
 
 def test_a_failed_update_rolls_back_to_the_serving_config(
-    delayed: dict[str, Any], demo: Any, name: str
+    delayed: dict[str, Any], s3: Any, demo: Any, name: str
 ) -> None:
     sagemaker = delayed["sagemaker"]
     create(sagemaker, name, demo.models["acme"])
     wait_endpoint(sagemaker, name)
-    sagemaker.create_model(
-        ModelName=f"{name}-bad", **xgboost_model(f"s3://{BUCKET}/models/missing/model.tar.gz")
-    )
-    variant = {
-        "VariantName": "v",
-        "ModelName": f"{name}-bad",
-        "InstanceType": "ml.m5.large",
-        "InitialInstanceCount": 1,
-    }
-    sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-bad", ProductionVariants=[variant])
+    model_on_vanished_artifact(s3, sagemaker, f"{name}-bad")
+    model_and_config(sagemaker, f"{name}-bad", None)
     sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-bad")
     described = wait_endpoint(sagemaker, name)
     assert described["EndpointConfigName"] == name

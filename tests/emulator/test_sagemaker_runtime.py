@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import boto3
@@ -20,8 +21,10 @@ from emulator.testing import (
     XGBOOST_IMAGE,
     client_kwargs,
     csv_body,
+    model_on_vanished_artifact,
     scores,
     wait_endpoint,
+    wait_until,
     xgboost_model,
 )
 
@@ -177,9 +180,15 @@ def test_an_unknown_endpoint_is_not_found(runtime: Any) -> None:
 
 
 def test_a_failed_endpoint_reports_why_and_does_not_serve(
-    sagemaker: Any, runtime: Any, deploy: Any, name: str
+    sagemaker: Any, s3: Any, runtime: Any, name: str
 ) -> None:
-    deploy(name, model=xgboost_model(f"s3://{BUCKET}/models/nobody/model.tar.gz"), wanted="Failed")
+    model_on_vanished_artifact(s3, sagemaker, name)
+    variant = {"VariantName": "AllTraffic", "ModelName": name, "InstanceType": "ml.m5.large"}
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name, ProductionVariants=[{**variant, "InitialInstanceCount": 1}]
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    wait_endpoint(sagemaker, name, "Failed")
     reason = sagemaker.describe_endpoint(EndpointName=name)["FailureReason"]
     assert "Failed to download model data" in reason
     with pytest.raises(ClientError, match="not found"):
@@ -209,24 +218,31 @@ def test_a_serverless_endpoint_refuses_payloads_over_four_megabytes(
     assert "oversize body" in excinfo.value.response["Error"]["Message"]
 
 
+SERVERLESS_ONE = {"ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1}}
+INSTANCE = {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+
+
+def _serve(url: str, name: str, model: dict[str, Any], variant: dict[str, Any]) -> None:
+    """Model, config and endpoint `name` on the emulator at `url`, in service."""
+    sagemaker = boto3.client("sagemaker", **client_kwargs(url))
+    sagemaker.create_model(ModelName=name, **model)
+    variants = [{"VariantName": "v", "ModelName": name, **variant}]
+    sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=variants)
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    wait_endpoint(sagemaker, name)
+
+
+def _no_retries(url: str) -> dict[str, Any]:
+    # botocore retries throttling, and in legacy mode any 429 (_retry.json too_many_requests).
+    return {**client_kwargs(url), "config": Config(retries={"total_max_attempts": 1})}
+
+
 def test_a_serverless_endpoint_throttles_past_max_concurrency(demo: Any) -> None:
     # Its own emulator: a cold start long enough to hold the only slot while a second call arrives.
     with emulator.start(port=0, cold_start_seconds=0.5, serverless_idle_seconds=60) as handle:
-        kwargs = client_kwargs(handle.url)
-        sagemaker = boto3.client("sagemaker", **kwargs)
         # No retries: botocore would otherwise retry the throttled call until the slot frees up.
-        runtime = boto3.client(
-            "sagemaker-runtime", config=Config(retries={"total_max_attempts": 1}), **kwargs
-        )
-        sagemaker.create_model(ModelName="sls", **xgboost_model(demo.models["acme"]))
-        variant = {
-            "VariantName": "v",
-            "ModelName": "sls",
-            "ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1},
-        }
-        sagemaker.create_endpoint_config(EndpointConfigName="sls", ProductionVariants=[variant])
-        sagemaker.create_endpoint(EndpointName="sls", EndpointConfigName="sls")
-        wait_endpoint(sagemaker, "sls")
+        runtime = boto3.client("sagemaker-runtime", **_no_retries(handle.url))
+        _serve(handle.url, "sls", xgboost_model(demo.models["acme"]), SERVERLESS_ONE)
         outcomes: list[str] = []
 
         def call() -> None:
@@ -242,6 +258,112 @@ def test_a_serverless_endpoint_throttles_past_max_concurrency(demo: Any) -> None
         for thread in threads:
             thread.join()
         assert sorted(outcomes) == ["ThrottlingException", "ok"]
+
+
+# ModelNotReadyException as botocore's sagemaker-runtime model declares it (HTTP 429, "Either a serverless
+# endpoint variant's resources are still being provisioned, or a multi-model endpoint is still downloading
+# or loading the target model. Wait and try your request again.") and as the developer guide's "Retry
+# Requests on ModelNotReadyException Errors" describes it: past the limit the call fails, the load goes on
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/invoke-multi-model-endpoint.html).
+NOT_READY_STATUS = 429
+
+
+def _not_ready(call: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as excinfo:
+        call()
+    response = excinfo.value.response
+    assert response["Error"]["Code"] == "ModelNotReadyException"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == NOT_READY_STATUS
+    assert response["Error"]["Message"].endswith("Wait and try your request again.")
+    return response
+
+
+def test_the_documented_not_ready_status_is_botocores() -> None:
+    shape = boto3.client("sagemaker-runtime", region_name="us-east-1").meta.service_model.shape_for(
+        "ModelNotReadyException"
+    )
+    assert shape.metadata["error"]["httpStatusCode"] == NOT_READY_STATUS
+
+
+def test_the_load_budget_flag_is_in_milliseconds_and_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from emulator import __main__ as cli
+
+    class Started(Exception):
+        pass
+
+    seen: dict[str, Any] = {}
+
+    def start(**settings: Any) -> None:
+        seen.update(settings)
+        raise Started
+
+    monkeypatch.setattr(cli, "start", start)
+    with pytest.raises(Started):
+        cli.main(["--model-load-budget-ms", "250"])
+    assert seen["model_load_budget_seconds"] == 0.25
+    with pytest.raises(Started):
+        cli.main([])
+    assert seen["model_load_budget_seconds"] is None  # the demo waits for cold loads, as before
+
+
+def test_a_multi_model_cold_load_past_the_budget_is_not_ready_and_carries_on(
+    demo: Any, features: np.ndarray
+) -> None:
+    # A budget of 0: a call that finds its model not in memory answers ModelNotReadyException.
+    with emulator.start(port=0, model_load_budget_seconds=0.0) as handle:
+        runtime = boto3.client("sagemaker-runtime", **_no_retries(handle.url))
+        container = {"Image": XGBOOST_IMAGE, "Mode": "MultiModel", "ModelDataUrl": f"s3://{BUCKET}/models/"}
+        _serve(handle.url, "mme", {"PrimaryContainer": container}, INSTANCE)
+
+        def invoke() -> Any:
+            return runtime.invoke_endpoint(
+                EndpointName="mme",
+                Body=csv_body(features),
+                ContentType="text/csv",
+                TargetModel="acme/model.tar.gz",
+            )
+
+        response = _not_ready(invoke)
+        assert response["Error"]["Message"] == (
+            "Endpoint mme is still downloading or loading the target model acme/model.tar.gz. "
+            "Wait and try your request again."
+        )
+        answers: list[Any] = []
+        refusals: list[str] = []
+
+        def loaded() -> bool:
+            try:
+                answers.append(invoke())
+            except ClientError as exc:
+                refusals.append(exc.response["Error"]["Code"])
+                return False
+            return True
+
+        wait_until(loaded)  # the load went on after the refusal: a retry finds the model in memory
+        assert set(refusals) <= {"ModelNotReadyException"}
+        np.testing.assert_allclose(
+            scores(answers[-1]["Body"].read()), in_process("acme", features), rtol=1e-6
+        )
+
+
+def test_a_serverless_cold_start_past_the_budget_is_not_ready_until_provisioned(demo: Any) -> None:
+    settings = {"cold_start_seconds": 1.0, "serverless_idle_seconds": 60, "model_load_budget_seconds": 0.1}
+    with emulator.start(port=0, **settings) as handle:
+        runtime = boto3.client("sagemaker-runtime", **_no_retries(handle.url))
+        _serve(handle.url, "sls", xgboost_model(demo.models["acme"]), SERVERLESS_ONE)
+
+        def invoke() -> Any:
+            return runtime.invoke_endpoint(EndpointName="sls", Body=b"1,2,3,4,5,6", ContentType="text/csv")
+
+        started = time.monotonic()
+        response = _not_ready(invoke)
+        assert response["Error"]["Message"] == (
+            "The resources of serverless endpoint sls (variant v) are still being provisioned. "
+            "Wait and try your request again."
+        )
+        _not_ready(invoke)  # still provisioning; the refused calls held no concurrency slot
+        time.sleep(max(0.0, 1.1 - (time.monotonic() - started)))
+        assert invoke()["Body"].read()  # provisioned: warm from now on
 
 
 def test_an_unsupported_content_type_is_a_415_from_the_container(runtime: Any, realtime: str) -> None:
