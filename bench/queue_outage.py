@@ -2,7 +2,7 @@
 worker, `run_scheduler`, `run_cron` (reconcile every minute), polls 2, 4, 8 … s apart, an emulator whose
 endpoints take 3 s to create (as under `make run`).
 
-    DEBUG=0 HTTPS=0 STATIC_MANIFEST=0 SECRET_KEY=x .venv/bin/python bench/queue_outage.py [--outage 90]
+    DEBUG=0 SECURE_HTTPS=0 STATIC_MANIFEST=0 SECRET_KEY=x .venv/bin/python bench/queue_outage.py [--outage 90]
 
 1. Redis outage: a deployment is creating, its next poll scheduled; Redis stops for `--outage` seconds
    and comes back empty (no persistence: the poll is lost). Measured: Redis back → In service.

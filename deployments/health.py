@@ -13,6 +13,7 @@ from rq import Worker
 from rq.scheduler import RQScheduler
 
 from deployments.queueing import QUEUE
+from deployments.selectors import reconcile_alert
 from deployments.services.reconcile import ReconcileReport, reconcile_last_report
 
 # Reconcile runs every minute (saasadmin/cron.py): a report older than this means the cron is not running.
@@ -25,11 +26,14 @@ QUEUE_DOWN = (
 
 @dataclass
 class QueueHealth:
-    """The fleet page's banner: `problems` are sentences (none when all is well); the last reconcile."""
+    """The fleet page's banner: `problems` are sentences (none when all is well); reconcile's alert
+    waiting for a person ({"at", "message"}), and its last report."""
 
     problems: list[str] = field(default_factory=list)
     queue_down: bool = False
     workers: int = 0
+    alert: dict[str, str] | None = None
+    alert_at: datetime | None = None
     report: ReconcileReport | None = None
     report_at: datetime | None = None
 
@@ -43,9 +47,11 @@ def queue_health() -> QueueHealth:
         scheduling = bool(queue.connection.exists(RQScheduler.get_locking_key(QUEUE)))
     except RedisError:
         return QueueHealth(problems=[QUEUE_DOWN], queue_down=True)
-    health = QueueHealth(workers=workers, report=reconcile_last_report())
+    health = QueueHealth(workers=workers, alert=reconcile_alert(), report=reconcile_last_report())
     if health.report is not None:
         health.report_at = datetime.fromisoformat(health.report.at)
+    if health.alert is not None:
+        health.alert_at = datetime.fromisoformat(health.alert["at"])
     if not workers:
         health.problems.append(
             "No worker is answering: deployments wait in the queue until one runs "

@@ -65,7 +65,7 @@ def process_env(redis_url: str, **extra: str) -> dict[str, str]:
         **os.environ,
         "REDIS_URL": redis_url,
         "DEBUG": "0",
-        "HTTPS": "0",
+        "SECURE_HTTPS": "0",
         "STATIC_MANIFEST": "0",
         "SECRET_KEY": "outage-test",
         "REDIS_RETRY_MAX_SECONDS": "1",

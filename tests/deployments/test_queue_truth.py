@@ -16,6 +16,7 @@ from deployments.health import QUEUE_DOWN
 from deployments.models import Deployment, Status
 from deployments.queueing import ADVANCE, rows_with_live_jobs
 from deployments.services import deployments_reconcile
+from deployments.services.reconcile import _alert_store
 from tests.deployments.test_pages import _form, alpha_package, operator_client  # noqa: F401 - fixtures
 from tests.outage import PrivateRedis
 
@@ -106,6 +107,17 @@ def test_the_fleet_page_shows_the_last_reconcile_and_no_banner_when_all_answer(
     assert "Deployments may not move right now" not in body
     assert "Last reconcile" in body
     assert f"resumed {len(report.resumed)}, drift {len(report.drifted)}" in body
+
+
+def test_the_fleet_page_shows_reconciles_alert_for_a_person(
+    operator_client: Any,  # noqa: F811
+    queue_redis: PrivateRedis,
+) -> None:
+    message = "ListEndpoints does not show 3500 of the 3500 in-service endpoints: nothing was repaired."
+    _alert_store(message)  # what a pass that saw most of the fleet missing leaves for the fleet page
+    body = operator_client.get(reverse("deployment_fleet")).content.decode()
+    assert "Reconcile is waiting for a person" in body
+    assert message in body
 
 
 @pytest.mark.parametrize("name", ["home", "jobs", "workers", "scheduled_jobs"])
