@@ -219,11 +219,15 @@ class ResilientCron(DjangoCronScheduler):
         except (KeyboardInterrupt, StopRequested):
             self.log.info("CronScheduler %s: stop requested", self.name)
         finally:
-            # A second signal (Ctrl-C, then the supervisor's SIGTERM) must not interrupt the goodbye.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             with suppress(*REDIS_DOWN):
                 self.register_death()
+
+    def _request_stop(self, signum: int, frame: Any) -> None:
+        # One stop is enough: a second signal (Ctrl-C, then the supervisor's SIGTERM) must not interrupt
+        # the goodbye with a second StopRequested.
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, lambda *_: None)
+        super()._request_stop(signum, frame)
 
     def _loop(self, backoff: RedisBackoff) -> None:
         """Enqueue what is due; look at Redis at least every few seconds (RQ's loop sleeps up to a
