@@ -56,15 +56,16 @@ def _environment(scratch: Path, emulator_url: str) -> dict[str, str]:
     return {**os.environ}
 
 
-def _start_emulator(tenants: int) -> tuple[subprocess.Popen[bytes], str]:
-    """An emulator process with zero delays and quotas large enough for both runs; returns it and its URL."""
+def _start_emulator(tenants: int, delays: float = 0.0) -> tuple[subprocess.Popen[bytes], str]:
+    """An emulator process (zero delays by default) with quotas large enough for both runs; returns it and
+    its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     code = (
         "import emulator, signal, threading; done = threading.Event(); "
         "signal.signal(signal.SIGTERM, lambda *_: done.set()); "
-        f"h = emulator.start(port={port}, delays=0.0, max_endpoints={10 * tenants}, "
+        f"h = emulator.start(port={port}, delays={delays}, max_endpoints={10 * tenants}, "
         f"instances_per_type={10 * tenants}); done.wait(); h.stop()"
     )
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)

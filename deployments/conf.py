@@ -41,8 +41,18 @@ def retry_max_delay_seconds() -> float:
 
 
 def stale_seconds() -> float:
-    """A transition with no poll for this long is resumed by reconcile (its job was lost)."""
+    """The longest a transition waits for its next poll before reconcile resumes it (its job was lost)."""
     return _float("DEPLOYMENT_STALE_SECONDS", 600.0)
+
+
+def overdue_factor() -> float:
+    """A poll this many times later than its delay (plus the grace below) was lost: reconcile resumes it."""
+    return _float("DEPLOYMENT_OVERDUE_FACTOR", 3.0)
+
+
+def overdue_grace_seconds() -> float:
+    """Slack on top of the overdue factor, for a queue that is busy or a clock that is slightly off."""
+    return _float("DEPLOYMENT_OVERDUE_GRACE_SECONDS", 30.0)
 
 
 def pending_grace_seconds() -> float:

@@ -17,7 +17,9 @@ from django.views.decorators.http import require_POST
 
 from deployments import selectors, services
 from deployments.forms import DeploymentForm, MemberChangeForm, MemberJoinForm, service_error_show
+from deployments.health import queue_health
 from deployments.models import Deployment, Kind, MemberState, Status
+from deployments.queueing import EnqueueWatch, enqueues_watched
 from deployments.rules import DEFAULT_KINDS, KIND_RULES, SHARED
 from deployments.states import ACTIVE
 from saasadmin.submissions import submit_once
@@ -25,6 +27,18 @@ from tenants.access import get_tenant_or_404, requires, role_of
 from tenants.roles import TENANT_ROLES
 
 PAGE_SIZE = 50
+QUEUE_LOST = (
+    "The work is saved, but the job queue is not answering: it starts when the queue is back "
+    "(reconcile picks it up)."
+)
+
+
+def _tell(request: HttpRequest, done: str, enqueues: EnqueueWatch, *, then: str = "") -> None:
+    """Say what was done, and the truth about what follows: workers have it, or it waits for the queue."""
+    if enqueues.lost:
+        messages.warning(request, f"{done} {QUEUE_LOST}")
+    else:
+        messages.success(request, f"{done} {then}".rstrip())
 
 
 @requires("deployments.view")
@@ -43,10 +57,10 @@ def fleet(request: HttpRequest) -> HttpResponse:
         "counts": selectors.deployment_status_counts(user=request.user, kind=kind),
         "moving": any(d.status in ACTIVE for d in page.object_list),
     }
-    template = (
-        "deployments/_fleet_table.html" if getattr(request, "htmx", False) else "deployments/fleet.html"
-    )
-    return render(request, template, context)
+    if getattr(request, "htmx", False):
+        return render(request, "deployments/_fleet_table.html", context)
+    context["health"] = queue_health()
+    return render(request, "deployments/fleet.html", context)
 
 
 def _detail_context(request: HttpRequest, deployment_id: int) -> dict[str, Any]:
@@ -89,11 +103,12 @@ def _plan_or_apply(request: HttpRequest, form: DeploymentForm, deployment: Any =
         context = {"form": form, "plan": plan, "draft": draft, "deployment": deployment}
         return render(request, "deployments/plan.html", context)
     try:
-        saved = services.deployment_apply(actor=request.user, draft=draft, deployment=deployment)
+        with enqueues_watched() as enqueues:
+            saved = services.deployment_apply(actor=request.user, draft=draft, deployment=deployment)
     except ValidationError as exc:
         service_error_show(form, exc)
         return None
-    messages.success(request, f"{saved.name}: applied. Workers are taking it from here.")
+    _tell(request, f"{saved.name}: applied.", enqueues, then="Workers are taking it from here.")
     return redirect("deployment_detail", deployment_id=saved.pk)
 
 
@@ -163,8 +178,9 @@ def deployment_edit(request: HttpRequest, deployment_id: int) -> HttpResponse:
 def deployment_delete(request: HttpRequest, deployment_id: int) -> HttpResponse:
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
     if request.method == "POST":
-        services.deployment_delete(actor=request.user, deployment=deployment)
-        messages.success(request, f"{deployment.name}: deleting its AWS resources.")
+        with enqueues_watched() as enqueues:
+            services.deployment_delete(actor=request.user, deployment=deployment)
+        _tell(request, f"{deployment.name}: deleting its AWS resources.", enqueues)
         return redirect("deployment_detail", deployment_id=deployment.pk)
     plan = services.deletion_plan(deployment=deployment)
     return render(request, "deployments/delete.html", {"deployment": deployment, "plan": plan})
@@ -174,7 +190,9 @@ def _act(request: HttpRequest, deployment_id: int, action: Callable[[Deployment]
     """Run one POST action on a deployment: its message on success, the refusal's otherwise."""
     deployment = selectors.deployment_get(user=request.user, deployment_id=deployment_id)
     try:
-        messages.success(request, action(deployment))
+        with enqueues_watched() as enqueues:
+            done = action(deployment)
+        _tell(request, done, enqueues)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("deployment_detail", deployment_id=deployment.pk)
@@ -233,16 +251,17 @@ def member_join(request: HttpRequest, deployment_id: int) -> HttpResponse:
         if request.POST.get("action") == "apply":
             data = form.cleaned_data
             try:
-                services.deployment_member_join(
-                    actor=request.user,
-                    deployment=deployment,
-                    tenant=data["tenant"],
-                    model_package=data["model_package"],
-                )
+                with enqueues_watched() as enqueues:
+                    services.deployment_member_join(
+                        actor=request.user,
+                        deployment=deployment,
+                        tenant=data["tenant"],
+                        model_package=data["model_package"],
+                    )
             except ValidationError as exc:
                 service_error_show(form, exc)
             else:
-                messages.success(request, f"{data['tenant']} is joining {deployment.name}.")
+                _tell(request, f"{data['tenant']} is joining {deployment.name}.", enqueues)
                 return redirect("deployment_detail", deployment_id=deployment.pk)
         else:
             context = {"form": form, "plan": form.plan, "deployment": deployment}
@@ -258,11 +277,12 @@ def member_leave(request: HttpRequest, deployment_id: int, tenant_id: str) -> Ht
     member = get_object_or_404(deployment.members.all(), tenant=tenant)
     if request.method == "POST":
         try:
-            services.deployment_member_leave(actor=request.user, deployment=deployment, tenant=tenant)
+            with enqueues_watched() as enqueues:
+                services.deployment_member_leave(actor=request.user, deployment=deployment, tenant=tenant)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{tenant} is leaving {deployment.name}.")
+            _tell(request, f"{tenant} is leaving {deployment.name}.", enqueues)
         return redirect("deployment_detail", deployment_id=deployment.pk)
     deletes = services.member_leave_deletes(deployment=deployment)
     context = {"deployment": deployment, "member": member, "deletes": deletes}
@@ -283,13 +303,14 @@ def member_change(request: HttpRequest, deployment_id: int, tenant_id: str) -> H
             return render(request, "deployments/member_change.html", {**context, "plan": form.plan})
         package = form.cleaned_data["model_package"]
         try:
-            services.deployment_member_change(
-                actor=request.user, deployment=deployment, tenant=tenant, model_package=package
-            )
+            with enqueues_watched() as enqueues:
+                services.deployment_member_change(
+                    actor=request.user, deployment=deployment, tenant=tenant, model_package=package
+                )
         except ValidationError as exc:
             service_error_show(form, exc)
         else:
-            messages.success(request, f"{tenant} moves to {package} on {deployment.name}.")
+            _tell(request, f"{tenant} moves to {package} on {deployment.name}.", enqueues)
             return redirect("deployment_detail", deployment_id=deployment.pk)
     return render(request, "deployments/member_change.html", context)
 

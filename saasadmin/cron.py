@@ -1,4 +1,4 @@
-"""RQ cron configuration: `manage.py rqcron saasadmin.cron` runs these on schedule."""
+"""The cron configuration: `manage.py run_cron` (saasadmin/queue_processes.py) runs these on schedule."""
 
 from __future__ import annotations
 

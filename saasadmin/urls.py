@@ -10,6 +10,7 @@ from django.urls import include, path, re_path, register_converter
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from saasadmin.converters import DatabaseIdConverter
+from saasadmin.queue_pages import queue_reachable
 from saasadmin.rq_guard import rq_params_checked
 from tenants import views as tenant_views
 from tenants.access import public, requires
@@ -20,15 +21,16 @@ _operators_only = requires("deployments.manage")
 
 
 def _rq_view(view: Any) -> Any:
-    """A django-rq page: for operators only, and a 404 for a queue, job or worker that does not exist."""
-    return _operators_only(rq_params_checked(view))
+    """A django-rq page: for operators only, a clear 503 page while Redis is not answering, and a 404 for
+    a queue, job or worker that does not exist (checking those asks Redis, so the outage page comes first)."""
+    return _operators_only(queue_reachable(rq_params_checked(view)))
 
 
 # django-rq's JSON stats (its templates link to it); its API-token variant is left out: sessions only.
 # rq-scheduler's page is left out: the project uses RQ's built-in scheduler, and that page needs the other.
 _rq_pages = [p for p in get_admin_urlpatterns(view_wrapper=_rq_view) if p.name != "scheduler_jobs"]
 _rq_api = [
-    re_path(p.pattern.regex.pattern, _operators_only(p.callback), name=p.name)
+    re_path(p.pattern.regex.pattern, _rq_view(p.callback), name=p.name)
     for p in get_api_urlpatterns()
     if p.name == "home_json" and "token" not in p.pattern.regex.pattern
 ]

@@ -12,6 +12,7 @@ from django.test.utils import override_settings
 
 from saasadmin.embedded import redis_start
 from tests.factories import make_world
+from tests.outage import private_redis, processes  # noqa: F401 - fixtures for the outage tests
 
 
 @pytest.fixture(scope="session", autouse=True)

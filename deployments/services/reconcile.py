@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import django_rq
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -17,7 +17,7 @@ from deployments import conf, resources
 from deployments.aws import AwsError, NotFound, recording
 from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, Status
-from deployments.queueing import QUEUE
+from deployments.queueing import ADVANCE, QUEUE, rows_with_live_jobs
 from deployments.services.deployments import deployment_enqueue
 from deployments.services.runs import transform_runs_start_all_due
 from deployments.services.teardown import offboardings_continue, tenants_offboard_if_clear
@@ -27,6 +27,9 @@ from tenants.models import Tenant, TenantStatus
 log = logging.getLogger(__name__)
 REPORT_KEY = "saasadmin:deployments:reconcile"
 ALERT_KEY = "saasadmin:deployments:drift-alert"
+# Left in Redis by every pass, without expiry: missing means Redis restarted empty (or was flushed).
+QUEUE_KEPT_KEY = "saasadmin:deployments:queue-kept"
+MOVING = (Status.CREATING, Status.UPDATING, Status.DELETING)
 
 
 @dataclass
@@ -76,16 +79,9 @@ def deployments_reconcile(*, deep: bool = False, repair_missing: bool = False) -
 
 
 def _resume_stalled() -> list[int]:
-    """Enqueue rows whose job was lost: pending too long, a transition not polled lately, or behind."""
-    now = timezone.now()
-    pending_before = now - timedelta(seconds=conf.pending_grace_seconds())
-    stale_before = now - timedelta(seconds=conf.stale_seconds())
-    moving = Q(status__in=[Status.CREATING, Status.UPDATING, Status.DELETING]) & (
-        Q(polled_at__lt=stale_before) | Q(polled_at__isnull=True, updated_at__lt=stale_before)
-    )
-    stuck = Deployment.objects.filter(Q(status=Status.PENDING, updated_at__lt=pending_before) | moving)
+    """Enqueue rows whose job was lost: pending too long, a poll overdue, or behind their desired state."""
     resumed = []
-    for deployment in stuck:
+    for deployment in _without_live_job(_late_rows(timezone.now())):
         event_record(deployment, action="Reconcile", outcome="resumed", resource=deployment.status)
         deployment_enqueue(deployment)
         resumed.append(deployment.pk)
@@ -98,6 +94,50 @@ def _resume_stalled() -> list[int]:
         deployment_enqueue(deployment)
         resumed.append(deployment.pk)
     return resumed
+
+
+def _late_rows(now: datetime) -> list[Deployment]:
+    """Rows pending past their grace, and moving rows whose next poll is overdue; all of them at once
+    when Redis lost its data since the last pass (restarted empty: their jobs went with it)."""
+    if _queue_lost_its_jobs():
+        return list(Deployment.objects.filter(status__in=[Status.PENDING, *MOVING]))
+    pending_before = now - timedelta(seconds=conf.pending_grace_seconds())
+    pending = Deployment.objects.filter(status=Status.PENDING, updated_at__lt=pending_before)
+    soonest = min(conf.overdue_grace_seconds(), conf.stale_seconds())  # no row is late before this
+    moving = Deployment.objects.filter(status__in=MOVING, updated_at__lt=now - timedelta(seconds=soonest))
+    return [*pending, *(deployment for deployment in moving if _overdue(deployment, now))]
+
+
+def _queue_lost_its_jobs() -> bool:
+    """Whether Redis lost its data since the last pass: the mark each pass leaves there is gone."""
+    try:
+        return bool(django_rq.get_connection(QUEUE).set(QUEUE_KEPT_KEY, "1", nx=True))
+    except RedisError:
+        return False
+
+
+def _overdue(deployment: Deployment, now: datetime) -> bool:
+    """Whether the row's next job is late by a few times the delay it was enqueued with.
+
+    Each step saves the row (updated_at) as it enqueues the next poll, after conf.poll_delay(polls - 1),
+    or the next retry, after conf.retry_delay(retries). Late is capped by stale_seconds.
+    """
+    waits = [conf.poll_delay(deployment.polls - 1) if deployment.polls else 0.0]
+    waits.append(conf.retry_delay(deployment.retries) if deployment.retries else 0.0)
+    late_after = conf.overdue_factor() * max(waits) + conf.overdue_grace_seconds()
+    return (now - deployment.updated_at).total_seconds() > min(late_after, conf.stale_seconds())
+
+
+def _without_live_job(candidates: list[Deployment]) -> list[Deployment]:
+    """Leave out the rows whose job is only waiting its turn: a long queue has not lost it."""
+    if not candidates:
+        return []
+    try:
+        live = rows_with_live_jobs(ADVANCE)
+    except RedisError as exc:
+        log.warning("reconcile cannot see the queue (%s); resuming nothing this time", exc)
+        return []
+    return [deployment for deployment in candidates if str(deployment.pk) not in live]
 
 
 def _listing_plausible(

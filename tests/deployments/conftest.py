@@ -15,6 +15,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from deployments.models import ModelPackage
 from deployments.services import model_package_register
+from deployments.services.reconcile import QUEUE_KEPT_KEY
 from tenants.models import Tenant
 from tests.deployments.faults import Faults
 
@@ -107,6 +108,7 @@ def queue() -> Iterator[Any]:
 
     def clean() -> None:
         q.empty()
+        q.connection.set(QUEUE_KEPT_KEY, "1")  # a Redis that kept its data: reconcile waits for lateness
         for registry in (FailedJobRegistry(queue=q), ScheduledJobRegistry(queue=q)):
             for job_id in registry.get_job_ids():
                 with contextlib.suppress(NoSuchJobError):  # the entry goes; its data had expired

@@ -95,7 +95,7 @@ def test_a_killed_worker_leaves_one_set_of_resources(
     assert Deployment.objects.get(pk=deployment.pk).status == Status.CREATING
 
     StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 3600)  # abandoned jobs: retried
-    deployments_reconcile()  # a transition not polled lately: enqueued again
+    deployments_reconcile()  # the retried job is queued: reconcile adds no second one
     rescue = _worker(env, "--burst")
     assert rescue.wait(timeout=120) == 0
 

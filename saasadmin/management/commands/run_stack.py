@@ -1,8 +1,10 @@
 """manage.py run_stack — everything `make run` starts: Redis and the emulator when embedded, migrations,
-the demo, an RQ worker with its scheduler, and the web server. Ctrl-C stops it all."""
+the demo, an RQ worker, RQ's scheduler, the cron (reconcile) and the web server. A child that exits is
+restarted (saasadmin/supervise.py); Ctrl-C stops them all, the web and workers before Redis."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -18,6 +20,7 @@ from django.core.management.base import BaseCommand
 
 from deployments.demo import ALWAYS_DECLARED
 from saasadmin.embedded import redis_start
+from saasadmin.supervise import Supervisor
 from tenants.demo import DEMO_TENANTS, DEMO_USERS, demo_credentials
 
 
@@ -41,43 +44,46 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, port: int, emulator_delay: float, **options: Any) -> None:
-        self.children: list[subprocess.Popen[bytes]] = []
+        self.supervisor = Supervisor(lambda line: self.stderr.write(f"run_stack: {line}"))
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             self._start(port, emulator_delay)
-            while all(child.poll() is None for child in self.children):
+            while True:
                 time.sleep(0.5)
-            self.stderr.write("A component stopped; shutting down the rest.")
+                self.supervisor.check()
         except KeyboardInterrupt:
             pass
         finally:
-            for child in reversed(self.children):
-                if child.poll() is None:
-                    child.terminate()
-            for child in self.children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            self.supervisor.stop()
 
     def _start(self, port: int, emulator_delay: float) -> None:
         if "REDIS_URL" not in os.environ:
-            redis_start(settings.EMBEDDED_REDIS_SOCKET)
+            self.supervisor.add("redis", self._start_redis, infrastructure=True)
             self.stdout.write(f"Redis: embedded, {settings.REDIS_URL}")
         if settings.AWS_MODE == "emulated":
-            self._start_emulator(emulator_delay)
+            self.supervisor.add("emulator", lambda: self._start_emulator(emulator_delay), infrastructure=True)
             self._upload_demo_artifacts()
         call_command("migrate", interactive=False, verbosity=0)
-        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         # The worker starts before the demo is seeded so that the seeded deployments move at once.
-        self.children.append(subprocess.Popen([*manage, "rqworker", "default", "--with-scheduler"]))  # noqa: S603
-        self.children.append(subprocess.Popen([*manage, "rqcron", "saasadmin.cron"]))  # noqa: S603
+        for name, args in (
+            ("worker", ["rqworker", "default"]),
+            ("scheduler", ["run_scheduler"]),
+            ("cron", ["run_cron"]),
+        ):
+            self.supervisor.add(name, functools.partial(self._manage, *args))
         for command in ("seed_demo", "seed_deployments"):
             call_command(command, stdout=self.stdout)
-        self.children.append(
-            subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"])  # noqa: S603
+        self.supervisor.add(
+            "web", functools.partial(self._manage, "runserver", f"127.0.0.1:{port}", "--noreload")
         )
         self._banner(port)
+
+    def _manage(self, *args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, str(settings.BASE_DIR / "manage.py"), *args])  # noqa: S603
+
+    def _start_redis(self) -> subprocess.Popen[bytes] | None:
+        # Its own session: Ctrl-C in the terminal must not stop Redis before the workers are stopped.
+        return redis_start(settings.EMBEDDED_REDIS_SOCKET, stop_at_exit=False, own_session=True)
 
     def _banner(self, port: int) -> None:
         """The URL and the demo users' passwords, last, where they are easy to find."""
@@ -100,10 +106,10 @@ class Command(BaseCommand):
         env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", **os.environ}
         subprocess.run(command, check=True, env=env)  # noqa: S603
 
-    def _start_emulator(self, delay: float) -> None:
+    def _start_emulator(self, delay: float) -> subprocess.Popen[bytes] | None:
         url = settings.EMULATOR_URL
         if _answers(url):
-            return
+            return None
         port = url.rsplit(":", 1)[-1].strip("/")
         data_dir = settings.DATA_DIR / "emulator"
         # GPU endpoints take 200 x the delay (ten minutes at 3 s): the demo keeps one provisioning to watch.
@@ -111,10 +117,13 @@ class Command(BaseCommand):
             sys.executable, "-m", "emulator", "--port", port, "--data-dir", str(data_dir),
             "--delay", str(delay), "--accelerated-delay-factor", "200",
         ]  # fmt: skip
-        self.children.append(subprocess.Popen(command))  # noqa: S603
+        # Its own session, like Redis: stopped after the workers that call it.
+        process = subprocess.Popen(command, start_new_session=True)  # noqa: S603
         deadline = time.monotonic() + 60
         while not _answers(url):
-            if time.monotonic() > deadline or self.children[-1].poll() is not None:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
                 raise RuntimeError(f"the emulator did not start on {url}")
             time.sleep(0.2)
         self.stdout.write(f"AWS: emulated at {url} (delays {delay}s)")
+        return process
