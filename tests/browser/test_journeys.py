@@ -89,8 +89,14 @@ def test_an_operator_deploys_a_new_tenants_model_and_watches_the_page_follow_it_
     _onboard(page, base, "Gamma Labs", "gamma")
     with worker.serial:  # the tenant's model, registered as its upload would (the artifact is in S3)
         package = make_package(Tenant.objects.get(slug="gamma"))
+        others = make_package(world.tenant_a)  # another tenant's model: never offered for gamma
     page.reload()  # the deployment step, now with the tenant's package to choose
     page.select_option("select[name=kind]", "realtime")
+    offered = page.locator("select[name=model_package] option:not([disabled])").evaluate_all(
+        "options => options.map(o => o.value)"
+    )
+    assert str(package.pk) in offered
+    assert str(others.pk) not in offered
     page.select_option("select[name=model_package]", str(package.pk))
     page.click("button[value=plan]")
     page.wait_for_selector("h1:has-text('Plan for gamma-model')")
