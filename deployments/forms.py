@@ -27,7 +27,7 @@ from deployments.rules import (
 )
 from deployments.services.archives import size_refusal
 from deployments.services.deployments import draft_members_check, member_plan
-from deployments.services.plans import Draft, draft_problems
+from deployments.services.plans import Draft, Plan, draft_problems
 from deployments.widgets import PackageSelect, TenantSelect
 from saasadmin.forms import EveryErrorShown
 from tenants.models import LEAVING_STATUSES, Isolation, Tenant
@@ -317,17 +317,23 @@ class MemberJoinForm(EveryErrorShown):
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
-        try:
-            self.plan = member_plan(
-                deployment=self.deployment,
-                tenant=cleaned["tenant"],
-                model_package=cleaned.get("model_package"),
-            )
-        except RuleError as exc:
-            for messages in exc.problems.values():
-                for message in messages:
-                    self.add_error("tenant", message)
+        self.plan = _member_plan_or_errors(
+            self, "tenant", self.deployment, cleaned["tenant"], cleaned.get("model_package")
+        )
         return cleaned
+
+
+def _member_plan_or_errors(
+    form: forms.Form, field: str, deployment: Deployment, tenant: Tenant, package: ModelPackage | None
+) -> Plan | None:
+    """The plan of a member joining or changing its model; the rules' refusals go on `field`."""
+    try:
+        return member_plan(deployment=deployment, tenant=tenant, model_package=package)
+    except RuleError as exc:
+        for messages in exc.problems.values():
+            for message in messages:
+                form.add_error(field, message)
+    return None
 
 
 class MemberChangeForm(forms.Form):
@@ -347,14 +353,9 @@ class MemberChangeForm(forms.Form):
         cleaned = super().clean() or {}
         if self.errors:
             return cleaned
-        try:
-            self.plan = member_plan(
-                deployment=self.deployment, tenant=self.member.tenant, model_package=cleaned["model_package"]
-            )
-        except RuleError as exc:
-            for messages in exc.problems.values():
-                for message in messages:
-                    self.add_error("model_package", message)
+        self.plan = _member_plan_or_errors(
+            self, "model_package", self.deployment, self.member.tenant, cleaned["model_package"]
+        )
         return cleaned
 
 
