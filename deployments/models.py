@@ -65,7 +65,8 @@ class ModelPackage(models.Model):
     objects = TenantScopedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["tenant__slug", "framework", "-version"]
+        # Shared packages (no tenant) first on every database (PostgreSQL sorts NULLs last by default).
+        ordering = [models.F("tenant__slug").asc(nulls_first=True), "framework", "-version"]
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "framework", "version"], name="model_package_version_per_owner"

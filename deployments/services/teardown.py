@@ -114,7 +114,10 @@ def deployment_mark_removed(*, actor: Any, deployment: Deployment, reason: str) 
     every tenant concerned, whose offboarding may then finish. ValidationError when the deployment's
     delete has not failed (`mark_removed_problem`) or no reason is given.
     """
-    deployment = Deployment.objects.select_for_update().select_related("tenant").get(pk=deployment.pk)
+    # of=self: PostgreSQL cannot lock the nullable side of the outer join to the tenant.
+    deployment = (
+        Deployment.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=deployment.pk)
+    )
     problem = mark_removed_problem(deployment)
     if problem:
         raise ValidationError(problem)
