@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.utils import timezone
 
 from tenants.models import RESERVED_SLUGS, Tenant
 from tenants.roles import Role
@@ -119,3 +121,27 @@ class AcceptInvitationForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        help_text="What will use it, e.g. “nightly scoring job”: tokens are revoked by name.",
+    )
+    expires_on = forms.DateField(
+        label="Valid through",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The last day (UTC) the token works. Leave empty for a token that works until revoked.",
+    )
+
+    def clean_expires_on(self) -> date | None:
+        value = self.cleaned_data.get("expires_on")
+        if value is not None and value < timezone.now().date():
+            raise forms.ValidationError("Choose today or a later day, or leave it empty.")
+        return value
+
+    def expires_at(self) -> datetime | None:
+        """The end of the chosen day (UTC): the first moment the token no longer works."""
+        day = self.cleaned_data.get("expires_on")
+        return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) if day else None

@@ -130,9 +130,17 @@ def _upload(world: SimpleNamespace) -> Form:
                 "deployments.services:model_package_upload")  # fmt: skip
 
 
+def _token_revoke(world: SimpleNamespace) -> Form:
+    from tenants.tokens import token_create
+
+    token, _secret = token_create(actor=world.admin_a, tenant=world.tenant_a, name="CI")
+    url = reverse("tenant_token_revoke", args=[world.tenant_a.pk, token.pk])
+    return Form(url, url, dict, _audits("token.revoke"), "tenants.views_tokens:token_revoke")
+
+
 FORMS = {
     "apply": _apply, "join": _join, "leave": _leave, "delete": _delete, "retry": _retry,
-    "suspend": _suspend, "offboard": _offboard, "upload": _upload,
+    "suspend": _suspend, "offboard": _offboard, "upload": _upload, "token_revoke": _token_revoke,
 }  # fmt: skip
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from types import SimpleNamespace
 from unittest import mock
@@ -135,13 +134,6 @@ def test_offboarding_revokes_every_active_token_with_an_audit_line(world: Simple
     lines = AuditEvent.objects.filter(action="token.revoke", tenant=world.tenant_a)
     assert lines.count() == 2
     assert lines.filter(after__reason="the tenant is being offboarded", object_id=str(first.pk)).exists()
-
-
-@pytest.fixture
-def no_recorded_uses() -> Iterator[None]:
-    hot_redis().delete(LAST_USED_KEY)
-    yield
-    hot_redis().delete(LAST_USED_KEY)
 
 
 def test_a_use_is_noted_in_redis_and_flushed_without_a_write_per_request(
