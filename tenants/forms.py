@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils import timezone
 
-from tenants.models import RESERVED_SLUGS, Tenant
+from tenants.models import RESERVED_SLUGS, Tenant, Tier
 from tenants.roles import Role
 from tenants.services import email_taken
 
@@ -145,3 +146,31 @@ class TokenForm(forms.Form):
         """The end of the chosen day (UTC): the first moment the token no longer works."""
         day = self.cleaned_data.get("expires_on")
         return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) if day else None
+
+
+class RateLimitsForm(forms.Form):
+    """Requests per second and burst of every tier: fields `<tier>_rate` and `<tier>_burst`."""
+
+    def __init__(self, *args: Any, current: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for tier, label in Tier.choices:
+            limit = current[tier]
+            self.fields[f"{tier}_rate"] = forms.DecimalField(
+                label=f"{label}: requests per second", min_value=Decimal("0.01"), max_value=Decimal("100000"),
+                decimal_places=2, initial=limit.requests_per_second,
+            )  # fmt: skip
+            self.fields[f"{tier}_burst"] = forms.IntegerField(
+                label=f"{label}: burst", min_value=1, max_value=1_000_000, initial=limit.burst,
+                help_text="Requests a tenant may send at once before the rate applies.",
+            )  # fmt: skip
+
+    def tiers(self) -> list[dict[str, Any]]:
+        """Per tier: its label and its two bound fields, for the page's table."""
+        return [
+            {"tier": tier, "label": label, "rate": self[f"{tier}_rate"], "burst": self[f"{tier}_burst"]}
+            for tier, label in Tier.choices
+        ]
+
+    def limits(self) -> dict[str, tuple[Decimal, int]]:
+        data = self.cleaned_data
+        return {tier: (data[f"{tier}_rate"], data[f"{tier}_burst"]) for tier in Tier.values}

@@ -122,10 +122,10 @@ def rate_limits_set(*, actor: Any, limits: dict[str, RateLimit]) -> int:
         )  # fmt: skip
         changed += 1
     # Read again on next use: in this transaction it sees the new rows, after a rollback the old ones.
-    _limits_forget()
-    transaction.on_commit(_limits_forget)
+    tier_limits_forget()
+    transaction.on_commit(tier_limits_forget)
     return changed
 
 
-def _limits_forget() -> None:
+def tier_limits_forget() -> None:
     _cache["at"] = float("-inf")

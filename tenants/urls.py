@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tenants import views, views_tokens, views_users
+from tenants import views, views_limits, views_tokens, views_users
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -40,4 +40,5 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", views_users.invitation_accept, name="invitation_accept"),
     path("audit/", views_users.audit_log, name="audit_log"),
+    path("api-limits/", views_limits.rate_limits, name="rate_limits"),
 ]

@@ -15,6 +15,7 @@ from saasadmin.submissions import submit_once
 from tenants.access import get_scoped_or_404, get_tenant_or_404, requires, user_can
 from tenants.forms import TokenForm
 from tenants.models import Tenant, TenantToken
+from tenants.rate_limits import tenant_rate_limit
 from tenants.tokens import token_create, token_is_active, token_revoke
 
 # The new secret waits in the server-side session for the one page view that shows it.
@@ -33,6 +34,7 @@ def tokens_section(request: HttpRequest, tenant: Tenant) -> dict[str, Any]:
         "form": TokenForm(),
         "new_secret": new_secret,
         "curl": _curl_line(request, new_secret["secret"] if new_secret else "<your token>"),
+        "limit": tenant_rate_limit(tenant),
     }
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import redis
+from django.urls import reverse
 
 from tenants import rate_limits
-from tenants.models import AuditEvent, TierRateLimit
+from tenants.models import AuditEvent, Tier, TierRateLimit
 from tenants.rate_limits import TIER_DEFAULTS, RateLimit, rate_limit_take, rate_limits_set, tier_limits
 from tests.factories import make_tenant
 
@@ -78,3 +81,28 @@ def test_a_redis_outage_lets_requests_through(
     away = redis.Redis.from_url("unix:///nonexistent/redis.sock", socket_connect_timeout=0.1)
     monkeypatch.setattr(rate_limits, "hot_redis", lambda: away)
     assert rate_limit_take(world.tenant_a) is None
+
+
+def test_an_operator_sets_a_tiers_limits_on_the_page(client: Any, world: SimpleNamespace) -> None:
+    client.force_login(world.operator)
+    url = reverse("rate_limits")
+    page = client.get(url).content.decode()
+    assert "API rate limits" in page
+    key = re.search(r'name="submit_key" value="([0-9a-f-]+)"', page).group(1)
+    data = {f"{tier}_{part}": "" for tier in Tier.values for part in ("rate", "burst")}
+    for tier, limit in TIER_DEFAULTS.items():
+        data.update({f"{tier}_rate": str(limit.requests_per_second), f"{tier}_burst": str(limit.burst)})
+    refused = client.post(url, {**data, "premium_rate": "0", "submit_key": key}).content.decode()
+    assert "greater than or equal to 0.01" in refused
+    response = client.post(url, {**data, "premium_rate": "75.5", "premium_burst": "150", "submit_key": key})
+    assert response.status_code == 302
+    assert tier_limits()["premium"] == RateLimit(Decimal("75.50"), 150)
+    assert "75.5" in client.get(url).content.decode()
+    assert AuditEvent.objects.filter(action="rate_limit.update").count() == 1
+
+
+def test_a_tenant_reads_its_tiers_limit_on_its_page(client: Any, world: SimpleNamespace) -> None:
+    client.force_login(world.viewer_a)
+    page = client.get(reverse("tenant_detail", args=[world.tenant_a.pk])).content.decode()
+    assert "allows 10 requests per second, in bursts of up to 20" in page
+    assert client.get(reverse("rate_limits")).status_code == 403
