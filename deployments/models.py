@@ -262,3 +262,26 @@ class TransformRun(models.Model):
 
     def __str__(self) -> str:
         return self.job_name
+
+
+class AsyncInference(models.Model):
+    """One InvokeEndpointAsync request made through the tenant inference API: where its outcome lands.
+
+    The API answers GET /api/v1/predictions/<inference_id> only for the tenant that made the request.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="async_inferences")
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="async_inferences")
+    inference_id = models.CharField(max_length=64, unique=True)
+    input_location = models.CharField(max_length=1024)
+    output_location = models.CharField(max_length=1024)
+    failure_location = models.CharField(max_length=1024, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.inference_id
