@@ -12,6 +12,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
@@ -82,6 +83,14 @@ def _yes_no(value: Any, _snapshot: Mapping[str, Any]) -> str:
     return "yes" if value else "no"
 
 
+def _moment_text(value: Any, _snapshot: Mapping[str, Any]) -> str:
+    """An ISO timestamp as "27 Nov 2026 09:30 UTC"; anything else reads as itself."""
+    try:
+        return datetime.fromisoformat(str(value)).astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
+    except ValueError:
+        return str(value)
+
+
 AUDIT_FIELDS: dict[str, AuditField] = {
     "name": AuditField("name"),
     "slug": AuditField("slug"),
@@ -96,6 +105,8 @@ AUDIT_FIELDS: dict[str, AuditField] = {
     "email": AuditField("email"),
     "username": AuditField("user"),
     "is_active": AuditField("can sign in", text=_yes_no),
+    "prefix": AuditField("prefix"),
+    "expires_at": AuditField("expiry", text=_moment_text),
 }
 
 AUDIT_PHRASES: dict[str, AuditPhrase] = {
@@ -125,6 +136,15 @@ AUDIT_PHRASES: dict[str, AuditPhrase] = {
     ),
     "user.invite_revoke": AuditPhrase(
         ("{actor} revoked the invitation for {email}.", "{actor} revoked an invitation ({object}).")
+    ),
+    "token.create": AuditPhrase(
+        (
+            "{actor} created the API token {object}, valid until {expires_at}.",
+            "{actor} created the API token {object}, valid until revoked.",
+        )
+    ),
+    "token.revoke": AuditPhrase(
+        ("{actor} revoked the API token {object}: {reason}.", "{actor} revoked the API token {object}.")
     ),
 }
 FALLBACK = AuditPhrase(("{actor} did “{action}” on the {object_type} {object}.",), details=True)

@@ -178,3 +178,7 @@ class AuditEvent(models.Model):
         keys = sorted(set(self.before) | set(self.after))
         pairs = [(k, self.before.get(k), self.after.get(k)) for k in keys]
         return [(k, old, new) for k, old, new in pairs if (old or None) != (new or None)]
+
+
+# Defined in its own module to keep this one short; imported here so Django registers it with the app.
+from tenants.models_tokens import TenantToken  # noqa: E402, F401

@@ -174,6 +174,14 @@ def _shapes(
             {"is_active": False},
         ),
         ("user.invite_revoke", {"email": "new@example.com", "role": "tenant_viewer"}, {}),
+        ("token.create", {}, {"name": "CI", "prefix": "ab12cd34", "expires_at": "2027-01-31T12:00:00+00:00"}),
+        ("token.create", {}, {"name": "CI", "prefix": "ab12cd34", "expires_at": None}),
+        (
+            "token.revoke",
+            {},
+            {"name": "CI", "prefix": "ab12cd34", "reason": "the tenant is being offboarded"},
+        ),
+        ("token.revoke", {}, {"name": "CI", "prefix": "ab12cd34"}),
         ("deployment.member_join", {}, target),
         (
             "deployment.member_change",
