@@ -29,7 +29,10 @@ PREDICT_BODY = {
         "description": "The rows to score, as the model's container accepts them.",
         "content": {
             "text/csv": {"schema": {"type": "string"}, "example": "12,70,1,3,12,0"},
-            "application/json": {"schema": {"type": "object"}, "example": {"instances": [[12, 70, 1, 3, 12, 0]]}},
+            "application/json": {
+                "schema": {"type": "object"},
+                "example": {"instances": [[12, 70, 1, 3, 12, 0]]},
+            },
         },
     }
 }
@@ -122,8 +125,20 @@ def _tenant(request: HttpRequest) -> Any:
 
 @api.post(
     "/predict",
-    response={200: Any, 202: AcceptedOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 409: ErrorOut,
-              413: ErrorOut, 415: ErrorOut, 429: ErrorOut, 502: ErrorOut, 503: ErrorOut, 504: ErrorOut},
+    response={
+        200: Any,
+        202: AcceptedOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        409: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        429: ErrorOut,
+        502: ErrorOut,
+        503: ErrorOut,
+        504: ErrorOut,
+    },
     openapi_extra=PREDICT_BODY,
     summary="Score rows with your model",
 )

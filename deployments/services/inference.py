@@ -172,7 +172,10 @@ def runtime_refusal(exc: runtime.RuntimeRefused) -> InferenceRefused:
     """SageMaker Runtime's refusal as the API's: status, stable code and, where waiting helps, Retry-After."""
     if exc.reason == "throttled":
         return InferenceRefused(
-            429, "throttled", "SageMaker is throttling this endpoint: try again shortly.", RETRY_AFTER_THROTTLED
+            429,
+            "throttled",
+            "SageMaker is throttling this endpoint: try again shortly.",
+            RETRY_AFTER_THROTTLED,
         )
     if exc.reason == "not_ready":
         message = f"The model is loading and not ready yet: try again shortly. ({exc.message})"
@@ -198,7 +201,11 @@ def predict_async(target: Target, read: Callable[[int], bytes], content_type: st
         spool.seek(0)
         try:
             accepted = runtime.endpoint_invoke_async(
-                target.endpoint, input_uri, spool, content_type, timeout  # type: ignore[arg-type]
+                target.endpoint,
+                input_uri,
+                spool,
+                content_type,
+                timeout,  # type: ignore[arg-type]
             )
         except runtime.RuntimeRefused as exc:
             raise runtime_refusal(exc) from exc
