@@ -274,3 +274,43 @@ def test_the_request_cannot_choose_another_tenants_target(
     assert answer["Content-Type"] == "application/json"
     got = [item["score"] for item in answer.json()["predictions"]]
     np.testing.assert_allclose(got, in_process("gamma"), rtol=1e-6)
+
+
+@pytest.fixture
+def cold_emulator(aws: Any, settings: Any) -> Any:
+    """An emulator whose serverless endpoints take a second to start cold (S3 is shared with the first)."""
+    import emulator
+
+    with emulator.start(port=0, cold_start_seconds=1.0, max_endpoints=1000) as handle:
+        settings.EMULATOR_URL = handle.url
+        yield handle
+
+
+def test_a_cold_start_past_the_load_budget_is_a_503_with_retry_after(
+    world: SimpleNamespace, cold_emulator: Any, package: Any, apply: Any
+) -> None:
+    cold_emulator.ctx.settings.model_load_budget_seconds = 0.1
+    tenant = world.tenant_a
+    draft = Draft(
+        name="Cold", kind="serverless", isolation="silo", tenant=tenant, model_package=package(tenant)
+    )
+    apply(draft)
+    answer = post(bearer(tenant))
+    assert answer.status_code == 503, answer.content
+    assert answer.json()["code"] == "model_not_ready"
+    assert answer["Retry-After"] == "5"
+
+
+def test_a_model_slower_than_the_read_timeout_is_a_504(
+    world: SimpleNamespace, cold_emulator: Any, package: Any, apply: Any, settings: Any
+) -> None:
+    settings.RUNTIME_READ_TIMEOUT = 0.3
+    settings.RUNTIME_MAX_ATTEMPTS = 1
+    tenant = world.tenant_a
+    draft = Draft(
+        name="Slow", kind="serverless", isolation="silo", tenant=tenant, model_package=package(tenant)
+    )
+    apply(draft)
+    answer = post(bearer(tenant))
+    assert answer.status_code == 504, answer.content
+    assert answer.json()["code"] == "model_timeout"
