@@ -8,6 +8,7 @@ another tenant. Every refusal is an `InferenceRefused` carrying the HTTP status 
 from __future__ import annotations
 
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,7 +79,31 @@ def _candidates(tenant: Tenant) -> list[tuple[Deployment, DeploymentMember | Non
     return pairs
 
 
+# A tenant's serving target, kept per process for a moment: resolving it costs two queries, more than the
+# rest of the API's own work per request. Only a serving target is kept (a refusal is re-checked at once),
+# keyed by the tenant's id, so a stale entry can only send a tenant to its own last endpoint for
+# TARGET_CACHE_SECONDS after a change (SageMaker then refuses it: a 502, never another tenant's model).
+TARGET_CACHE_SECONDS = 2.0
+_targets: dict[object, tuple[float, Target]] = {}
+
+
 def target_resolve(tenant: Tenant) -> Target:
+    """The tenant's serving target (see target_lookup), from the per-process cache when fresh."""
+    now = time.monotonic()
+    cached = _targets.get(tenant.pk)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    target = target_lookup(tenant)
+    _targets[tenant.pk] = (now + TARGET_CACHE_SECONDS, target)
+    return target
+
+
+def targets_forget() -> None:
+    """Empty the per-process cache (tests that change a tenant's deployments between calls)."""
+    _targets.clear()
+
+
+def target_lookup(tenant: Tenant) -> Target:
     """The tenant's serving target: an in-service deployment of an invocable kind, its own or shared.
 
     409 when it has none, or none in service (the message says which deployment and its status).
