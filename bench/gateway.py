@@ -85,9 +85,11 @@ def _client(url: str, service: str) -> Any:
 
 def _start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     # gthread workers keep connections alive (sync workers close each one), as a production setup would.
-    command = [sys.executable, "-m", "gunicorn", "saasadmin.wsgi", "-w", str(GUNICORN_WORKERS), "-k", "gthread",
-               "--threads", "4", "--keep-alive", "30",
-               "-b", f"127.0.0.1:{port}", "--log-level", "warning"]  # fmt: skip
+    command = [
+        *(sys.executable, "-m", "gunicorn", "saasadmin.wsgi", "-w", str(GUNICORN_WORKERS)),
+        *("-k", "gthread", "--threads", "4", "--keep-alive", "30"),
+        *("-b", f"127.0.0.1:{port}", "--log-level", "warning"),
+    ]
     process = subprocess.Popen(command, env=env, cwd=ROOT)
     deadline = time.monotonic() + 60
     while True:
