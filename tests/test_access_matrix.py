@@ -130,8 +130,8 @@ def _patterns(resolver: URLResolver | None = None, namespace: str = "") -> Itera
             yield f"{namespace}{entry.name}", entry
 
 
-# The tenant inference API answers Bearer tokens, never sessions: tests/deployments/test_inference_api_access.py
-# runs every one of its URLs against every role and tenant instead.
+# The tenant inference API answers Bearer tokens, never sessions: every one of its URLs is run against
+# every role and tenant in tests/deployments/test_inference_api_access.py instead.
 API_NAMESPACE = "api_v1:"
 ALL_PATTERNS = sorted(
     (named for named in _patterns() if not named[0].startswith(API_NAMESPACE)), key=lambda named: named[0]
