@@ -5,6 +5,7 @@ from __future__ import annotations
 from rq import cron
 
 from deployments.tasks import deployments_reconcile
+from tenants.tasks import tokens_last_used_flush
 
 # Every minute: resume lost jobs, repair endpoints deleted or failed out of band, start due batch runs,
 # finish offboardings. Hourly, the deep pass also checks each endpoint's config and lists orphans.
@@ -17,3 +18,5 @@ cron.register(
     job_timeout=1800,
     name="reconcile-deep",
 )
+# Every minute: the API tokens' last-use times, noted in Redis per request, into the database.
+cron.register(tokens_last_used_flush, "default", interval=60, job_timeout=120, name="tokens-last-used")

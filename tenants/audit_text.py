@@ -107,6 +107,8 @@ AUDIT_FIELDS: dict[str, AuditField] = {
     "is_active": AuditField("can sign in", text=_yes_no),
     "prefix": AuditField("prefix"),
     "expires_at": AuditField("expiry", text=_moment_text),
+    "requests_per_second": AuditField("requests per second"),
+    "burst": AuditField("burst"),
 }
 
 AUDIT_PHRASES: dict[str, AuditPhrase] = {
@@ -143,6 +145,7 @@ AUDIT_PHRASES: dict[str, AuditPhrase] = {
             "{actor} created the API token {object}, valid until revoked.",
         )
     ),
+    "rate_limit.update": AuditPhrase(("{actor} changed {changes}.",)),
     "token.revoke": AuditPhrase(
         ("{actor} revoked the API token {object}: {reason}.", "{actor} revoked the API token {object}.")
     ),

@@ -41,6 +41,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Tenants", "tenant_list", "tenants.view_all"),
     NavItem("My organisation", "tenant_detail", "tenants.view", per_tenant=True),
     NavItem("Users", "tenant_users", "tenant_users.manage", per_tenant=True),
+    NavItem("API limits", "rate_limits", "tenants.manage"),
     NavItem("Audit log", "audit_log", "audit.view_all"),
     NavItem("Queues", "django_rq:home", "deployments.manage"),
 ]

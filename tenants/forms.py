@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.utils import timezone
 
-from tenants.models import RESERVED_SLUGS, Tenant
+from tenants.models import RESERVED_SLUGS, Tenant, Tier
 from tenants.roles import Role
 from tenants.services import email_taken
 
@@ -119,3 +122,55 @@ class AcceptInvitationForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        help_text="What will use it, e.g. “nightly scoring job”: tokens are revoked by name.",
+    )
+    expires_on = forms.DateField(
+        label="Valid through",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The last day (UTC) the token works. Leave empty for a token that works until revoked.",
+    )
+
+    def clean_expires_on(self) -> date | None:
+        value = self.cleaned_data.get("expires_on")
+        if value is not None and value < timezone.now().date():
+            raise forms.ValidationError("Choose today or a later day, or leave it empty.")
+        return value
+
+    def expires_at(self) -> datetime | None:
+        """The end of the chosen day (UTC): the first moment the token no longer works."""
+        day = self.cleaned_data.get("expires_on")
+        return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) if day else None
+
+
+class RateLimitsForm(forms.Form):
+    """Requests per second and burst of every tier: fields `<tier>_rate` and `<tier>_burst`."""
+
+    def __init__(self, *args: Any, current: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for tier, label in Tier.choices:
+            limit = current[tier]
+            self.fields[f"{tier}_rate"] = forms.DecimalField(
+                label=f"{label}: requests per second", min_value=Decimal("0.01"), max_value=Decimal("100000"),
+                decimal_places=2, initial=limit.requests_per_second,
+            )  # fmt: skip
+            self.fields[f"{tier}_burst"] = forms.IntegerField(
+                label=f"{label}: burst", min_value=1, max_value=1_000_000, initial=limit.burst,
+                help_text="Requests a tenant may send at once before the rate applies.",
+            )  # fmt: skip
+
+    def tiers(self) -> list[dict[str, Any]]:
+        """Per tier: its label and its two bound fields, for the page's table."""
+        return [
+            {"tier": tier, "label": label, "rate": self[f"{tier}_rate"], "burst": self[f"{tier}_burst"]}
+            for tier, label in Tier.choices
+        ]
+
+    def limits(self) -> dict[str, tuple[Decimal, int]]:
+        data = self.cleaned_data
+        return {tier: (data[f"{tier}_rate"], data[f"{tier}_burst"]) for tier in Tier.values}

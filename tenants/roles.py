@@ -28,6 +28,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "tenants.manage": frozenset({Role.OPERATOR}),
     # See and manage a tenant's users (tenant admins for their own tenant only).
     "tenant_users.manage": frozenset({Role.OPERATOR, Role.TENANT_ADMIN}),
+    # Create a tenant's API tokens: its own admins only (vendor staff never hold a tenant's secrets).
+    "tokens.create": frozenset({Role.TENANT_ADMIN}),
+    # Revoke a tenant's API tokens: its admins, and operators for any tenant.
+    "tokens.revoke": frozenset({Role.OPERATOR, Role.TENANT_ADMIN}),
     # The vendor-wide audit log.
     "audit.view_all": frozenset({Role.OPERATOR}),
     # Model internals: artifacts, deployments, AWS resources, the queue dashboard.

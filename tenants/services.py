@@ -24,6 +24,7 @@ from tenants.models import (
     TenantStatus,
 )
 from tenants.roles import TENANT_ROLES, Role
+from tenants.tokens import tokens_revoke_all
 
 User = get_user_model()
 TENANT_FIELDS = ["name", "slug", "isolation", "tier", "plan_price", "currency", "contact_email", "status"]
@@ -153,6 +154,7 @@ def tenant_transition(*, actor: Any, tenant: Tenant, to: str, reason: str = "") 
     )
     if to == TenantStatus.OFFBOARDING:
         _tenant_users_disable(tenant)
+        tokens_revoke_all(actor=actor, tenant=tenant, reason="the tenant is being offboarded")
     return tenant
 
 

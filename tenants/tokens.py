@@ -21,6 +21,7 @@ from django.utils import timezone
 from tenants.audit import audit_record
 from tenants.models import TenantStatus
 from tenants.models_tokens import TenantToken
+from tenants.token_usage import token_used
 
 SCHEME_MARK = "sa"
 PREFIX_HEX_BYTES = 4  # 8 hex characters: 2^32 prefixes, a collision is retried at creation
@@ -174,4 +175,18 @@ def token_authenticate(authorization_header: str | None) -> TenantToken:
             "tenant_suspended",
             f"{token.tenant.name} is suspended: its API tokens work again once resumed.",
         )
+    token_used(token)
     return token
+
+
+def tokens_revoke_all(*, actor: Any, tenant: Any, reason: str) -> int:
+    """Revoke every active token of `tenant` (offboarding), one audit event each; returns how many."""
+    active = TenantToken.objects.filter(tenant=tenant, revoked_at__isnull=True).select_related("tenant")
+    count = 0
+    for token in active:
+        try:
+            token_revoke(actor=actor, token=token, reason=reason)
+        except ValidationError:  # revoked meanwhile by someone else: already what we want
+            continue
+        count += 1
+    return count

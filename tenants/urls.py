@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tenants import views, views_users
+from tenants import views, views_limits, views_tokens, views_users
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +30,15 @@ urlpatterns = [
         views_users.invitation_renew,
         name="invitation_renew",
     ),
+    path(
+        "tenants/<uuid:tenant_id>/tokens/new/", views_tokens.tenant_token_create, name="tenant_token_create"
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/tokens/<int:token_id>/revoke/",
+        views_tokens.tenant_token_revoke,
+        name="tenant_token_revoke",
+    ),
     path("invitations/<str:token>/", views_users.invitation_accept, name="invitation_accept"),
     path("audit/", views_users.audit_log, name="audit_log"),
+    path("api-limits/", views_limits.rate_limits, name="rate_limits"),
 ]

@@ -20,6 +20,7 @@ from tenants.forms import OffboardForm, OnboardForm, ReasonForm, TenantForm
 from tenants.models import TENANT_TRANSITIONS, Isolation, Tenant, TenantStatus
 from tenants.roles import TENANT_ROLES
 from tenants.selectors import TENANT_SORTS, audit_for_tenant, tenant_list, tenant_status_counts
+from tenants.views_tokens import tokens_section
 
 PAGE_SIZE = 25
 
@@ -103,6 +104,7 @@ def tenant_detail(request: HttpRequest, tenant_id: str) -> HttpResponse:
         "next_statuses": TENANT_TRANSITIONS[tenant.status],
         "can_manage_users": user_can(request.user, "tenant_users.manage"),
         "sections": _sections(request, tenant, extensions.TENANT_SECTIONS),
+        "tokens": tokens_section(request, tenant),
     }
     return render(request, "tenants/tenant_detail.html", context)
 

@@ -29,6 +29,14 @@ def _fast_password_hashing() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_read_afresh() -> None:
+    """The API limits a test set (then rolled back or flushed) must not linger in the process's cache."""
+    from tenants.rate_limits import tier_limits_forget
+
+    tier_limits_forget()
+
+
 @pytest.fixture
 def world(db: None) -> SimpleNamespace:
     return make_world()

@@ -21,6 +21,7 @@ from deployments.models import Deployment, DeploymentMember, Kind
 from deployments.rules import settings_normalise
 from tenants.models import Invitation, Tenant
 from tenants.roles import CAPABILITIES, TENANT_ROLES, Role
+from tenants.tokens import token_create
 
 ROLES = [Role.OPERATOR, Role.FINANCE, Role.TENANT_ADMIN, Role.TENANT_VIEWER]
 Builder = Callable[[SimpleNamespace, Tenant], Any]
@@ -85,6 +86,7 @@ PARAM_BUILDERS: dict[str, Builder] = {
     "invitation_id": lambda world, tenant: _invitation(tenant).pk,
     "token": lambda world, tenant: _invitation(tenant).token,
     "deployment_id": lambda world, tenant: _deployment(tenant).pk,
+    "token_id": lambda world, tenant: token_create(actor=None, tenant=tenant, name="matrix")[0].pk,
     # the django-rq dashboard (vendor-wide, no tenant)
     "queue_index": lambda world, tenant: 0,
     "connection_index": lambda world, tenant: 0,

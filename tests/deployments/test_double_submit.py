@@ -130,9 +130,28 @@ def _upload(world: SimpleNamespace) -> Form:
                 "deployments.services:model_package_upload")  # fmt: skip
 
 
+def _token_revoke(world: SimpleNamespace) -> Form:
+    from tenants.tokens import token_create
+
+    token, _secret = token_create(actor=world.admin_a, tenant=world.tenant_a, name="CI")
+    url = reverse("tenant_token_revoke", args=[world.tenant_a.pk, token.pk])
+    return Form(url, url, dict, _audits("token.revoke"), "tenants.views_tokens:token_revoke")
+
+
+def _rate_limits(world: SimpleNamespace) -> Form:
+    from tenants.rate_limits import TIER_DEFAULTS
+
+    data = {f"{tier}_{part}": str(getattr(limit, field)) for tier, limit in TIER_DEFAULTS.items()
+            for part, field in (("rate", "requests_per_second"), ("burst", "burst"))}  # fmt: skip
+    url = reverse("rate_limits")
+    return Form(url, url, lambda: {**data, "free_burst": "7"}, _audits("rate_limit.update"),
+                "tenants.views_limits:rate_limits_set")  # fmt: skip
+
+
 FORMS = {
     "apply": _apply, "join": _join, "leave": _leave, "delete": _delete, "retry": _retry,
-    "suspend": _suspend, "offboard": _offboard, "upload": _upload,
+    "suspend": _suspend, "offboard": _offboard, "upload": _upload, "token_revoke": _token_revoke,
+    "rate_limits": _rate_limits,
 }  # fmt: skip
 
 

@@ -182,6 +182,11 @@ def _shapes(
             {"name": "CI", "prefix": "ab12cd34", "reason": "the tenant is being offboarded"},
         ),
         ("token.revoke", {}, {"name": "CI", "prefix": "ab12cd34"}),
+        (
+            "rate_limit.update",
+            {"requests_per_second": "10", "burst": 20},
+            {"requests_per_second": "5", "burst": 8},
+        ),
         ("deployment.member_join", {}, target),
         (
             "deployment.member_change",

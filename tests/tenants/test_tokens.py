@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tenants.models import AuditEvent, TenantStatus
+from tenants.hot_redis import hot_redis
+from tenants.models import AuditEvent, TenantStatus, TenantToken
 from tenants.services import tenant_transition
+from tenants.token_usage import LAST_USED_KEY, token_last_used_flush
 from tenants.tokens import TokenRefused, token_authenticate, token_create, token_hash, token_revoke
 
 
@@ -117,3 +121,57 @@ def test_a_token_names_its_own_tenant_only(world: SimpleNamespace) -> None:
     _b, secret_b = token_create(actor=world.admin_b, tenant=world.tenant_b, name="B")
     assert token_authenticate(f"Bearer {secret_a}").tenant == world.tenant_a
     assert token_authenticate(f"bearer  {secret_b} ").tenant == world.tenant_b
+
+
+def test_offboarding_revokes_every_active_token_with_an_audit_line(world: SimpleNamespace) -> None:
+    first, _ = token_create(actor=world.admin_a, tenant=world.tenant_a, name="one")
+    second, _ = token_create(actor=world.admin_a, tenant=world.tenant_a, name="two")
+    token_revoke(actor=world.admin_a, token=second)
+    other, _ = token_create(actor=world.admin_b, tenant=world.tenant_b, name="theirs")
+    tenant_transition(actor=world.operator, tenant=world.tenant_a, to=TenantStatus.OFFBOARDING)
+    assert all(t.revoked_at is not None for t in TenantToken.objects.filter(tenant=world.tenant_a))
+    assert TenantToken.objects.get(pk=other.pk).revoked_at is None
+    lines = AuditEvent.objects.filter(action="token.revoke", tenant=world.tenant_a)
+    assert lines.count() == 2
+    assert lines.filter(after__reason="the tenant is being offboarded", object_id=str(first.pk)).exists()
+
+
+def test_a_use_is_noted_in_redis_and_flushed_without_a_write_per_request(
+    world: SimpleNamespace, no_recorded_uses: None
+) -> None:
+    token, secret = token_create(actor=world.admin_a, tenant=world.tenant_a, name="CI")
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(5):
+            token_authenticate(f"Bearer {secret}")
+    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in queries.captured_queries)
+    token.refresh_from_db()
+    assert token.last_used_at is None
+    assert token_last_used_flush() == 1
+    token.refresh_from_db()
+    assert timezone.now() - token.last_used_at < timedelta(seconds=5)
+    assert hot_redis().hlen(LAST_USED_KEY) == 0
+    assert token_last_used_flush() == 0  # a repeated flush writes nothing
+
+
+def test_a_flush_keeps_a_use_noted_meanwhile_and_never_moves_time_back(
+    world: SimpleNamespace, no_recorded_uses: None
+) -> None:
+    token, _ = token_create(actor=world.admin_a, tenant=world.tenant_a, name="CI")
+    later = timezone.now() + timedelta(hours=1)
+    TenantToken.objects.filter(pk=token.pk).update(last_used_at=later)
+    hot_redis().hset(LAST_USED_KEY, str(token.pk), f"{time.time():.3f}")
+    assert token_last_used_flush() == 0
+    token.refresh_from_db()
+    assert token.last_used_at == later
+
+
+def test_a_failed_flush_loses_no_use(world: SimpleNamespace, no_recorded_uses: None) -> None:
+    _token, secret = token_create(actor=world.admin_a, tenant=world.tenant_a, name="CI")
+    token_authenticate(f"Bearer {secret}")
+    with (
+        mock.patch.object(TenantToken.objects, "filter", side_effect=DatabaseError("down")),
+        pytest.raises(DatabaseError),
+    ):
+        token_last_used_flush()
+    assert hot_redis().hlen(LAST_USED_KEY) == 1
+    assert token_last_used_flush() == 1
