@@ -54,6 +54,7 @@ urlpatterns = [
     ),
     path("", include("tenants.urls")),
     path("", include("deployments.urls")),
+    path("", include("insights.urls")),
     # The django-rq dashboard, for operators only. Its templates link to "admin:index": that name
     # leads to the product's start page, as the Django admin site itself is not mounted.
     path("rq/", include(([*_rq_pages, *_rq_api], "django_rq"))),
