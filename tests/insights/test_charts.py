@@ -31,13 +31,14 @@ def row(
 ROWS = [row(DAY1, 1, "alpha-rt", 10, 1), row(DAY1, 2, "pool-mme", 4), row(DAY2, 1, "alpha-rt", 6, 2)]
 
 
-def test_it_stacks_predictions_by_deployment_with_errors_over_them() -> None:
+def test_it_stacks_predictions_by_deployment_with_errors_below() -> None:
     figure = usage_figure(ROWS, bucket="day")
-    bars = [t for t in figure.data if t.type == "bar"]
+    bars = [t for t in figure.data if t.type == "bar" and t.yaxis == "y"]
     assert [(b.name, list(b.y)) for b in bars] == [("alpha-rt", [10, 6]), ("pool-mme", [4])]
+    assert bars[0].xperiod == 86_400_000
     assert figure.layout.barmode == "stack"
     errors = next(t for t in figure.data if t.name == "Errors (all deployments)")
-    assert list(errors.y) == [1, 2]
+    assert (list(errors.y), errors.yaxis) == ([1, 2], "y2")
     assert figure.layout.yaxis.title.text == "Predictions per day"
 
 
@@ -45,13 +46,13 @@ def test_it_draws_mean_latency_per_deployment_below() -> None:
     figure = usage_figure([row(DAY1, 1, "alpha-rt", 4, latency_ms_sum=10.0)], bucket="hour")
     latency = next(t for t in figure.data if t.name == "alpha-rt · mean latency")
     assert list(latency.y) == [2.5]
-    assert latency.yaxis == "y2"
+    assert latency.yaxis == "y3"
     assert figure.layout.yaxis.title.text == "Predictions per hour"
 
 
 def test_it_labels_deployments_as_asked() -> None:
     figure = usage_figure(ROWS, bucket="day", label=lambda r: f"#{r.deployment_id}")
-    assert [t.name for t in figure.data if t.type == "bar"] == ["#1", "#2"]
+    assert [t.name for t in figure.data if t.type == "bar"] == ["#1", "#2", "Errors (all deployments)"]
 
 
 def test_an_empty_period_is_an_empty_figure() -> None:
