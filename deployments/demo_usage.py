@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 from django.db import transaction
 
@@ -55,11 +56,11 @@ def demo_usage_seed(now: datetime | None = None) -> int:
     return len(rows)
 
 
-def _tenants(deployment: Deployment) -> list[object]:
+def _tenants(deployment: Deployment) -> list[UUID]:
     return [deployment.tenant_id] if deployment.tenant_id else [m.tenant_id for m in deployment.members.all()]
 
 
-def _history(deployment: Deployment, tenant_id: object, end: datetime) -> list[UsageMinute]:
+def _history(deployment: Deployment, tenant_id: UUID, end: datetime) -> list[UsageMinute]:
     """Business-hours traffic with a quiet night, the same every seed (the generator is seeded by names)."""
     rate, latency = TRAFFIC[deployment.name]
     chance = random.Random(f"{deployment.name}/{tenant_id}")  # demo figures, not security
@@ -76,7 +77,7 @@ def _history(deployment: Deployment, tenant_id: object, end: datetime) -> list[U
 
 
 def _row(
-    deployment: Deployment, tenant_id: object, minute: datetime, n: int, latency: float, chance: random.Random
+    deployment: Deployment, tenant_id: UUID, minute: datetime, n: int, latency: float, chance: random.Random
 ) -> UsageMinute:
     errors = {column: _share(n, share, chance) for column, share in ERROR_SHARES.items()}
     if deployment.kind == "multi_model":

@@ -109,7 +109,13 @@ def usage_record(
         raise ValueError(f"unknown outcome {outcome!r}: expected one of {sorted(OUTCOMES)}")
     minute = epoch_minute(at or datetime.now(UTC))
     error_field = "" if outcome == OK else ERROR_FIELD_PREFIX + outcome
-    args = [minute, f"{tenant_id}|{deployment_id}|", error_field, int(bytes_in), int(bytes_out)]
+    args: list[str | int] = [
+        minute,
+        f"{tenant_id}|{deployment_id}|",
+        error_field,
+        int(bytes_in),
+        int(bytes_out),
+    ]
     try:
         _record_script()(keys=[minute_key(minute), MINUTES_INDEX], args=[*args, _latency_text(latency_ms)])
     except redis.RedisError as exc:

@@ -30,7 +30,7 @@ class PlotlyFinder(BaseFinder):
     def check(self, **kwargs: Any) -> list[Any]:
         return []
 
-    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> str | list[str]:
+    def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:  # str, or a list with find_all
         if path != PLOTLY_JS:
             return [] if find_all or kwargs.get("all") else ""
         found = str(_SOURCE / "plotly.min.js")

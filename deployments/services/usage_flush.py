@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from django.db import IntegrityError, connection, transaction
@@ -75,7 +76,7 @@ def usage_flush(*, now: datetime | None = None) -> FlushReport:
     """Take the closed minutes out of Redis and add every pending batch (new or left by a failed flush)."""
     client = metering.metering_redis()
     report = FlushReport(taken=_minutes_take(client, now or datetime.now(UTC)))
-    for key in sorted(member.decode() for member in client.smembers(metering.FLUSHING_SET)):
+    for key in sorted(_text(member) for member in client.smembers(metering.FLUSHING_SET)):
         try:
             applied = _batch_apply(client, key)
         except Exception:
@@ -94,7 +95,9 @@ def usage_flush(*, now: datetime | None = None) -> FlushReport:
 def _minutes_take(client: redis.Redis, now: datetime) -> int:
     """Rename each closed minute's hash to a new flushing key; return how many minutes were taken."""
     closed_before = metering.epoch_minute(now) - (1 if now.second < CLOSE_AFTER_SECONDS else 0)
-    minutes = [int(m) for m in client.zrangebyscore(metering.MINUTES_INDEX, "-inf", f"({closed_before}")]
+    minutes = [
+        int(_text(m)) for m in client.zrangebyscore(metering.MINUTES_INDEX, "-inf", f"({closed_before}")
+    ]
     take = client.register_script(_TAKE_LUA)
     for minute in minutes:
         flushing = f"{FLUSHING_PREFIX}{minute}:{uuid.uuid4().hex}"
@@ -136,11 +139,16 @@ def _batch_forget(client: redis.Redis, key: str) -> None:
 Row = dict[str, float]
 
 
-def _rows(fields: dict[bytes, bytes]) -> dict[tuple[str, int], Row]:
+def _text(value: Any) -> str:
+    """A Redis reply as text (the client answers bytes)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _rows(fields: Mapping[bytes | str, bytes | str]) -> dict[tuple[str, int], Row]:
     """`tenant|deployment|metric → value` fields grouped into one row of columns per tenant × deployment."""
     rows: dict[tuple[str, int], Row] = {}
     for raw_field, raw_value in fields.items():
-        tenant, deployment, metric = raw_field.decode().split("|", 2)
+        tenant, deployment, metric = _text(raw_field).split("|", 2)
         column = _METRIC_COLUMNS.get(metric)
         if column is None:
             log.warning("usage flush: unknown metric %r ignored", metric)
@@ -190,7 +198,7 @@ def _rows_add(minute: datetime, rows: dict[tuple[str, int], Row]) -> None:
         f"ON CONFLICT (tenant_id, deployment_id, minute) DO UPDATE SET {', '.join(updates)}"
     )
     at = connection.ops.adapt_datetimefield_value(minute)
-    params = [
+    params: list[list[Any]] = [
         [_tenant_param(tenant), deployment, at, *_values(row)] for (tenant, deployment), row in rows.items()
     ]
     with connection.cursor() as cursor:
