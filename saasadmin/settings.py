@@ -116,6 +116,8 @@ RQ_QUEUES = {
     "default": {"URL": QUEUE_REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
 RQ_SHOW_ADMIN_LINK = False
+# The inference API's usage metering (deployments/metering.py): how long a request waits for Redis at most.
+METERING_REDIS_TIMEOUT = envfloat("METERING_REDIS_TIMEOUT", 0.25)
 # Workers wait out Redis outages instead of exiting (saasadmin/queue_processes.py).
 RQ = {"WORKER_CLASS": "saasadmin.queue_processes.ResilientWorker"}
 
@@ -171,6 +173,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "insights.staticfiles.PlotlyFinder",  # vendor/plotly.min.js, from the plotly package
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -57,6 +57,7 @@ urlpatterns = [
     path("", include("deployments.urls")),
     # The tenant inference API: Bearer tokens, JSON errors (deployments.api).
     path("api/v1/", inference_api.urls),
+    path("", include("insights.urls")),
     # The django-rq dashboard, for operators only. Its templates link to "admin:index": that name
     # leads to the product's start page, as the Django admin site itself is not mounted.
     path("rq/", include(([*_rq_pages, *_rq_api], "django_rq"))),

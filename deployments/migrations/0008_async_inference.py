@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0006_deployment_newest_first_index'),
+        ('deployments', '0007_usage_minutes'),
         ('tenants', '0002_tenant_onboarded_at'),
     ]
 
