@@ -49,6 +49,7 @@ class Target:
 
     deployment: Deployment
     endpoint: str
+    tenant_id: object  # the calling tenant's (a shared deployment has none of its own)
     target_model: str = ""
     target_hostname: str = ""
 
@@ -127,10 +128,10 @@ def target_lookup(tenant: Tenant) -> Target:
         )
     deployment, member = max(serving, key=lambda pair: (pair[0].created_at, pair[0].pk))
     if member is not None and deployment.kind == Kind.MULTI_MODEL:
-        return Target(deployment, deployment.endpoint_name, target_model=member.target)
+        return Target(deployment, deployment.endpoint_name, tenant.pk, target_model=member.target)
     if member is not None and deployment.kind == Kind.MULTI_CONTAINER:
-        return Target(deployment, deployment.endpoint_name, target_hostname=member.target)
-    return Target(deployment, deployment.endpoint_name)
+        return Target(deployment, deployment.endpoint_name, tenant.pk, target_hostname=member.target)
+    return Target(deployment, deployment.endpoint_name, tenant.pk)
 
 
 def content_type_check(header: str | None) -> str:

@@ -314,3 +314,36 @@ def test_a_model_slower_than_the_read_timeout_is_a_504(
     answer = post(bearer(tenant))
     assert answer.status_code == 504, answer.content
     assert answer.json()["code"] == "model_timeout"
+
+
+def test_calls_are_metered_per_tenant_and_deployment_and_the_tenants_rate_limit_is_a_429(
+    world: SimpleNamespace, aws: Any, package: Any, apply: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from deployments.models import UsageMinute
+    from deployments.services.usage_flush import usage_flush
+    from tenants.rate_limits import RateLimit, rate_limits_set, tier_limits_forget
+
+    tenant = world.tenant_a
+    draft = Draft(
+        name="A rt", kind="realtime", isolation="silo", tenant=tenant, model_package=package(tenant)
+    )
+    deployment = apply(draft)
+    headers = bearer(tenant)
+    assert [post(headers).status_code for _ in range(3)] == [200, 200, 200]
+    assert post(headers, body=b"not,numbers").status_code == 502
+    usage_flush(now=datetime.now(UTC) + timedelta(minutes=2))
+    row = UsageMinute.objects.get(tenant=tenant, deployment=deployment)
+    assert (row.invocations, row.errors_model, row.bytes_in) == (4, 1, 3 * len(CSV) + len(b"not,numbers"))
+    rate_limits_set(actor=world.operator, limits={tenant.tier: RateLimit(Decimal("0.1"), 1)})
+    tier_limits_forget()
+    try:
+        answers = [post(headers) for _ in range(3)]
+    finally:
+        tier_limits_forget()
+    refused = answers[-1]
+    assert refused.status_code == 429, refused.content
+    assert refused.json()["code"] == "rate_limited"
+    assert int(refused["Retry-After"]) >= 1
