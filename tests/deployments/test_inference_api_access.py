@@ -12,10 +12,12 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from deployments.models import Deployment
 from tenants.tokens import token_create
 from tests.test_access_matrix import _patterns
 
 API_NAMES = sorted(name for name, _pattern in _patterns() if name.startswith("api_v1:"))
+UPSTREAM_CODES = {"sagemaker_refused", "model_error"}
 PUBLIC = {"api_v1:openapi-json", "api_v1:openapi-view"}
 
 
@@ -69,6 +71,7 @@ HEADER = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), ma
 )
 def test_no_input_makes_the_api_answer_500(
     world: SimpleNamespace,
+    aws: object,
     body: bytes,
     content_type: str,
     auth: str,
@@ -78,11 +81,17 @@ def test_no_input_makes_the_api_answer_500(
     if auth == "valid":
         if not hasattr(world, "secret"):
             _token, world.secret = token_create(actor=None, tenant=world.tenant_a, name="fuzz")
+            # In service as far as the database knows, gone from SageMaker: every check runs, then a 502.
+            Deployment.objects.create(
+                tenant=world.tenant_a, name="Fuzz", kind="realtime", isolation="silo",
+                aws_name="sa-fuzz-gone", status="in_service",
+            )  # fmt: skip
         auth = f"Bearer {world.secret}"
     client = Client(raise_request_exception=False)
     headers = {"HTTP_AUTHORIZATION": auth}
     answer = client.post(f"/api/v1/predict?{query}", data=body, content_type=content_type, **headers)
-    assert answer.status_code < 500, answer.content
+    # A 5xx may only be SageMaker's refusal passed on (the fuzz deployment's endpoint is gone), never ours.
+    assert answer.status_code < 500 or answer.json()["code"] in UPSTREAM_CODES, answer.content
     assert set(answer.json()) == {"code", "message"}
     safe = inference_id.replace("/", "").replace("?", "").replace("#", "") or "x"
     answer = client.get(f"/api/v1/predictions/{safe}", **headers)
