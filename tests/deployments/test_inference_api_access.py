@@ -22,7 +22,20 @@ PUBLIC = {"api_v1:openapi-json", "api_v1:openapi-view"}
 
 
 def test_every_api_url_is_covered_here() -> None:
-    assert set(API_NAMES) == {*PUBLIC, "api_v1:predict", "api_v1:prediction", "api_v1:api-root"}
+    assert set(API_NAMES) == {
+        *PUBLIC,
+        "api_v1:predict",
+        "api_v1:prediction",
+        "api_v1:api-root",
+        "api_v1:not_found",
+    }
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/predict/extra/x"])
+def test_an_unknown_api_path_is_a_json_404(db: None, path: str) -> None:
+    answer = Client().get(path)
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize("user", ["operator", "finance", "admin_a", "viewer_a", "admin_b", None])
