@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -109,3 +110,14 @@ def test_no_input_makes_the_api_answer_500(
     safe = inference_id.replace("/", "").replace("?", "").replace("#", "") or "x"
     answer = client.get(f"/api/v1/predictions/{safe}", **headers)
     assert answer.status_code < 500, answer.content
+
+
+def test_the_upload_size_middleware_leaves_api_bodies_to_the_api(
+    world: SimpleNamespace, settings: Any
+) -> None:
+    """An async payload may be 1 GB, past the largest model package: the API applies each kind's own limit."""
+    settings.MODEL_PACKAGE_MAX_BYTES = 10
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    answer = Client().post("/api/v1/predict", data=b"1,2,3,4,5,6,7,8,9", content_type="text/csv")
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "token_missing"
