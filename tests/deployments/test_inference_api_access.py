@@ -32,6 +32,14 @@ def test_every_api_url_is_covered_here() -> None:
     }
 
 
+@pytest.mark.parametrize("inference_id", ["a\x00b", "x" * 65, "nope"])
+def test_a_malformed_or_unknown_inference_id_is_a_404(world: SimpleNamespace, inference_id: str) -> None:
+    _token, secret = token_create(actor=None, tenant=world.tenant_a, name="ids")
+    answer = Client().get(f"/api/v1/predictions/{inference_id}", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "prediction_not_found"
+
+
 @pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/predict/extra/x"])
 def test_an_unknown_api_path_is_a_json_404(db: None, path: str) -> None:
     answer = Client().get(path)
