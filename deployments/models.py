@@ -263,3 +263,80 @@ class TransformRun(models.Model):
 
     def __str__(self) -> str:
         return self.job_name
+
+
+class AsyncInference(models.Model):
+    """One InvokeEndpointAsync request made through the tenant inference API: where its outcome lands.
+
+    The API answers GET /api/v1/predictions/<inference_id> only for the tenant that made the request.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="async_inferences")
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="async_inferences")
+    inference_id = models.CharField(max_length=64, unique=True)
+    input_location = models.CharField(max_length=1024)
+    output_location = models.CharField(max_length=1024)
+    failure_location = models.CharField(max_length=1024, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.inference_id
+
+
+class UsageMinute(models.Model):
+    """One tenant's use of one deployment in one minute, through the inference API (deployments/metering.py).
+
+    The cost pages split a shared endpoint's cost by these figures: sums over a month by tenant, by
+    deployment within a tenant, and by deployment across its tenants, each served by an index below.
+    Rows only ever grow: the flush adds a batch's counts to them (deployments/services/usage_flush.py).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    deployment = models.ForeignKey(Deployment, on_delete=models.PROTECT, related_name="+")
+    minute = models.DateTimeField()  # the start of the minute, UTC
+    invocations = models.PositiveBigIntegerField(default=0)
+    errors_client = models.PositiveBigIntegerField(default=0)
+    errors_throttled = models.PositiveBigIntegerField(default=0)
+    errors_model = models.PositiveBigIntegerField(default=0)
+    errors_timeout = models.PositiveBigIntegerField(default=0)
+    errors_not_ready = models.PositiveBigIntegerField(default=0)
+    errors_server = models.PositiveBigIntegerField(default=0)
+    bytes_in = models.PositiveBigIntegerField(default=0)
+    bytes_out = models.PositiveBigIntegerField(default=0)
+    latency_ms_sum = models.FloatField(default=0.0)
+    latency_ms_max = models.FloatField(default=0.0)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # Tenant leading: also the index of a tenant's month summed per deployment.
+            models.UniqueConstraint(
+                fields=["tenant", "deployment", "minute"], name="usage_one_row_per_minute"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "minute"], name="usage_tenant_minute"),
+            # A shared endpoint's month split across its tenants.
+            models.Index(fields=["deployment", "minute"], name="usage_deployment_minute"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} / {self.deployment_id} @ {self.minute:%Y-%m-%d %H:%M}"
+
+
+class UsageFlushBatch(models.Model):
+    """A flushing batch already added to UsageMinute: written in the same transaction as its rows, so a
+    batch applied before a crash (its Redis key not yet deleted) is never added twice."""
+
+    batch = models.CharField(max_length=80, unique=True)
+    rows = models.PositiveIntegerField()
+    applied_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.batch

@@ -11,6 +11,7 @@ from types import FrameType
 from deployments.services.provision import deployment_advance as _advance
 from deployments.services.reconcile import deployments_reconcile as _reconcile
 from deployments.services.runs import transform_run_advance as _run_advance
+from deployments.services.usage_flush import usage_flush as _usage_flush
 
 
 class JobInterrupted(BaseException):
@@ -55,3 +56,9 @@ def deployments_reconcile(deep: bool = False) -> dict[str, int]:
     """The periodic reconcile pass (saasadmin/cron.py); returns counts for the job's result."""
     report = _reconcile(deep=deep)
     return {"resumed": len(report.resumed), "drifted": len(report.drifted), "orphans": len(report.orphans)}
+
+
+def usage_flush() -> dict[str, int]:
+    """Move metered API usage from Redis into UsageMinute rows (saasadmin/cron.py, every minute)."""
+    report = _usage_flush()
+    return {"taken": report.taken, "applied": report.applied, "already_applied": report.already_applied}

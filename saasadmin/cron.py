@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rq import cron
 
-from deployments.tasks import deployments_reconcile
+from deployments.tasks import deployments_reconcile, usage_flush
 from tenants.tasks import tokens_last_used_flush
 
 # Every minute: resume lost jobs, repair endpoints deleted or failed out of band, start due batch runs,
@@ -20,3 +20,5 @@ cron.register(
 )
 # Every minute: the API tokens' last-use times, noted in Redis per request, into the database.
 cron.register(tokens_last_used_flush, "default", interval=60, job_timeout=120, name="tokens-last-used")
+# Every minute: metered API usage moves from Redis into the usage table (a failed flush is retried here).
+cron.register(usage_flush, "default", interval=60, job_timeout=300, name="usage-flush")

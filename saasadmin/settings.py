@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tenants",
     "deployments",
     "insights",
+    "ninja",  # templates and local static assets of the API docs page
 ]
 
 MIDDLEWARE = [
@@ -117,6 +118,8 @@ RQ_QUEUES = {
     "default": {"URL": QUEUE_REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
 RQ_SHOW_ADMIN_LINK = False
+# The inference API's usage metering (deployments/metering.py): how long a request waits for Redis at most.
+METERING_REDIS_TIMEOUT = envfloat("METERING_REDIS_TIMEOUT", 0.25)
 # Workers wait out Redis outages instead of exiting (saasadmin/queue_processes.py).
 RQ = {"WORKER_CLASS": "saasadmin.queue_processes.ResilientWorker"}
 
@@ -127,6 +130,11 @@ EMULATOR_URL = envstr("EMULATOR_URL", "http://127.0.0.1:4599")
 AWS_MAX_ATTEMPTS = envint("AWS_MAX_ATTEMPTS", 3)
 AWS_CONNECT_TIMEOUT = envfloat("AWS_CONNECT_TIMEOUT", 5.0)
 AWS_READ_TIMEOUT = envfloat("AWS_READ_TIMEOUT", 70.0)
+# The tenant inference API's SageMaker Runtime client (deployments.aws.runtime): a caller waits on it, so
+# it gives up quickly (SageMaker allows a model 60 s) and retries at most once.
+RUNTIME_CONNECT_TIMEOUT = envfloat("RUNTIME_CONNECT_TIMEOUT", 2.0)
+RUNTIME_READ_TIMEOUT = envfloat("RUNTIME_READ_TIMEOUT", 65.0)
+RUNTIME_MAX_ATTEMPTS = envint("RUNTIME_MAX_ATTEMPTS", 2)
 SAASADMIN_BUCKET = envstr("SAASADMIN_BUCKET", "saasadmin-demo")
 SAGEMAKER_EXECUTION_ROLE_ARN = envstr(
     "SAGEMAKER_EXECUTION_ROLE_ARN", "arn:aws:iam::123456789012:role/saasadmin-sagemaker"
@@ -167,6 +175,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "insights.staticfiles.PlotlyFinder",  # vendor/plotly.min.js, from the plotly package
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

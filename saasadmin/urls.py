@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path, register_converter
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
+from deployments.api import api as inference_api
 from saasadmin.converters import DatabaseIdConverter
 from saasadmin.queue_pages import queue_reachable
 from saasadmin.rq_guard import rq_params_checked
@@ -54,6 +55,9 @@ urlpatterns = [
     ),
     path("", include("tenants.urls")),
     path("", include("deployments.urls")),
+    # The tenant inference API: Bearer tokens, JSON errors (deployments.api).
+    path("api/v1/", inference_api.urls),
+    path("", include("insights.urls")),
     # The django-rq dashboard, for operators only. Its templates link to "admin:index": that name
     # leads to the product's start page, as the Django admin site itself is not mounted.
     path("rq/", include(([*_rq_pages, *_rq_api], "django_rq"))),

@@ -168,3 +168,13 @@ def faults(aws: Any, settings: Any) -> Iterator[Faults]:
     injector = Faults(aws.sagemaker)
     yield injector
     injector.close()
+
+
+@pytest.fixture(autouse=True)
+def _inference_targets_forgotten() -> Iterator[None]:
+    """Each test resolves a tenant's serving target afresh (the API keeps it per process for a moment)."""
+    from deployments.services.inference import targets_forget
+
+    targets_forget()
+    yield
+    targets_forget()

@@ -1,4 +1,5 @@
-"""manage.py seed_deployments — declare the demo fleet (every kind) and enqueue it; idempotent."""
+"""manage.py seed_deployments — declare the demo fleet (every kind) and enqueue it, and write a few days
+of demo API usage for it; idempotent."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from deployments.demo import demo_deployments_seed
+from deployments.demo_usage import DAYS, demo_usage_seed
 
 
 class Command(BaseCommand):
@@ -18,3 +20,6 @@ class Command(BaseCommand):
             f"Deployments: {counts['created']} declared and enqueued, {counts['existing']} already there, "
             f"{counts['unavailable']} left out (tenants or artifacts missing: python -m emulator.artifacts)."
         )
+        rows = demo_usage_seed()
+        if rows:
+            self.stdout.write(f"API usage: {DAYS} days of demo history written ({rows} rows).")
