@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime
 from functools import lru_cache
@@ -25,6 +26,7 @@ from tenants.token_usage import token_used
 
 SCHEME_MARK = "sa"
 PREFIX_HEX_BYTES = 4  # 8 hex characters: 2^32 prefixes, a collision is retried at creation
+_PREFIX_SHAPE = re.compile(f"[0-9a-f]{{{PREFIX_HEX_BYTES * 2}}}")
 RANDOM_BYTES = 32  # 256 bits of randomness, 43 url-safe characters
 
 
@@ -138,7 +140,13 @@ def _secret_parse(authorization_header: str | None) -> tuple[str, str]:
         )
     scheme, _, secret = authorization_header.strip().partition(" ")
     parts = secret.strip().split("_", 2)
-    if scheme.lower() != "bearer" or len(parts) != 3 or parts[0] != SCHEME_MARK or not parts[2]:
+    if (
+        scheme.lower() != "bearer"
+        or len(parts) != 3
+        or parts[0] != SCHEME_MARK
+        or not _PREFIX_SHAPE.fullmatch(parts[1])  # checked before any query: PostgreSQL refuses NUL
+        or not parts[2]
+    ):
         raise TokenRefused(
             401, "token_invalid", "The Authorization header must read “Bearer sa_…” with a tenant API token."
         )

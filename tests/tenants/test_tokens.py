@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from types import SimpleNamespace
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -175,3 +176,12 @@ def test_a_failed_flush_loses_no_use(world: SimpleNamespace, no_recorded_uses: N
         token_last_used_flush()
     assert hot_redis().hlen(LAST_USED_KEY) == 1
     assert token_last_used_flush() == 1
+
+
+@pytest.mark.parametrize("prefix", ["ab\x00cd123", "ABCDEF12", "abc", "abcdef123"])
+def test_a_prefix_that_is_not_eight_hex_characters_is_refused_before_any_query(
+    prefix: str, db: None, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(0), pytest.raises(TokenRefused) as refused:
+        token_authenticate(f"Bearer sa_{prefix}_{'x' * 43}")
+    assert (refused.value.status, refused.value.code) == (401, "token_invalid")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0006_deployment_newest_first_index'),
+        ('deployments', '0008_async_inference'),
     ]
 
     operations = [
