@@ -24,6 +24,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
+# The HMAC key of tenant API tokens' hashes (tenants/tokens.py); empty: one derived from SECRET_KEY.
+TENANT_TOKEN_KEY = envstr("TENANT_TOKEN_KEY")
 
 INSTALLED_APPS = [
     # The admin app only lends its context and static files to the django-rq dashboard; its own

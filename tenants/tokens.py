@@ -54,7 +54,7 @@ def token_hash(secret: str) -> str:
     milliseconds to every API call, which has a ~2 ms budget. The key means a leaked database alone does
     not even let anyone check a candidate secret.
     """
-    key = _hash_key(settings.SECRET_KEY, getattr(settings, "TENANT_TOKEN_KEY", ""))
+    key = _hash_key(settings.SECRET_KEY, settings.TENANT_TOKEN_KEY)
     return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
 
 
@@ -152,7 +152,9 @@ def token_authenticate(authorization_header: str | None) -> TenantToken:
     403 tenant_suspended. A tenant being offboarded has its tokens revoked, so they read as revoked.
     """
     prefix, secret = _secret_parse(authorization_header)
-    token = TenantToken.objects.select_related("tenant").filter(prefix=prefix).first()
+    # Unordered: `.first()` would add the model's ORDER BY, a third of this query's cost in Django.
+    found = TenantToken.objects.select_related("tenant").filter(prefix=prefix).order_by()[:1]
+    token = next(iter(found), None)
     # Compare even when no row matched, so a wrong prefix takes as long as a wrong secret.
     stored = token.secret_hash if token is not None else "0" * 64
     if not hmac.compare_digest(token_hash(secret), stored) or token is None:
