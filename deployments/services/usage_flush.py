@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import django_rq
 import redis
 from django.db import IntegrityError, connection, transaction
 
 from deployments import metering
 from deployments.models import Deployment, UsageFlushBatch, UsageMinute
+from deployments.queueing import QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,8 @@ class FlushReport:
 
 def usage_flush(*, now: datetime | None = None) -> FlushReport:
     """Take the closed minutes out of Redis and add every pending batch (new or left by a failed flush)."""
-    client = metering.metering_redis()
+    # The queue's connection, not the hot path's: a worker may wait longer for a big minute's hash.
+    client = django_rq.get_connection(QUEUE)
     report = FlushReport(taken=_minutes_take(client, now or datetime.now(UTC)))
     for key in sorted(_text(member) for member in client.smembers(metering.FLUSHING_SET)):
         try:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
+import django_rq
 import pytest
 import redis
 from django.db import DatabaseError
@@ -180,3 +181,18 @@ def test_a_redis_outage_does_not_fail_the_request(tmp_path: Any) -> None:
     finally:
         metering.metering_redis.cache_clear()
         metering._record_script.cache_clear()
+
+
+def test_the_cron_job_flushes_closed_minutes(db: None) -> None:
+    from rq.cron import CronScheduler
+
+    from deployments import tasks
+
+    scheduler = CronScheduler(connection=django_rq.get_connection("default"))
+    scheduler.load_config_from_file("saasadmin.cron")
+    flush = next(job for job in scheduler.get_jobs() if job.name == "usage-flush")
+    assert (flush.func, flush.interval) == (tasks.usage_flush, 60)
+    tenant = make_tenant()
+    record(tenant, make_deployment(tenant), at=datetime.now(UTC) - timedelta(minutes=2))
+    assert tasks.usage_flush() == {"taken": 1, "applied": 1, "already_applied": 0}
+    assert invocations() == 1
