@@ -96,7 +96,12 @@ SHARED_SLOTS = {Kind.MULTI_MODEL: "target_model", Kind.MULTI_CONTAINER: "hostnam
 
 
 def tricks(names: Names) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(label, slot, request) for each place a name could be smuggled: headers, query string, JSON body."""
+    """(label, slot, request) for each place a name could be smuggled: headers, query string, JSON body.
+
+    The headers are SageMaker Runtime's own (InvokeEndpoint / InvokeEndpointAsync request syntax, SageMaker
+    Runtime API Reference), as a caller who knows AWS would try them; AWS puts the endpoint name in the
+    path, so X-Amzn-SageMaker-Endpoint-Name is a guess in the same style.
+    """
     headers = {
         "target_model": "X-Amzn-SageMaker-Target-Model",
         "hostname": "X-Amzn-SageMaker-Target-Container-Hostname",
