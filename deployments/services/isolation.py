@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.test import Client
 
@@ -25,7 +26,7 @@ from deployments.models import AsyncInference, Deployment, DeploymentMember, Kin
 from deployments.services import inference
 from deployments.services.inference import InferenceRefused
 from tenants.audit import audit_record
-from tenants.models import AuditEvent, Tenant
+from tenants.models import AuditEvent, Tenant, TenantStatus
 from tenants.tokens import token_create, token_revoke
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def other_names(tenant: Tenant) -> Names:
     return names
 
 
-SHARED_SLOTS = {Kind.MULTI_MODEL: "target_model", Kind.MULTI_CONTAINER: "hostname"}
+SHARED_SLOTS: dict[str, str] = {Kind.MULTI_MODEL: "target_model", Kind.MULTI_CONTAINER: "hostname"}
 
 
 def tricks(names: Names) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -145,7 +146,7 @@ class _Api:
             if method == "GET":
                 response = self.client.get(path, headers=headers, secure=self.secure)
             else:
-                query = "&".join(f"{key}={value}" for key, value in spec.get("query", {}).items())
+                query = urlencode(spec.get("query", {}))
                 url = f"{path}?{query}" if query else path
                 response = self.client.post(
                     url, body, content_type=content_type, headers=headers, secure=self.secure
@@ -167,7 +168,7 @@ def _code(response: Any) -> str:
 def _summary(method: str, path: str, spec: dict[str, Any]) -> str:
     parts = [f"{method} {path}"]
     if spec.get("query"):
-        parts[0] += "?" + "&".join(f"{key}={value}" for key, value in spec["query"].items())
+        parts[0] += "?" + urlencode(spec["query"])
     parts += [f"{key}: {value}" for key, value in spec.get("headers", {}).items()]
     if "json" in spec:
         parts.append(json.dumps(spec["json"]))
@@ -245,7 +246,9 @@ NAMES_MISSING = {
 def _attempts(tenant: Tenant, api: _Api) -> list[Attempt]:
     """Every attempt but the revoked token's, in order, each judged."""
     target, names = _target(tenant), other_names(tenant)
-    label = "Suspended tenant" if tenant.status == "suspended" else "Its own model, nothing smuggled"
+    label = (
+        "Suspended tenant" if tenant.status == TenantStatus.SUSPENDED else "Its own model, nothing smuggled"
+    )
     plain: dict[str, Any] = {}
     attempts = [
         _judge(
