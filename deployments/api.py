@@ -247,3 +247,11 @@ def prediction(request: HttpRequest, inference_id: str) -> HttpResponse:
         message = outcome.body.decode("utf-8", "replace")[:4000]
         return JsonResponse({"inference_id": inference_id, "status": "failed", "message": message})
     return JsonResponse({"inference_id": inference_id, "status": "pending", "message": ""}, status=202)
+
+
+@api.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False
+)
+def not_found(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other path under /api/v1/: a JSON 404, like every other answer of the API."""
+    return error(404, "not_found", "There is no such API path: see /api/v1/docs/.")

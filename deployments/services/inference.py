@@ -29,6 +29,7 @@ SERVED_MEMBERS = (MemberState.ACTIVE, MemberState.LEAVING)
 READ_BLOCK = 64 * 1024
 SPOOL_IN_MEMORY = 1024 * 1024  # async bodies past this go to a temporary file on their way to S3
 RETRY_AFTER_THROTTLED = 1
+INFERENCE_ID_MAX = 64  # AsyncInference.inference_id
 RETRY_AFTER_NOT_READY = 5
 
 
@@ -254,7 +255,10 @@ class AsyncOutcome:
 
 def async_outcome(tenant: Tenant, inference_id: str) -> AsyncOutcome:
     """Where the tenant's async inference is: 404 for an id that is not the tenant's (or not at all)."""
-    record = AsyncInference.objects.filter(tenant=tenant, inference_id=inference_id).first()
+    # No stored id is longer or unprintable (and PostgreSQL refuses NUL in a query): not found, unasked.
+    well_formed = len(inference_id) <= INFERENCE_ID_MAX and inference_id.isprintable()
+    query = AsyncInference.objects.filter(tenant=tenant, inference_id=inference_id)
+    record = query.first() if well_formed else None
     if record is None:
         raise InferenceRefused(
             404, "prediction_not_found", f"There is no prediction {inference_id[:80]} for this tenant."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -22,7 +23,28 @@ PUBLIC = {"api_v1:openapi-json", "api_v1:openapi-view"}
 
 
 def test_every_api_url_is_covered_here() -> None:
-    assert set(API_NAMES) == {*PUBLIC, "api_v1:predict", "api_v1:prediction", "api_v1:api-root"}
+    assert set(API_NAMES) == {
+        *PUBLIC,
+        "api_v1:predict",
+        "api_v1:prediction",
+        "api_v1:api-root",
+        "api_v1:not_found",
+    }
+
+
+@pytest.mark.parametrize("inference_id", ["a\x00b", "x" * 65, "nope"])
+def test_a_malformed_or_unknown_inference_id_is_a_404(world: SimpleNamespace, inference_id: str) -> None:
+    _token, secret = token_create(actor=None, tenant=world.tenant_a, name="ids")
+    answer = Client().get(f"/api/v1/predictions/{inference_id}", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "prediction_not_found"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/predict/extra/x"])
+def test_an_unknown_api_path_is_a_json_404(db: None, path: str) -> None:
+    answer = Client().get(path)
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize("user", ["operator", "finance", "admin_a", "viewer_a", "admin_b", None])
@@ -96,3 +118,14 @@ def test_no_input_makes_the_api_answer_500(
     safe = inference_id.replace("/", "").replace("?", "").replace("#", "") or "x"
     answer = client.get(f"/api/v1/predictions/{safe}", **headers)
     assert answer.status_code < 500, answer.content
+
+
+def test_the_upload_size_middleware_leaves_api_bodies_to_the_api(
+    world: SimpleNamespace, settings: Any
+) -> None:
+    """An async payload may be 1 GB, past the largest model package: the API applies each kind's own limit."""
+    settings.MODEL_PACKAGE_MAX_BYTES = 10
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    answer = Client().post("/api/v1/predict", data=b"1," * 64, content_type="text/csv")
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "token_missing"
