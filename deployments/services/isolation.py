@@ -33,8 +33,11 @@ log = logging.getLogger(__name__)
 
 ACTION = "tenant.isolation_check"
 PREDICT = "/api/v1/predict"
-ROW = b"12,70,1,3,12,0"  # the API documentation's example row: the answer is compared, not judged
-JSON_ROWS: dict[str, Any] = {"instances": [[12, 70, 1, 3, 12, 0]]}
+# Rows in the shape of the API documentation's example: the answers are compared, never judged. Three
+# rows, so that another model matching the tenant's own on every one of them by chance is unlikely.
+INSTANCES = [[12, 70, 1, 3, 12, 0], [3, 20, 0, 1, 40, 1], [48, 95.5, 4, 0.5, 1, 2]]
+ROWS_CSV = "\n".join(",".join(str(value) for value in row) for row in INSTANCES).encode()
+JSON_ROWS: dict[str, Any] = {"instances": INSTANCES}
 REFUSALS = {401, 403, 404, 409}  # the API said no before any model was called
 RATE_LIMIT_RETRIES = 5
 
@@ -141,7 +144,7 @@ class _Api:
         if "json" in spec:
             body, content_type = json.dumps(spec["json"]).encode(), "application/json"
         else:
-            body, content_type = ROW, "text/csv"
+            body, content_type = ROWS_CSV, "text/csv"
         for _attempt in range(RATE_LIMIT_RETRIES):
             if method == "GET":
                 response = self.client.get(path, headers=headers, secure=self.secure)
@@ -185,7 +188,7 @@ def _own_answer(target: inference.Target | None, spec: dict[str, Any]) -> Own:
     if "json" in spec:
         body, content_type = json.dumps(spec["json"]).encode(), "application/json"
     else:
-        body, content_type = ROW, "text/csv"
+        body, content_type = ROWS_CSV, "text/csv"
     try:
         return ("ok", inference.predict(target, body, content_type).body)
     except InferenceRefused as exc:
