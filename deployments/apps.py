@@ -13,7 +13,7 @@ class DeploymentsConfig(AppConfig):
         Offboarding shows its plan first, tears the tenant's SageMaker resources down before the tenant
         is offboarded, and the tenant's page says what is left and what holds it.
         """
-        from deployments import audit_phrases, identity, views, views_offboarding
+        from deployments import audit_phrases, identity, views, views_isolation, views_offboarding
         from deployments.services.teardown import tenant_teardown
         from tenants import audit_text, extensions
 
@@ -32,6 +32,13 @@ class DeploymentsConfig(AppConfig):
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
                 "deployments/_tenant_serving.html", "tenants.view", views.tenant_serving_context
+            )
+        )
+        extensions.TENANT_SECTIONS.append(
+            extensions.TenantSection(
+                "deployments/_tenant_isolation.html",
+                "isolation.check",
+                views_isolation.tenant_isolation_context,
             )
         )
         # First on the page of an offboarding tenant: what is left and what holds it.

@@ -13,6 +13,7 @@ from deployments.rules import KIND_RULES
 from tenants.audit_text import AuditField, AuditPhrase, choice_text
 
 PHRASES: dict[str, AuditPhrase] = {
+    "tenant.isolation_check": AuditPhrase(("{actor} ran the isolation check on {object}: {outcome}.",)),
     "deployment.create": AuditPhrase(("{actor} created the {kind} {object}.",), details=True),
     "deployment.update": AuditPhrase(("{actor} changed {changes}.",)),
     "deployment.member_join": AuditPhrase(
@@ -77,6 +78,8 @@ def fields() -> dict[str, AuditField]:
         "model_package": AuditField("model package", lookup=_package_names),
         "target": AuditField("target", internal=True),
         "uri": AuditField("S3 location", internal=True),
+        "outcome": AuditField("outcome"),
+        "attempts": AuditField("attempts", internal=True),
     }
     for rule in KIND_RULES.values():
         for setting in rule.settings:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deployments import views, views_catalogue, views_offboarding
+from deployments import views, views_catalogue, views_isolation, views_offboarding
 
 urlpatterns = [
     path("deployments/", views.fleet, name="deployment_fleet"),
@@ -29,6 +29,11 @@ urlpatterns = [
         "deployments/<dbid:deployment_id>/members/<uuid:tenant_id>/model/",
         views.member_change,
         name="member_change",
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/isolation-check/",
+        views_isolation.tenant_isolation_check,
+        name="tenant_isolation_check",
     ),
     path("models/", views_catalogue.model_packages, name="model_packages"),
     path("models/upload/", views_catalogue.model_package_upload, name="model_package_upload"),

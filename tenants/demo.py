@@ -15,6 +15,7 @@ from django.db import transaction
 from tenants import services
 from tenants.models import Membership, Tenant, TenantStatus
 from tenants.roles import Role
+from tenants.tokens import TokenRefused, token_authenticate, token_create
 
 User = get_user_model()
 
@@ -98,3 +99,46 @@ def _demo_user(username: str, role: str, tenant: Tenant | None, password: str) -
     user.save()
     Membership.objects.update_or_create(user=user, defaults={"role": role, "tenant": tenant})
     return user
+
+
+# The demo tenants whose software "calls the API": one token each, kept across restarts. Together their
+# deployments cover real-time, async, multi-model, multi-container and Pool (deployments/demo.py).
+DEMO_TOKEN_TENANTS = ("acme", "globex", "initech", "umbrella", "hooli", "stark")
+DEMO_TOKEN_NAME = "Demo traffic"  # noqa: S105 - the token's name on the page, not a secret
+
+
+def _demo_tokens_path() -> Path:
+    return Path(settings.DATA_DIR) / "demo_tokens.json"
+
+
+def demo_tokens() -> dict[str, str]:
+    """The demo API tokens (tenant slug → secret) stored beside the demo passwords; {} before seeding."""
+    path = _demo_tokens_path()
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def demo_tokens_seed() -> dict[str, str]:
+    """Give each active demo tenant of DEMO_TOKEN_TENANTS a working API token; running it again keeps them.
+
+    A stored secret that no longer works (a fresh database, a revoked token) is replaced by a new one.
+    """
+    stored, kept = demo_tokens(), {}
+    for tenant in Tenant.objects.filter(slug__in=DEMO_TOKEN_TENANTS, status=TenantStatus.ACTIVE):
+        secret = stored.get(tenant.slug, "")
+        if not _token_of(secret, tenant):
+            # The system creates it: vendor staff never hold a tenant's secrets.
+            _token, secret = token_create(actor=None, tenant=tenant, name=DEMO_TOKEN_NAME)
+        kept[tenant.slug] = secret
+    path = _demo_tokens_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(kept, indent=2))
+    path.chmod(0o600)
+    return kept
+
+
+def _token_of(secret: str, tenant: Tenant) -> bool:
+    """Whether `secret` is an active token of `tenant`."""
+    try:
+        return bool(secret) and token_authenticate(f"Bearer {secret}").tenant_id == tenant.pk
+    except TokenRefused:
+        return False

@@ -37,6 +37,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # Model internals: artifacts, deployments, AWS resources, the queue dashboard.
     "deployments.view": frozenset({Role.OPERATOR}),
     "deployments.manage": frozenset({Role.OPERATOR}),
+    # Run the "prove isolation" check on a tenant's page (it makes and revokes a token of that tenant).
+    "isolation.check": frozenset({Role.OPERATOR}),
 }
 
 

@@ -112,6 +112,7 @@ SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
     "deployment_cancel": lambda role: 405,
     "transform_run_start": lambda role: 405,
     "invitation_renew": lambda role: 405,  # POST only: a new link
+    "tenant_isolation_check": lambda role: 405,  # POST only: runs the check
     # django-rq answers 404 for a cron scheduler that is not running, and sends GETs of its
     # POST-only actions back to the queue page.
     "django_rq:cron_scheduler_detail": lambda role: 404,

@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand
 from deployments.demo import ALWAYS_DECLARED
 from saasadmin.embedded import redis_start
 from saasadmin.supervise import Supervisor
-from tenants.demo import DEMO_TENANTS, DEMO_USERS, demo_credentials
+from tenants.demo import DEMO_TENANTS, DEMO_USERS, demo_credentials, demo_tokens
 
 
 def _answers(url: str) -> bool:
@@ -76,6 +76,12 @@ class Command(BaseCommand):
         self.supervisor.add(
             "web", functools.partial(self._manage, "runserver", f"127.0.0.1:{port}", "--noreload")
         )
+        # The demo tenants' software: a few predictions a minute each, over HTTP (DEMO_TRAFFIC=0: none).
+        if os.environ.get("DEMO_TRAFFIC", "1") != "0":
+            self.supervisor.add(
+                "traffic",
+                functools.partial(self._manage, "demo_traffic", "--url", f"http://127.0.0.1:{port}"),
+            )
         self._banner(port)
 
     def _manage(self, *args: str) -> subprocess.Popen[bytes]:
@@ -90,6 +96,8 @@ class Command(BaseCommand):
         credentials = demo_credentials()
         lines = [f"  saasadmin is up: http://127.0.0.1:{port}/", "", "  Sign in as (username / password):"]
         lines += [f"    {name:<12} {credentials[name]:<24} {role}" for name, role, _ in DEMO_USERS]
+        lines += ["", "  Demo API tokens (tenant / token), e.g. for the curl line on the tenant's page:"]
+        lines += [f"    {slug:<12} {secret}" for slug, secret in demo_tokens().items()]
         self.stdout.write(self.style.SUCCESS("\n" + "\n".join(lines) + "\n"))
 
     def _upload_demo_artifacts(self) -> None:

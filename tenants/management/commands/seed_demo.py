@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from tenants.demo import DEMO_USERS, demo_seed
+from tenants.demo import DEMO_USERS, demo_seed, demo_tokens_seed
 
 
 class Command(BaseCommand):
@@ -19,3 +19,7 @@ class Command(BaseCommand):
         for username, role, slug in DEMO_USERS:
             where = f" of {slug}" if slug else ""
             self.stdout.write(f"  {username:<12} {result['credentials'][username]:<24} {role}{where}")
+        tokens = demo_tokens_seed()
+        self.stdout.write("Demo API tokens (tenant / token):")
+        for slug, secret in tokens.items():
+            self.stdout.write(f"  {slug:<12} {secret}")
