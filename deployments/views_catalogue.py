@@ -11,7 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from deployments import catalogue, selectors, services
 from deployments.advisor import Needs, advise, relaxations
-from deployments.forms import AdvisorForm, ModelPackageUploadForm, service_error_show
+from deployments.forms import service_error_show
+from deployments.forms_catalogue import AdvisorForm, ModelPackageUploadForm
 from deployments.models import Kind
 from saasadmin.submissions import submit_once
 from tenants.access import get_tenant_or_404, requires, user_can

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from deployments.advisor import Needs, advise
-from deployments.forms import AdvisorForm
+from deployments.forms_catalogue import AdvisorForm
 from deployments.services import model_package_upload
 from tests.deployments.conftest import BUCKET
 

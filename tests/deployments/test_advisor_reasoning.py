@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from deployments.advisor import NEED_BOUNDS, Needs, NeedsError, advise, relaxations
-from deployments.forms import AdvisorForm
+from deployments.forms_catalogue import AdvisorForm
 from tenants.formatting import money_text
 
 FORM = {
