@@ -77,12 +77,23 @@ def _client_settings() -> tuple[str, str, str, int, float, float]:
 
 
 @lru_cache(maxsize=16)
-def _build(service: str, mode: str, region: str, url: str, attempts: int, connect: float, read: float) -> Any:
+def _build(
+    service: str,
+    mode: str,
+    region: str,
+    url: str,
+    attempts: int,
+    connect: float,
+    read: float,
+    pool: int = 20,
+    keepalive: bool = False,
+) -> Any:
     config = Config(
         retries={"mode": "standard", "total_max_attempts": attempts},
         connect_timeout=connect,
         read_timeout=read,
-        max_pool_connections=20,
+        max_pool_connections=pool,
+        tcp_keepalive=keepalive,
     )
     if mode == "emulated":
         return boto3.session.Session().client(

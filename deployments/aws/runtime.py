@@ -9,14 +9,12 @@ predictions); errors become `RuntimeRefused`, whose `reason` the API maps to an 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import IO, Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 from django.conf import settings
 
+from deployments.aws import clients
 from deployments.aws.clients import call
 from deployments.aws.errors import AwsError, NotFound
 from deployments.aws.storage import uri_split
@@ -59,36 +57,19 @@ class AsyncAccepted:
     failure_location: str
 
 
-@lru_cache(maxsize=8)
-def _build(mode: str, region: str, url: str, connect: float, read: float, attempts: int) -> Any:
-    config = Config(
-        retries={"mode": "standard", "total_max_attempts": attempts},
-        connect_timeout=connect,
-        read_timeout=read,
-        max_pool_connections=50,
-        tcp_keepalive=True,
-    )
-    if mode == "emulated":
-        return boto3.session.Session().client(
-            RUNTIME,
-            region_name=region,
-            endpoint_url=url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - the emulator's dummy credentials
-            config=config,
-        )
-    return boto3.session.Session().client(RUNTIME, region_name=region, config=config)
-
-
 def runtime_client() -> Any:
     """The hot-path SageMaker Runtime client under the current settings (built once per settings)."""
-    return _build(
+    # The seam's one client builder, with the hot path's own timeouts, retries and a larger kept-alive pool.
+    return clients._build(
+        RUNTIME,
         settings.AWS_MODE,
         settings.AWS_REGION,
         settings.EMULATOR_URL,
+        settings.RUNTIME_MAX_ATTEMPTS,
         settings.RUNTIME_CONNECT_TIMEOUT,
         settings.RUNTIME_READ_TIMEOUT,
-        settings.RUNTIME_MAX_ATTEMPTS,
+        pool=50,
+        keepalive=True,
     )
 
 

@@ -82,8 +82,8 @@ def capturing(log: CallLog) -> Iterator[CallLog]:
     original = clients._build
     seen: list[Any] = []
 
-    def build(*args: Any) -> Any:
-        client = original(*args)
+    def build(*args: Any, **kwargs: Any) -> Any:
+        client = original(*args, **kwargs)
         if client not in seen:
             client.meta.events.register_last("before-parameter-build", log.handler, unique_id=HANDLER_ID)
             seen.append(client)
