@@ -153,8 +153,8 @@ def predict(request: HttpRequest) -> HttpResponse:
     nothing in the request chooses another one.
     """
     tenant = _tenant(request)
+    _rate_limit(tenant)  # first: a tenant past its limit costs one Redis call, nothing more
     target = inference.target_resolve(tenant)
-    _rate_limit(tenant)
     content_type = inference.content_type_check(request.META.get("CONTENT_TYPE"))
     inference.length_check(target, request.META.get("CONTENT_LENGTH"))
     if target.kind == Kind.ASYNC:
@@ -186,7 +186,7 @@ METERED_OUTCOMES = {
 
 
 def _meter(target: inference.Target, outcome: str, bytes_in: int, bytes_out: int, started: float) -> None:
-    """Count the call for the tenant × deployment × minute (one pipelined Redis round trip, no database)."""
+    """Count the call for the tenant × deployment × minute (one Redis script call, no database write)."""
     usage_record(
         tenant_id=target.tenant_id,
         deployment_id=target.deployment.pk,
