@@ -79,11 +79,15 @@ def enqueue_on_commit(func: str, *args: Any, delay: float = 0.0) -> None:
 
 def rows_with_live_jobs(func: str) -> set[str]:
     """Ids of the rows that have a `func` job waiting in the queue, scheduled for later, or running on a
-    worker that still heartbeats. Raises RedisError when Redis does not answer."""
+    worker that still heartbeats. Raises RedisError when Redis does not answer.
+
+    RQ's intermediate queue (dequeued, not yet started) does not count: a worker killed in that moment leaves
+    the job there until RQ's maintenance, minutes later, and the row would wait that long. A job that really
+    is about to start is in the started registry microseconds later; resuming such a row at worst starts a
+    second poll, and the steps are idempotent."""
     queue = django_rq.get_queue(QUEUE)
     with queue.connection.pipeline(transaction=False) as batch:
         batch.lrange(queue.key, 0, -1)
-        batch.lrange(queue.intermediate_queue_key, 0, -1)  # dequeued, not yet started
         batch.zrange(ScheduledJobRegistry(queue=queue).key, 0, -1)
         # Started entries are "<job id>:<execution id>", scored with their expiry: a killed worker's lapse.
         batch.zrangebyscore(StartedJobRegistry(queue=queue).key, time.time(), "+inf")
