@@ -3,6 +3,7 @@ updates and teardown."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -648,6 +649,7 @@ def test_deleting_a_deployment_whose_endpoint_is_still_creating_waits_then_delet
     apply: Apply,
     slow_emulator_factory: Any,
     settings: Any,
+    run_worker: Any,
 ) -> None:
     # SageMaker refuses DeleteEndpoint while the endpoint is Creating ('Cannot update in-progress
     # endpoint'): the deletion waits for the endpoint to settle and deletes it then, not fail. Creating
@@ -655,6 +657,11 @@ def test_deleting_a_deployment_whose_endpoint_is_still_creating_waits_then_delet
     settings.DEPLOYMENT_RETRY_FOR_SECONDS = 0  # a refusal counted as a transient error would fail at once
     deployment = _creating(world, package, slow_emulator_factory(2.5).url, settings)
     deployment = apply(call=lambda: deployment_delete(actor=world.operator, deployment=deployment))
+    deadline = time.monotonic() + 60  # polls run back to back: on a fast machine 200 bursts outrun 5 s
+    while deployment.status == Status.DELETING and time.monotonic() < deadline:
+        time.sleep(0.2)
+        run_worker()
+        deployment.refresh_from_db()
     assert deployment.status == Status.DELETED, deployment.last_error
     refused = DeploymentEvent.objects.filter(
         deployment=deployment, action="DeleteEndpoint", outcome="InProgress"
