@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from deployments import conf, resources
+from deployments import conf, resources, signals
 from deployments.aws import AlreadyExists, AwsError, InProgress, Transient, recording
 from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, RunStatus, Status, TransformRun
@@ -137,3 +137,4 @@ def _run_end(run: TransformRun, status: str, reason: str) -> None:
     )
     run.status, run.failure_reason = status, reason
     event_record(run.deployment, action="Run", outcome=status, resource=run.job_name, error=reason)
+    transaction.on_commit(lambda: signals.transform_run_finished.send(sender=TransformRun, run=run))
