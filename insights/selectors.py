@@ -20,6 +20,8 @@ ERROR_COLUMNS = (
     "errors_timeout",
     "errors_not_ready",
     "errors_server",
+    "errors_rate_limited",
+    "errors_not_serving",
 )
 
 

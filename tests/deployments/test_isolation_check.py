@@ -81,7 +81,7 @@ def test_a_target_resolution_that_honours_a_header_fails_the_check(
     client: Any, world: SimpleNamespace, shared: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     current: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
-    tenant_of = api._tenant
+    tenant_of = api._identity
 
     def remembering(request: Any) -> Any:
         current.set(request)
@@ -92,7 +92,7 @@ def test_a_target_resolution_that_honours_a_header_fails_the_check(
         asked = current.get().headers.get("X-Amzn-SageMaker-Target-Model")
         return dataclasses.replace(target, target_model=asked) if asked else target
 
-    monkeypatch.setattr(api, "_tenant", remembering)
+    monkeypatch.setattr(api, "_identity", remembering)
     monkeypatch.setattr(api.inference, "target_resolve", honouring)
     event = _run(client, world, shared.gamma)
     assert not event.after["passed"]
