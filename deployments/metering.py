@@ -50,7 +50,8 @@ INVOCATIONS, BYTES_IN, BYTES_OUT, LATENCY_SUM, LATENCY_MAX = "n", "bi", "bo", "l
 ERROR_FIELD_PREFIX = "e:"
 
 # KEYS: minute hash, minutes index. ARGV: minute, field prefix, error field ('' when ok), bytes in,
-# bytes out, latency ms, invocations (1, or 0 for bytes sent later: an async result). The max is a compare-and-set, which is why this is a script and not a pipeline.
+# bytes out, latency ms, invocations (1, or 0 for bytes sent later: an async result fetched). The max
+# is a compare-and-set, which is why this is a script and not a pipeline.
 _RECORD_LUA = """
 local h, p, lat = KEYS[1], ARGV[2], tonumber(ARGV[6])
 redis.call('HINCRBY', h, p .. 'n', ARGV[7])
