@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -169,8 +170,29 @@ def predict(request: HttpRequest) -> HttpResponse:
     except InferenceRefused as exc:
         _meter(target, METERED_OUTCOMES.get(exc.code, "server_error"), bytes_in, 0, started)
         raise
-    _meter(target, "ok", len(body), len(answer.body), started)
-    return HttpResponse(answer.body, content_type=answer.content_type)
+    latency_ms = (time.perf_counter() - started) * 1000
+    return MeteredResponse(
+        answer.body,
+        content_type=answer.content_type,
+        meter=lambda: _meter(target, "ok", len(body), len(answer.body), latency_ms=latency_ms),
+    )
+
+
+class MeteredResponse(HttpResponse):
+    """A prediction whose call is metered once the server has sent it (WSGI calls `close` then), so the
+    metering's Redis round trip is not part of the latency the caller sees."""
+
+    def __init__(self, *args: Any, meter: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._meter = meter
+
+    def close(self) -> None:
+        try:
+            self._meter()
+        except Exception:  # counting must never break serving; usage_record already survives Redis
+            log.exception("inference API: a served call could not be metered")
+        finally:
+            super().close()
 
 
 def _admitted_target(identity: Identity) -> inference.Target:
@@ -203,19 +225,27 @@ METERED_OUTCOMES = {
 
 
 def _meter(
-    target: inference.Target, outcome: str, bytes_in: int, bytes_out: int, started: float | None
+    target: inference.Target,
+    outcome: str,
+    bytes_in: int,
+    bytes_out: int,
+    started: float | None = None,
+    latency_ms: float | None = None,
 ) -> None:
     """Count the call for the tenant × deployment × minute (one Redis script call, no database write).
 
-    `started` is when the model was called; None when the API refused the request before that.
+    `started` is when the model was called (None when the API refused the request before that), unless
+    the model's `latency_ms` was measured already.
     """
+    if latency_ms is None:
+        latency_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
     usage_record(
         tenant_id=target.tenant_id,
         deployment_id=target.deployment.pk,
         outcome=outcome,
         bytes_in=bytes_in,
         bytes_out=bytes_out,
-        latency_ms=(time.perf_counter() - started) * 1000 if started is not None else 0.0,
+        latency_ms=latency_ms,
     )
 
 
