@@ -343,3 +343,6 @@ class UsageFlushBatch(models.Model):
 
     def __str__(self) -> str:
         return self.batch
+
+
+from deployments.models_isolation import IsolationCheck  # noqa: E402, F401
