@@ -281,7 +281,7 @@ def prediction(request: HttpRequest, inference_id: str) -> HttpResponse:
     status "failed" and SageMaker's reason). Another tenant's inference id is a 404."""
     identity = gate_pass(_identity(request))
     outcome = inference.async_outcome(identity.token.tenant, inference_id)
-    if outcome.status == "completed":
+    if outcome.status == "completed" and outcome.deployment_id is not None:
         # Bytes out of an asynchronous prediction leave here, each time its result is fetched.
         usage_record(
             tenant_id=identity.token.tenant_id,
@@ -292,6 +292,7 @@ def prediction(request: HttpRequest, inference_id: str) -> HttpResponse:
             latency_ms=0.0,
             invocations=0,
         )
+    if outcome.status == "completed":
         response = HttpResponse(outcome.body, content_type=outcome.content_type)
         response["X-Prediction-Status"] = "completed"
         return response

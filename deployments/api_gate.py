@@ -125,7 +125,7 @@ def _run(identity: Identity, deployment_id: int | None, take: bool, refusal: str
         metering.minute_key(minute),
         metering.MINUTES_INDEX,
     ]
-    args = [
+    args: list[str | int] = [
         identity.generation or "-",  # never matches: an uncached identity is re-checked (when Redis is back)
         identity.token.pk,
         str(limit.requests_per_second) if take and not refusal else "",

@@ -22,7 +22,9 @@ GENERATION_KEY = "saasadmin:tokens:generation"
 def generation_read() -> str:
     """The current generation ("0" before any change); raises redis.RedisError when Redis is away."""
     value = hot_redis().get(GENERATION_KEY)
-    return value.decode() if value is not None else "0"
+    if value is None:
+        return "0"
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _bump() -> None:

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import Protocol
 
 from django.db.models import Q
 
@@ -61,7 +61,7 @@ class Target:
 
     deployment: Deployment
     endpoint: str
-    tenant_id: object  # the calling tenant's (a shared deployment has none of its own)
+    tenant_id: uuid.UUID  # the calling tenant's (a shared deployment has none of its own)
     target_model: str = ""
     target_hostname: str = ""
 
@@ -178,7 +178,13 @@ def _too_large(target: Target) -> InferenceRefused:
     )
 
 
-def body_copy(target: Target, read: Callable[[int], bytes], sink: IO[bytes]) -> int:
+class Sink(Protocol):
+    """Where a body is copied: a file, or the API's list of blocks."""
+
+    def write(self, block: bytes, /) -> int: ...
+
+
+def body_copy(target: Target, read: Callable[[int], bytes], sink: Sink) -> int:
     """Copy the body into `sink` block by block, refusing it (413) once past the kind's limit."""
     total = 0
     while block := read(READ_BLOCK):
@@ -249,7 +255,7 @@ def predict_async(target: Target, read: Callable[[int], bytes], content_type: st
         except runtime.RuntimeRefused as exc:
             raise runtime_refusal(exc) from exc
     return AsyncInference.objects.create(
-        tenant=deployment.tenant,
+        tenant_id=target.tenant_id,
         deployment=deployment,
         inference_id=accepted.inference_id,
         input_location=input_uri,

@@ -37,7 +37,7 @@ ACTION = "tenant.isolation_check"
 PREDICT = "/api/v1/predict"
 # Rows in the shape of the API documentation's example: the answers are compared, never judged. Three
 # rows, so that another model matching the tenant's own on every one of them by chance is unlikely.
-INSTANCES = [[12, 70, 1, 3, 12, 0], [3, 20, 0, 1, 40, 1], [48, 95.5, 4, 0.5, 1, 2]]
+INSTANCES: list[list[float]] = [[12, 70, 1, 3, 12, 0], [3, 20, 0, 1, 40, 1], [48, 95.5, 4, 0.5, 1, 2]]
 ROWS_CSV = "\n".join(",".join(str(value) for value in row) for row in INSTANCES).encode()
 JSON_ROWS: dict[str, Any] = {"instances": INSTANCES}
 REFUSALS = {401, 403, 404, 409}  # the API said no before any model was called

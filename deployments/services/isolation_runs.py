@@ -104,7 +104,7 @@ def isolation_check_execute(*, check_id: int, tenant_id: str) -> str:
             tenant=tenant,
             host=check.host,
             secure=check.secure,
-            token_made=lambda made: IsolationCheck.objects.filter(pk=check.pk).update(token=made),
+            token_made=lambda made: _token_save(check.pk, made),
             progress=lambda done: _progress_save(check.pk, done),
         )
     except Exception as exc:
@@ -129,6 +129,10 @@ def _finish(check_id: int, *, actor: Any, tenant: Tenant, token: TenantToken, at
     check.attempts = [asdict(attempt) for attempt in attempts]
     check.save(update_fields=["state", "event", "finished_at", "attempts"])
     return "done"
+
+
+def _token_save(check_id: int, token: TenantToken) -> None:
+    IsolationCheck.objects.filter(pk=check_id).update(token=token)
 
 
 def _progress_save(check_id: int, attempts: list[Attempt]) -> None:
