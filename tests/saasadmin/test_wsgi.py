@@ -9,6 +9,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from saasadmin.wsgi import application
 from tenants.tokens import token_create
@@ -39,9 +41,16 @@ def call(
     def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         started.update(status=int(status.split()[0]), headers=dict(response_headers))
 
-    chunks = application(environ, start_response)
-    content = b"".join(chunks)
-    getattr(chunks, "close", lambda: None)()
+    # As Django's test client does: the test's transaction must survive the request's start and end.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = application(environ, start_response)
+        content = b"".join(chunks)
+        getattr(chunks, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return SimpleNamespace(status=started["status"], headers=started["headers"], content=content)
 
 
