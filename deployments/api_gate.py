@@ -5,8 +5,8 @@ token was loaded under (tenants/token_cache.py) — if not, nothing else happens
 against the database again; (2) notes the token's last use (tenants/token_usage.py's hash); (3) takes one
 request from the tenant's rate-limit bucket (tenants/rate_limits.py's token bucket, Redis's clock); and
 (4) when the request is refused — by the rate limit (429) or because the deployment is not in service
-(409) — counts that refusal in the usage minute (deployments/metering.py's hash), so refusals are metered
-without a round trip of their own. A served request is metered after the model answers, by usage_record.
+(409) — counts that refusal in the usage minute (deployments/metering.py's hash; an error, not an
+invocation: SageMaker was not called), so refusals are metered without a round trip of their own. A served request is metered after the model answers, by usage_record.
 
 When Redis does not answer, the token is checked against the database on every request (the cache is
 not trusted), and neither the rate limit nor the last use is recorded: refusing every tenant while Redis
@@ -60,7 +60,6 @@ if refusal == '' and ARGV[3] ~= '' then
   redis.call('PEXPIRE', KEYS[3], math.ceil(burst / rate * 1000) + 1000)
 end
 if refusal ~= '' and ARGV[6] ~= '' then
-  redis.call('HINCRBY', KEYS[4], ARGV[6] .. 'n', 1)
   redis.call('HINCRBY', KEYS[4], ARGV[6] .. refusal, 1)
   redis.call('ZADD', KEYS[5], ARGV[5], ARGV[5])
 end

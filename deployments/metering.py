@@ -39,6 +39,9 @@ ERROR_CLASSES: tuple[str, ...] = (
     "not_serving",  # the tenant's deployment is not in service (409)
 )
 OUTCOMES: frozenset[str] = frozenset((OK, *ERROR_CLASSES))
+# Refused by the API itself before SageMaker was called (400/413/415, the rate limit, not in service):
+# counted in their error column but not as invocations, which the cost pages split shared endpoints by.
+REFUSAL_CLASSES: frozenset[str] = frozenset(("client_error", "rate_limited", "not_serving"))
 
 KEY_PREFIX = "usage"
 # A sorted set: member and score are an epoch minute whose usage the flush has not taken yet.
@@ -108,10 +111,13 @@ def usage_record(
     """Count one API request against its tenant × deployment × minute (one Redis round trip).
 
     `outcome` is "ok" or one of ERROR_CLASSES; anything else is a programming error and raises ValueError.
-    `invocations=0` adds bytes to the minute without counting a request (an async result fetched later).
+    `invocations=0` adds bytes to the minute without counting a request (an async result fetched later);
+    a refusal of REFUSAL_CLASSES never counts as an invocation.
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}: expected one of {sorted(OUTCOMES)}")
+    if outcome in REFUSAL_CLASSES:
+        invocations = 0
     minute = epoch_minute(at or datetime.now(UTC))
     error_field = "" if outcome == OK else ERROR_FIELD_PREFIX + outcome
     args: list[str | int] = [

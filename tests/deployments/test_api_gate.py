@@ -22,6 +22,7 @@ from deployments import api_gate, metering
 from deployments.models import Deployment, Status, UsageMinute
 from deployments.services import Draft, deployment_apply
 from deployments.services.usage_flush import usage_flush
+from insights.selectors import usage_period, usage_rows
 from tenants import token_cache
 from tenants.hot_redis import hot_redis
 from tenants.models import TenantStatus, TenantToken
@@ -185,8 +186,13 @@ def test_the_rate_limit_and_a_deployment_not_in_service_are_metered_as_refusals(
     refused = post(secret)
     assert (refused.status_code, refused.json()["code"]) == (409, "deployment_not_in_service")
     row = _row(tenant, serving)
-    assert (row.invocations, row.errors_rate_limited, row.errors_not_serving) == (5, 2, 1)
+    # Refusals are errors, not invocations: SageMaker served two calls (the cost split divides by those).
+    assert (row.invocations, row.errors_rate_limited, row.errors_not_serving) == (2, 2, 1)
     assert row.bytes_in == 2 * len(CSV)
+    # The usage page counts them as errors of the requests made, not as predictions.
+    start, end = usage_period("day")
+    (usage,) = usage_rows(tenant=tenant, bucket="day", start=start, end=end)
+    assert (usage.invocations, usage.refused, usage.requests, usage.errors) == (2, 3, 5, 3)
 
 
 def test_an_async_result_is_metered_as_bytes_out_when_fetched(
