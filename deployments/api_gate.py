@@ -6,7 +6,8 @@ against the database again; (2) notes the token's last use (tenants/token_usage.
 request from the tenant's rate-limit bucket (tenants/rate_limits.py's token bucket, Redis's clock); and
 (4) when the request is refused — by the rate limit (429) or because the deployment is not in service
 (409) — counts that refusal in the usage minute (deployments/metering.py's hash; an error, not an
-invocation: SageMaker was not called), so refusals are metered without a round trip of their own. A served request is metered after the model answers, by usage_record.
+invocation: SageMaker was not called), so refusals are metered without a round trip of their own. A
+served request is metered after the model answers, when the response is closed (deployments/api.py).
 
 When Redis does not answer, the token is checked against the database on every request (the cache is
 not trusted), and neither the rate limit nor the last use is recorded: refusing every tenant while Redis
