@@ -9,8 +9,8 @@ request. Every error is JSON {"code": stable, "message": for people}. The body i
 from __future__ import annotations
 
 import logging
-import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -18,12 +18,13 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
+from deployments.api_gate import gate_pass
 from deployments.metering import usage_record
 from deployments.models import Kind
 from deployments.services import inference
 from deployments.services.inference import InferenceRefused
-from tenants.rate_limits import rate_limit_take
-from tenants.tokens import TokenRefused, token_authenticate
+from tenants.token_cache import Identity, token_identify
+from tenants.tokens import TokenRefused
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,11 @@ PREDICT_BODY = {
 
 
 class TenantBearer(HttpBearer):
-    """`Authorization: Bearer sa_…`: the token's tenant, or TokenRefused (401/403) as JSON."""
+    """`Authorization: Bearer sa_…`: the token (from the process's cache when known), or TokenRefused
+    (401/403) as JSON. A cached token is confirmed current by the view's gate_pass before any use."""
 
     def __call__(self, request: HttpRequest) -> Any:
-        token = token_authenticate(request.headers.get("Authorization"))
-        request.tenant_token = token  # type: ignore[attr-defined]
-        return token
+        return token_identify(request.headers.get("Authorization"))
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:  # pragma: no cover - __call__ does it
         return None
@@ -123,8 +123,8 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error(500, "internal_error", "Something went wrong on our side; the request was not served.")
 
 
-def _tenant(request: HttpRequest) -> Any:
-    return request.tenant_token.tenant  # type: ignore[attr-defined]
+def _identity(request: HttpRequest) -> Identity:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 @api.post(
@@ -152,60 +152,101 @@ def predict(request: HttpRequest) -> HttpResponse:
     The response carries the model's own content type. The deployment that answers is your tenant's:
     nothing in the request chooses another one.
     """
-    tenant = _tenant(request)
-    _rate_limit(tenant)  # first: a tenant past its limit costs one Redis call, nothing more
-    target = inference.target_resolve(tenant)
-    content_type = inference.content_type_check(request.META.get("CONTENT_TYPE"))
-    inference.length_check(target, request.META.get("CONTENT_LENGTH"))
-    if target.kind == Kind.ASYNC:
-        started = time.perf_counter()
-        record = inference.predict_async(target, request.read, content_type)
-        _meter(target, "ok", int(request.META.get("CONTENT_LENGTH") or 0), 0, started)
-        return _accepted(record)
-    sink = _Buffer()
-    inference.body_copy(target, request.read, sink)
-    body = sink.value()
-    started = time.perf_counter()
+    target = _admitted_target(_identity(request))
+    bytes_in, started = 0, None
     try:
+        content_type = inference.content_type_check(request.META.get("CONTENT_TYPE"))
+        inference.length_check(target, request.META.get("CONTENT_LENGTH"))
+        if target.kind == Kind.ASYNC:
+            started = time.perf_counter()
+            record = inference.predict_async(target, request.read, content_type)
+            _meter(target, "ok", int(request.META.get("CONTENT_LENGTH") or 0), 0, started)
+            return _accepted(record)
+        sink = _Buffer()
+        inference.body_copy(target, request.read, sink)
+        body = sink.value()
+        bytes_in, started = len(body), time.perf_counter()
         answer = inference.predict(target, body, content_type)
     except InferenceRefused as exc:
-        _meter(target, METERED_OUTCOMES.get(exc.code, "server_error"), len(body), 0, started)
+        _meter(target, METERED_OUTCOMES.get(exc.code, "server_error"), bytes_in, 0, started)
         raise
-    _meter(target, "ok", len(body), len(answer.body), started)
-    return HttpResponse(answer.body, content_type=answer.content_type)
+    latency_ms = (time.perf_counter() - started) * 1000
+    return MeteredResponse(
+        answer.body,
+        content_type=answer.content_type,
+        meter=lambda: _meter(target, "ok", len(body), len(answer.body), latency_ms=latency_ms),
+    )
 
 
-# The API's refusals as the metering's error classes (a refusal before SageMaker is called is not metered).
+class MeteredResponse(HttpResponse):
+    """A prediction whose call is metered once the server has sent it (WSGI calls `close` then), so the
+    metering's Redis round trip is not part of the latency the caller sees."""
+
+    def __init__(self, *args: Any, meter: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._meter = meter
+
+    def close(self) -> None:
+        try:
+            self._meter()
+        except Exception:  # counting must never break serving; usage_record already survives Redis
+            log.exception("inference API: a served call could not be metered")
+        finally:
+            super().close()
+
+
+def _admitted_target(identity: Identity) -> inference.Target:
+    """The tenant's target, once the gate confirmed the token and took the rate limit (one Redis trip).
+
+    A target not in service (409) goes through the gate too, so that a token revoked or a tenant
+    suspended meanwhile still reads 401/403 first, and the refusal is metered in the same trip.
+    """
+    try:
+        target = inference.target_resolve(identity.token.tenant)
+    except InferenceRefused as exc:
+        gate_pass(identity, deployment_id=exc.deployment_id, refusal="not_serving")
+        raise
+    identity = gate_pass(identity, deployment_id=target.deployment.pk, take=True)
+    if identity.token.tenant_id != target.tenant_id:  # pragma: no cover - a token never changes tenant
+        raise TokenRefused(401, "token_invalid", "This API token is not valid.")
+    return target
+
+
+# The API's refusals after the gate as the metering's error classes (the gate meters 409 and 429 itself).
 METERED_OUTCOMES = {
     "throttled": "throttled",
     "model_not_ready": "not_ready",
     "model_error": "model_error",
     "model_timeout": "timeout",
     "empty_payload": "client_error",
+    "payload_too_large": "client_error",
+    "unsupported_content_type": "client_error",
 }
 
 
-def _meter(target: inference.Target, outcome: str, bytes_in: int, bytes_out: int, started: float) -> None:
-    """Count the call for the tenant × deployment × minute (one Redis script call, no database write)."""
+def _meter(
+    target: inference.Target,
+    outcome: str,
+    bytes_in: int,
+    bytes_out: int,
+    started: float | None = None,
+    latency_ms: float | None = None,
+) -> None:
+    """Count the call for the tenant × deployment × minute (one Redis script call, no database write).
+
+    `started` is when the model was called (None when the API refused the request before that), unless
+    the model's `latency_ms` was measured already.
+    """
+    if latency_ms is None:
+        latency_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
     usage_record(
         tenant_id=target.tenant_id,
         deployment_id=target.deployment.pk,
         outcome=outcome,
         bytes_in=bytes_in,
         bytes_out=bytes_out,
-        latency_ms=(time.perf_counter() - started) * 1000,
+        latency_ms=latency_ms,
     )
-
-
-def _rate_limit(tenant: Any) -> None:
-    wait = rate_limit_take(tenant)
-    if wait is not None:
-        raise InferenceRefused(
-            429,
-            "rate_limited",
-            f"{tenant.name} is past its API rate limit: wait {math.ceil(wait)} s and try again.",
-            math.ceil(wait),
-        )
 
 
 def _accepted(record: Any) -> HttpResponse:
@@ -238,7 +279,19 @@ class _Buffer:
 def prediction(request: HttpRequest, inference_id: str) -> HttpResponse:
     """202 while pending; then the result (200, the model's content type) or the failure (200, JSON with
     status "failed" and SageMaker's reason). Another tenant's inference id is a 404."""
-    outcome = inference.async_outcome(_tenant(request), inference_id)
+    identity = gate_pass(_identity(request))
+    outcome = inference.async_outcome(identity.token.tenant, inference_id)
+    if outcome.status == "completed" and outcome.deployment_id is not None:
+        # Bytes out of an asynchronous prediction leave here, each time its result is fetched.
+        usage_record(
+            tenant_id=identity.token.tenant_id,
+            deployment_id=outcome.deployment_id,
+            outcome="ok",
+            bytes_in=0,
+            bytes_out=len(outcome.body),
+            latency_ms=0.0,
+            invocations=0,
+        )
     if outcome.status == "completed":
         response = HttpResponse(outcome.body, content_type=outcome.content_type)
         response["X-Prediction-Status"] = "completed"

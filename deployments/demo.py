@@ -20,7 +20,9 @@ from deployments.services import Draft, deployment_apply, model_package_register
 from tenants.models import LEAVING_STATUSES, Tenant
 
 XGBOOST, SKLEARN = ("xgboost", "3.0-5"), ("sklearn", "1.4-2")
-# name, kind, isolation, owner slug (None: shared), model key, settings, members [(slug, model key)]
+# name, kind, isolation, owner slug (None: shared), model key, settings, members [(slug, model key)].
+# The API serves a tenant from its newest deployment in service (deployments/services/inference.py), so
+# each tenant with a demo token has one kind only, and every kind serves someone (tenants/demo.py).
 DEMO_DEPLOYMENTS: list[
     tuple[str, str, str, str | None, str | None, dict[str, Any], list[tuple[str, str | None]]]
 ] = [
@@ -44,11 +46,11 @@ DEMO_DEPLOYMENTS: list[
         [],
     ),
     (
-        "Globex async",
+        "Cyberdyne async",
         "async",
         "silo",
-        "globex",
-        "globex",
+        "cyberdyne",
+        "cyberdyne",
         {"instance_type": "ml.m5.large"},
         [],
     ),
@@ -80,8 +82,9 @@ DEMO_DEPLOYMENTS: list[
         [("stark", None), ("wayne", None), ("wonka", None)],
     ),
     ("Soylent real-time", "realtime", "silo", "soylent", "soylent", {"instance_type": "ml.m5.large"}, []),
-    # GPU endpoints are slow to create (the emulator of `make run` takes ten minutes): one to watch.
-    ("Globex GPU real-time", "realtime", "silo", "globex", "globex", {"instance_type": "ml.g5.xlarge"}, []),
+    # GPU endpoints are slow to create (the emulator of `make run` takes ten minutes): one to watch. Acme's
+    # CPU endpoint serves until it is in service; then this one, real-time too.
+    ("Acme GPU real-time", "realtime", "silo", "acme", "acme", {"instance_type": "ml.g5.xlarge"}, []),
 ]
 ALWAYS_DECLARED = {"soylent"}  # its artifact is missing on purpose: the demo's failure
 

@@ -23,7 +23,7 @@ EVERY_MINUTES = 5  # one row every five minutes keeps the seed quick; the charts
 TRAFFIC: dict[str, tuple[int, float]] = {
     "Acme real-time": (40, 4.0),
     "Globex serverless": (12, 14.0),
-    "Globex async": (3, 180.0),
+    "Cyberdyne async": (3, 180.0),
     "Bridge multi-model": (18, 7.0),
     "Bridge multi-container": (10, 5.5),
     "Pool real-time": (25, 3.5),

@@ -35,8 +35,13 @@ ERROR_CLASSES: tuple[str, ...] = (
     "timeout",
     "not_ready",
     "server_error",
+    "rate_limited",  # the tenant's own rate limit (429), counted by the API's gate (deployments/api_gate.py)
+    "not_serving",  # the tenant's deployment is not in service (409)
 )
 OUTCOMES: frozenset[str] = frozenset((OK, *ERROR_CLASSES))
+# Refused by the API itself before SageMaker was called (400/413/415, the rate limit, not in service):
+# counted in their error column but not as invocations, which the cost pages split shared endpoints by.
+REFUSAL_CLASSES: frozenset[str] = frozenset(("client_error", "rate_limited", "not_serving"))
 
 KEY_PREFIX = "usage"
 # A sorted set: member and score are an epoch minute whose usage the flush has not taken yet.
@@ -48,10 +53,11 @@ INVOCATIONS, BYTES_IN, BYTES_OUT, LATENCY_SUM, LATENCY_MAX = "n", "bi", "bo", "l
 ERROR_FIELD_PREFIX = "e:"
 
 # KEYS: minute hash, minutes index. ARGV: minute, field prefix, error field ('' when ok), bytes in,
-# bytes out, latency ms. The max is a compare-and-set, which is why this is a script and not a pipeline.
+# bytes out, latency ms, invocations (1, or 0 for bytes sent later: an async result fetched). The max
+# is a compare-and-set, which is why this is a script and not a pipeline.
 _RECORD_LUA = """
 local h, p, lat = KEYS[1], ARGV[2], tonumber(ARGV[6])
-redis.call('HINCRBY', h, p .. 'n', 1)
+redis.call('HINCRBY', h, p .. 'n', ARGV[7])
 if ARGV[3] ~= '' then redis.call('HINCRBY', h, p .. ARGV[3], 1) end
 redis.call('HINCRBY', h, p .. 'bi', ARGV[4])
 redis.call('HINCRBY', h, p .. 'bo', ARGV[5])
@@ -100,13 +106,18 @@ def usage_record(
     bytes_out: int,
     latency_ms: float,
     at: datetime | None = None,
+    invocations: int = 1,
 ) -> None:
     """Count one API request against its tenant × deployment × minute (one Redis round trip).
 
     `outcome` is "ok" or one of ERROR_CLASSES; anything else is a programming error and raises ValueError.
+    `invocations=0` adds bytes to the minute without counting a request (an async result fetched later);
+    a refusal of REFUSAL_CLASSES never counts as an invocation.
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}: expected one of {sorted(OUTCOMES)}")
+    if outcome in REFUSAL_CLASSES:
+        invocations = 0
     minute = epoch_minute(at or datetime.now(UTC))
     error_field = "" if outcome == OK else ERROR_FIELD_PREFIX + outcome
     args: list[str | int] = [
@@ -117,7 +128,10 @@ def usage_record(
         int(bytes_out),
     ]
     try:
-        _record_script()(keys=[minute_key(minute), MINUTES_INDEX], args=[*args, _latency_text(latency_ms)])
+        _record_script()(
+            keys=[minute_key(minute), MINUTES_INDEX],
+            args=[*args, _latency_text(latency_ms), int(invocations)],
+        )
     except redis.RedisError as exc:
         _log_lost(exc)
 

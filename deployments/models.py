@@ -354,6 +354,9 @@ class UsageMinute(models.Model):
     errors_timeout = models.PositiveBigIntegerField(default=0)
     errors_not_ready = models.PositiveBigIntegerField(default=0)
     errors_server = models.PositiveBigIntegerField(default=0)
+    # Refused by the API itself, before SageMaker: the tenant's rate limit (429), not in service (409).
+    errors_rate_limited = models.PositiveBigIntegerField(default=0)
+    errors_not_serving = models.PositiveBigIntegerField(default=0)
     bytes_in = models.PositiveBigIntegerField(default=0)
     bytes_out = models.PositiveBigIntegerField(default=0)
     latency_ms_sum = models.FloatField(default=0.0)
@@ -388,3 +391,6 @@ class UsageFlushBatch(models.Model):
 
     def __str__(self) -> str:
         return self.batch
+
+
+from deployments.models_isolation import IsolationCheck  # noqa: E402, F401

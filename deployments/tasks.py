@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
+from deployments.services.isolation_runs import isolation_check_execute as _isolation_check_execute
 from deployments.services.provision import deployment_advance as _advance
 from deployments.services.reconcile import deployments_reconcile as _reconcile
 from deployments.services.runs import transform_run_advance as _run_advance
@@ -62,3 +63,9 @@ def usage_flush() -> dict[str, int]:
     """Move metered API usage from Redis into UsageMinute rows (saasadmin/cron.py, every minute)."""
     report = _usage_flush()
     return {"taken": report.taken, "applied": report.applied, "already_applied": report.already_applied}
+
+
+def isolation_check_advance(check_id: int, tenant_id: str) -> str:
+    """Run one queued isolation check to its end (deployments/services/isolation_runs.py)."""
+    with _sigterm_unwinds():
+        return _isolation_check_execute(check_id=check_id, tenant_id=tenant_id)

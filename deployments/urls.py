@@ -35,6 +35,11 @@ urlpatterns = [
         views_isolation.tenant_isolation_check,
         name="tenant_isolation_check",
     ),
+    path(
+        "tenants/<uuid:tenant_id>/isolation-check/progress/",
+        views_isolation.tenant_isolation_progress,
+        name="tenant_isolation_progress",
+    ),
     path("models/", views_catalogue.model_packages, name="model_packages"),
     path("models/upload/", views_catalogue.model_package_upload, name="model_package_upload"),
     path("advisor/", views_catalogue.advisor, name="advisor"),

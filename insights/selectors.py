@@ -13,6 +13,8 @@ from tenants.models import Tenant
 
 # bucket -> (truncation, how far back the page looks)
 BUCKETS = {"day": (TruncDay, timedelta(days=30)), "hour": (TruncHour, timedelta(hours=48))}
+# The API's own refusals (deployments.metering.REFUSAL_CLASSES): errors, but not invocations.
+REFUSAL_COLUMNS = ("errors_client", "errors_rate_limited", "errors_not_serving")
 ERROR_COLUMNS = (
     "errors_client",
     "errors_throttled",
@@ -20,6 +22,8 @@ ERROR_COLUMNS = (
     "errors_timeout",
     "errors_not_ready",
     "errors_server",
+    "errors_rate_limited",
+    "errors_not_serving",
 )
 
 
@@ -38,6 +42,12 @@ class UsageRow:
     bytes_out: int
     latency_ms_sum: float
     latency_ms_max: float
+    refused: int = 0  # requests the API refused before calling SageMaker (counted in `errors` too)
+
+    @property
+    def requests(self) -> int:
+        """Every request counted: the invocations of SageMaker and the API's own refusals."""
+        return self.invocations + self.refused
 
     @property
     def latency_ms_mean(self) -> float:
@@ -45,7 +55,7 @@ class UsageRow:
 
     @property
     def error_rate(self) -> float:
-        return self.errors / self.invocations if self.invocations else 0.0
+        return self.errors / self.requests if self.requests else 0.0
 
 
 def usage_period(bucket: str, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -65,6 +75,7 @@ def usage_rows(*, tenant: Tenant, bucket: str, start: datetime, end: datetime) -
     """The tenant's usage per deployment and day/hour in [start, end), oldest first (one query)."""
     trunc = BUCKETS[bucket][0]
     errors = sum((F(column) for column in ERROR_COLUMNS[1:]), F(ERROR_COLUMNS[0]))
+    refused = sum((F(column) for column in REFUSAL_COLUMNS[1:]), F(REFUSAL_COLUMNS[0]))
     grouped = (
         UsageMinute.objects.for_tenant(tenant)
         .filter(minute__gte=start, minute__lt=end)
@@ -73,6 +84,7 @@ def usage_rows(*, tenant: Tenant, bucket: str, start: datetime, end: datetime) -
         .annotate(
             n=Sum("invocations"),
             errors=Sum(errors),
+            refused=Sum(refused),
             bytes_in=Sum("bytes_in"),
             bytes_out=Sum("bytes_out"),
             latency_sum=Sum("latency_ms_sum"),
@@ -93,6 +105,7 @@ def usage_rows(*, tenant: Tenant, bucket: str, start: datetime, end: datetime) -
             bytes_out=g["bytes_out"],
             latency_ms_sum=g["latency_sum"],
             latency_ms_max=g["latency_max"],
+            refused=g["refused"],
         )
         for g in grouped
     ]
@@ -110,6 +123,7 @@ def usage_totals(rows: list[UsageRow]) -> list[UsageRow]:
                 seen,
                 invocations=seen.invocations + row.invocations,
                 errors=seen.errors + row.errors,
+                refused=seen.refused + row.refused,
                 bytes_in=seen.bytes_in + row.bytes_in,
                 bytes_out=seen.bytes_out + row.bytes_out,
                 latency_ms_sum=seen.latency_ms_sum + row.latency_ms_sum,

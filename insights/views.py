@@ -54,11 +54,13 @@ def _labeller(request: HttpRequest) -> Any:
 
 def _summary(rows: list[UsageRow]) -> dict[str, float]:
     invocations = sum(r.invocations for r in rows)
+    requests = sum(r.requests for r in rows)
     errors = sum(r.errors for r in rows)
     return {
         "invocations": invocations,
+        "requests": requests,
         "errors": errors,
-        "error_rate": errors / invocations if invocations else 0.0,
+        "error_rate": errors / requests if requests else 0.0,
         "bytes": sum(r.bytes_in + r.bytes_out for r in rows),
         "latency_ms_mean": sum(r.latency_ms_sum for r in rows) / invocations if invocations else 0.0,
         "latency_ms_max": max((r.latency_ms_max for r in rows), default=0.0),

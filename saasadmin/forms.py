@@ -22,7 +22,8 @@ class EveryErrorShown(forms.Form):
         """The fields the page renders with their own error slot (default: all of them)."""
         return self.fields
 
-    def add_error(self, field: str | None, error: ValidationError | str | list[str] | dict[str, Any]) -> None:
+    # `error` as Django's overloads take it (an error, a message, a list of them, or field → errors).
+    def add_error(self, field: str | None, error: Any) -> None:
         """Django's, except that an error for a name that is no field of the form (a service's refusal
         keyed by its own names, say "members") joins the form's own errors instead of raising."""
         if not isinstance(error, ValidationError):

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 
 from saasadmin.redis_outage import REDIS_DOWN
@@ -16,11 +16,11 @@ from saasadmin.redis_outage import REDIS_DOWN
 log = logging.getLogger(__name__)
 
 
-def queue_reachable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def queue_reachable(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Answer 503 with the queue-unreachable page when the view cannot reach Redis."""
 
     @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except REDIS_DOWN as exc:

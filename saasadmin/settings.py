@@ -66,6 +66,16 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The inference API's own chain (saasadmin/wsgi.py): no sessions, CSRF, users, messages, htmx or axes,
+# which a Bearer-token JSON API never uses; the security headers and the Host check (CommonMiddleware) stay.
+API_PATH_PREFIX = "/api/"
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "saasadmin.security.SecurityHeadersMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 ROOT_URLCONF = "saasadmin.urls"
 WSGI_APPLICATION = "saasadmin.wsgi.application"
 

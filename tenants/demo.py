@@ -23,6 +23,7 @@ User = get_user_model()
 DEMO_TENANTS: list[tuple[str, str, str, str, str, str, str]] = [
     ("acme", "Acme Analytics", "silo", "enterprise", "4800.00", "USD", "active"),
     ("globex", "Globex Retail", "silo", "premium", "2400.00", "USD", "active"),
+    ("cyberdyne", "Cyberdyne Systems", "silo", "premium", "2400.00", "USD", "active"),
     ("initech", "Initech Insurance", "bridge", "premium", "1800.00", "EUR", "active"),
     ("umbrella", "Umbrella Health", "bridge", "standard", "950.00", "EUR", "active"),
     ("hooli", "Hooli Ads", "bridge", "standard", "950.00", "USD", "active"),
@@ -101,9 +102,10 @@ def _demo_user(username: str, role: str, tenant: Tenant | None, password: str) -
     return user
 
 
-# The demo tenants whose software "calls the API": one token each, kept across restarts. Together their
-# deployments cover real-time, async, multi-model, multi-container and Pool (deployments/demo.py).
-DEMO_TOKEN_TENANTS = ("acme", "globex", "initech", "umbrella", "hooli", "stark")
+# The demo tenants whose software "calls the API": one token each, kept across restarts. Each is served by
+# one kind (deployments/demo.py), so together they cover every kind the API serves: Acme real-time,
+# Globex serverless, Cyberdyne async, Umbrella multi-model, Initech and Hooli multi-container, Stark Pool.
+DEMO_TOKEN_TENANTS = ("acme", "globex", "cyberdyne", "initech", "umbrella", "hooli", "stark")
 DEMO_TOKEN_NAME = "Demo traffic"  # noqa: S105 - the token's name on the page, not a secret
 
 

@@ -24,6 +24,7 @@ from tenants.models import (
     TenantStatus,
 )
 from tenants.roles import TENANT_ROLES, Role
+from tenants.token_generation import tokens_changed
 from tenants.tokens import tokens_revoke_all
 
 User = get_user_model()
@@ -95,6 +96,7 @@ def tenant_update(*, actor: Any, tenant: Tenant, **fields: Any) -> Tenant:
         setattr(tenant, name, value)
     tenant.full_clean()
     tenant.save()
+    tokens_changed()  # the API's token caches hold the tenant too (its tier sets the rate limit)
     after = snapshot(tenant, TENANT_FIELDS)
     if before != after:
         audit_record(
@@ -144,6 +146,7 @@ def tenant_transition(*, actor: Any, tenant: Tenant, to: str, reason: str = "") 
     if not updated:
         raise TransitionError("The tenant changed while you were looking at it; reload and try again.")
     tenant.refresh_from_db()
+    tokens_changed()  # suspending blocks the tenant's tokens at once, in every web process
     audit_record(
         actor=actor,
         action=f"tenant.{to}",

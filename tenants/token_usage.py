@@ -41,6 +41,11 @@ def token_used(token: TenantToken) -> None:
         log.warning("Could not record the last use of API token %s: %s", token.prefix, exc)
 
 
+def _text(value: bytes | str) -> str:
+    """A Redis reply as text (this client answers bytes; one built with decode_responses, str)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def token_last_used_flush() -> int:
     """Copy the recorded last-use times to the database; returns how many tokens were updated.
 
@@ -48,7 +53,7 @@ def token_last_used_flush() -> int:
     removed after the database has them (and only if no newer use came in meanwhile).
     """
     connection = hot_redis()
-    recorded = {key.decode(): value.decode() for key, value in connection.hgetall(LAST_USED_KEY).items()}
+    recorded = {_text(key): _text(value) for key, value in connection.hgetall(LAST_USED_KEY).items()}
     updated = 0
     for token_id, stamp in recorded.items():
         if not token_id.isdigit():

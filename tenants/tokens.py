@@ -22,6 +22,7 @@ from django.utils import timezone
 from tenants.audit import audit_record
 from tenants.models import TenantStatus
 from tenants.models_tokens import TenantToken
+from tenants.token_generation import tokens_changed
 from tenants.token_usage import token_used
 
 SCHEME_MARK = "sa"
@@ -121,6 +122,7 @@ def token_revoke(*, actor: Any, token: TenantToken, reason: str = "") -> None:
     if not updated:
         raise ValidationError(f"The token “{token.name}” was already revoked.")
     token.revoked_at = now
+    tokens_changed()  # the API's caches in every process drop it on their next request
     after = {"name": token.name, "prefix": token.prefix}
     if reason:
         after["reason"] = reason
@@ -132,7 +134,7 @@ def token_is_active(token: TenantToken, now: datetime | None = None) -> bool:
     return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
 
 
-def _secret_parse(authorization_header: str | None) -> tuple[str, str]:
+def secret_parse(authorization_header: str | None) -> tuple[str, str]:
     """(prefix, secret) from `Bearer sa_<prefix>_<random>`; TokenRefused(401) for anything else."""
     if not authorization_header:
         raise TokenRefused(
@@ -158,14 +160,25 @@ def token_authenticate(authorization_header: str | None) -> TenantToken:
 
     Raises TokenRefused: 401 token_missing / token_invalid / token_revoked / token_expired, and
     403 tenant_suspended. A tenant being offboarded has its tokens revoked, so they read as revoked.
+    The API itself goes through tenants/token_cache.py, which calls `token_lookup` on a cache miss.
     """
-    prefix, secret = _secret_parse(authorization_header)
+    prefix, secret = secret_parse(authorization_header)
+    token = token_lookup(prefix, token_hash(secret))
+    token_used(token)
+    return token
+
+
+def token_lookup(prefix: str, digest: str) -> TenantToken:
+    """The active token whose prefix and keyed hash (`token_hash`) these are, its tenant loaded (one query).
+
+    Raises TokenRefused as `token_authenticate` does.
+    """
     # Unordered: `.first()` would add the model's ORDER BY, a third of this query's cost in Django.
     found = TenantToken.objects.select_related("tenant").filter(prefix=prefix).order_by()[:1]
     token = next(iter(found), None)
     # Compare even when no row matched, so a wrong prefix takes as long as a wrong secret.
     stored = token.secret_hash if token is not None else "0" * 64
-    if not hmac.compare_digest(token_hash(secret), stored) or token is None:
+    if not hmac.compare_digest(digest, stored) or token is None:
         raise TokenRefused(
             401, "token_invalid", "This API token is not valid: check that it was copied whole."
         )
@@ -173,20 +186,24 @@ def token_authenticate(authorization_header: str | None) -> TenantToken:
         raise TokenRefused(
             401, "token_revoked", f"The API token “{token.name}” was revoked; create a new one."
         )
-    if token.expires_at is not None and token.expires_at <= timezone.now():
-        raise TokenRefused(
-            401,
-            "token_expired",
-            f"The API token “{token.name}” expired; create a new one on your tenant page.",
-        )
+    token_expiry_check(token)
     if token.tenant.status == TenantStatus.SUSPENDED:
         raise TokenRefused(
             403,
             "tenant_suspended",
             f"{token.tenant.name} is suspended: its API tokens work again once resumed.",
         )
-    token_used(token)
     return token
+
+
+def token_expiry_check(token: TenantToken) -> None:
+    """TokenRefused(401 token_expired) once the token's expiry has passed."""
+    if token.expires_at is not None and token.expires_at <= timezone.now():
+        raise TokenRefused(
+            401,
+            "token_expired",
+            f"The API token “{token.name}” expired; create a new one on your tenant page.",
+        )
 
 
 def tokens_revoke_all(*, actor: Any, tenant: Any, reason: str) -> int:

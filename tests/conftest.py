@@ -37,6 +37,14 @@ def _rate_limits_read_afresh() -> None:
     tier_limits_forget()
 
 
+@pytest.fixture(autouse=True)
+def _token_cache_empty() -> None:
+    """Tests change tenants and tokens behind the services' back (and roll back): start without entries."""
+    from tenants.token_cache import token_cache_forget
+
+    token_cache_forget()
+
+
 @pytest.fixture
 def world(db: None) -> SimpleNamespace:
     return make_world()

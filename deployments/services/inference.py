@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import Protocol
 
 from django.db.models import Q
 
@@ -34,14 +34,25 @@ RETRY_AFTER_NOT_READY = 5
 
 
 class InferenceRefused(Exception):
-    """The API refuses the request: HTTP `status`, a stable `code`, a sentence, and maybe Retry-After."""
+    """The API refuses the request: HTTP `status`, a stable `code`, a sentence, and maybe Retry-After.
 
-    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
+    `deployment_id` names the deployment the refusal is about, when there is one (usage is metered to it).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        retry_after: int | None = None,
+        deployment_id: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        self.deployment_id = deployment_id
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,7 @@ class Target:
 
     deployment: Deployment
     endpoint: str
-    tenant_id: object  # the calling tenant's (a shared deployment has none of its own)
+    tenant_id: uuid.UUID  # the calling tenant's (a shared deployment has none of its own)
     target_model: str = ""
     target_hostname: str = ""
 
@@ -126,6 +137,7 @@ def target_lookup(tenant: Tenant) -> Target:
             "deployment_not_in_service",
             f"Deployment {deployment.name} is {deployment.get_status_display().lower()}, not in service: "
             "predictions resume once it is.",
+            deployment_id=deployment.pk,
         )
     deployment, member = max(serving, key=lambda pair: (pair[0].created_at, pair[0].pk))
     if member is not None and deployment.kind == Kind.MULTI_MODEL:
@@ -166,7 +178,13 @@ def _too_large(target: Target) -> InferenceRefused:
     )
 
 
-def body_copy(target: Target, read: Callable[[int], bytes], sink: IO[bytes]) -> int:
+class Sink(Protocol):
+    """Where a body is copied: a file, or the API's list of blocks."""
+
+    def write(self, block: bytes, /) -> int: ...
+
+
+def body_copy(target: Target, read: Callable[[int], bytes], sink: Sink) -> int:
     """Copy the body into `sink` block by block, refusing it (413) once past the kind's limit."""
     total = 0
     while block := read(READ_BLOCK):
@@ -237,7 +255,7 @@ def predict_async(target: Target, read: Callable[[int], bytes], content_type: st
         except runtime.RuntimeRefused as exc:
             raise runtime_refusal(exc) from exc
     return AsyncInference.objects.create(
-        tenant=deployment.tenant,
+        tenant_id=target.tenant_id,
         deployment=deployment,
         inference_id=accepted.inference_id,
         input_location=input_uri,
@@ -251,6 +269,7 @@ class AsyncOutcome:
     status: str  # pending, completed, failed
     body: bytes = b""
     content_type: str = ""
+    deployment_id: int | None = None
 
 
 def async_outcome(tenant: Tenant, inference_id: str) -> AsyncOutcome:
@@ -266,7 +285,7 @@ def async_outcome(tenant: Tenant, inference_id: str) -> AsyncOutcome:
     try:
         result = runtime.outcome_read(record.output_location)
         if result is not None:
-            return AsyncOutcome("completed", result.body, result.content_type)
+            return AsyncOutcome("completed", result.body, result.content_type, record.deployment_id)
         failure = runtime.outcome_read(record.failure_location)
     except AwsError as exc:
         message = f"The outcome could not be read: {exc.message}"

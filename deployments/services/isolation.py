@@ -15,18 +15,20 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.test import Client
+from django.utils import timezone
 
 from deployments.models import AsyncInference, Deployment, DeploymentMember, Kind, Status
 from deployments.services import inference
 from deployments.services.inference import InferenceRefused
 from tenants.audit import audit_record
-from tenants.models import AuditEvent, Tenant, TenantStatus
+from tenants.models import AuditEvent, Tenant, TenantStatus, TenantToken
 from tenants.tokens import token_create, token_revoke
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ ACTION = "tenant.isolation_check"
 PREDICT = "/api/v1/predict"
 # Rows in the shape of the API documentation's example: the answers are compared, never judged. Three
 # rows, so that another model matching the tenant's own on every one of them by chance is unlikely.
-INSTANCES = [[12, 70, 1, 3, 12, 0], [3, 20, 0, 1, 40, 1], [48, 95.5, 4, 0.5, 1, 2]]
+INSTANCES: list[list[float]] = [[12, 70, 1, 3, 12, 0], [3, 20, 0, 1, 40, 1], [48, 95.5, 4, 0.5, 1, 2]]
 ROWS_CSV = "\n".join(",".join(str(value) for value in row) for row in INSTANCES).encode()
 JSON_ROWS: dict[str, Any] = {"instances": INSTANCES}
 REFUSALS = {401, 403, 404, 409}  # the API said no before any model was called
@@ -246,34 +248,29 @@ NAMES_MISSING = {
 }
 
 
-def _attempts(tenant: Tenant, api: _Api) -> list[Attempt]:
-    """Every attempt but the revoked token's, in order, each judged."""
+def _attempts(tenant: Tenant, api: _Api) -> Iterator[Attempt]:
+    """Every attempt but the revoked token's, in order, each judged as it is made."""
     target, names = _target(tenant), other_names(tenant)
     label = (
         "Suspended tenant" if tenant.status == TenantStatus.SUSPENDED else "Its own model, nothing smuggled"
     )
     plain: dict[str, Any] = {}
-    attempts = [
-        _judge(
-            Attempt(label, _summary("POST", PREDICT, plain)),
-            api.call("POST", PREDICT, plain),
-            _own_answer(target, plain),
-            tenant,
-            target,
-        )
-    ]
+    yield _judge(
+        Attempt(label, _summary("POST", PREDICT, plain)),
+        api.call("POST", PREDICT, plain),
+        _own_answer(target, plain),
+        tenant,
+        target,
+    )
     for trick_label, slot, spec in tricks(names):
         value = getattr(names, slot)
         if not value:
-            attempts.append(Attempt(trick_label, "", verdict="not tried", note=NAMES_MISSING[slot]))
+            yield Attempt(trick_label, "", verdict="not tried", note=NAMES_MISSING[slot])
             continue
         whose = f"{names.whose[slot]}’s {WHAT[slot]}"
         attempt = Attempt(f"{trick_label} naming {whose}", _summary("POST", PREDICT, spec))
-        attempts.append(
-            _judge(attempt, api.call("POST", PREDICT, spec), _own_answer(target, spec), tenant, target)
-        )
-    attempts.append(_other_result(names, api, tenant, target))
-    return attempts
+        yield _judge(attempt, api.call("POST", PREDICT, spec), _own_answer(target, spec), tenant, target)
+    yield _other_result(names, api, tenant, target)
 
 
 def _other_result(names: Names, api: _Api, tenant: Tenant, target: Any) -> Attempt:
@@ -286,19 +283,56 @@ def _other_result(names: Names, api: _Api, tenant: Tenant, target: Any) -> Attem
     return _judge(attempt, api.call("GET", path, {}), None, tenant, target)
 
 
+# The check's own call, each trick, another tenant's result, the revoked token: what the page counts to.
+ATTEMPTS_TOTAL = 1 + len(list(tricks(Names()))) + 1 + 1
+TOKEN_NAME = "Isolation check (temporary)"  # noqa: S105 - the token's name on pages, not a secret
+# The token is revoked at the end of the check; should its process be killed first, it expires anyway.
+TOKEN_LIFETIME = timedelta(minutes=15)
+
+
 def isolation_check_run(
     *, actor: Any, tenant: Tenant, host: str = "testserver", secure: bool = False
 ) -> AuditEvent:
     """Run the check with a temporary token of `tenant`, revoke the token, and record the evidence."""
-    token, secret = token_create(actor=actor, tenant=tenant, name="Isolation check (temporary)")
+    token, attempts = isolation_attempts_make(actor=actor, tenant=tenant, host=host, secure=secure)
+    return isolation_evidence_record(actor=actor, tenant=tenant, token=token, attempts=attempts)
+
+
+def isolation_attempts_make(
+    *,
+    actor: Any,
+    tenant: Tenant,
+    host: str,
+    secure: bool,
+    token_made: Callable[[TenantToken], None] = lambda token: None,
+    progress: Callable[[list[Attempt]], None] = lambda attempts: None,
+) -> tuple[TenantToken, list[Attempt]]:
+    """Make every attempt with a new temporary token, revoked at the end even when an attempt raises.
+
+    `token_made` hears of the token as soon as it exists, `progress` of the attempts after each one.
+    """
+    expires_at = timezone.now() + TOKEN_LIFETIME
+    token, secret = token_create(actor=actor, tenant=tenant, name=TOKEN_NAME, expires_at=expires_at)
+    token_made(token)
     api = _Api(secret, host, secure)
+    attempts: list[Attempt] = []
     try:
-        attempts = _attempts(tenant, api)
+        for attempt in _attempts(tenant, api):
+            attempts.append(attempt)
+            progress(attempts)
     finally:
         # Revoked whatever happened above: a temporary token must not outlive its check.
         token_revoke(actor=actor, token=token, reason="the isolation check is over")
     revoked = Attempt("The temporary token, once revoked", _summary("POST", PREDICT, {}))
     attempts.append(_judge(revoked, api.call("POST", PREDICT, {}), None, tenant, None))
+    progress(attempts)
+    return token, attempts
+
+
+def isolation_evidence_record(
+    *, actor: Any, tenant: Tenant, token: TenantToken, attempts: list[Attempt]
+) -> AuditEvent:
+    """The check's evidence as its audit event: each attempt, the outcome, whether isolation held."""
     tried = [attempt for attempt in attempts if attempt.verdict != "not tried"]
     failed = [attempt for attempt in tried if not attempt.proves]
     outcome = (

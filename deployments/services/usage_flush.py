@@ -39,6 +39,8 @@ ERROR_COLUMNS: dict[str, str] = {
     "timeout": "errors_timeout",
     "not_ready": "errors_not_ready",
     "server_error": "errors_server",
+    "rate_limited": "errors_rate_limited",
+    "not_serving": "errors_not_serving",
 }
 assert set(ERROR_COLUMNS) == set(metering.ERROR_CLASSES), "every error class has its column"
 COUNT_COLUMNS = ("invocations", *ERROR_COLUMNS.values(), "bytes_in", "bytes_out", "latency_ms_sum")

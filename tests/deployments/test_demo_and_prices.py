@@ -22,7 +22,9 @@ def test_the_demo_fleet_provisions_every_kind_and_one_fails_clearly(
 ) -> None:
     from emulator import artifacts
 
-    artifacts.upload_demo(aws.s3, BUCKET, ["acme", "globex", "initech"], REGION, with_images=False)
+    artifacts.upload_demo(
+        aws.s3, BUCKET, ["acme", "globex", "cyberdyne", "initech"], REGION, with_images=False
+    )
     demo_seed()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_deployments", stdout=open("/dev/null", "w"))  # noqa: SIM115

@@ -79,16 +79,17 @@ def test_one_round_is_served_by_every_invocable_kind_and_metered(
         call_command("seed_deployments", stdout=open("/dev/null", "w"))  # noqa: SIM115
     run_worker()
     # As in `make run` for its first ten minutes: the GPU endpoint is still being created.
-    Deployment.objects.filter(name="Globex GPU real-time").update(status=Status.CREATING)
+    Deployment.objects.filter(name="Acme GPU real-time").update(status=Status.CREATING)
     before = _invocations()  # seed_deployments seeds days of usage history too
     traffic = Traffic(demo_tokens_seed())
     send, rng = client_sender(Client()), random.Random(7)
     statuses = traffic_round(traffic, send, rng)
-    # Real-time, multi-container, multi-model, multi-container (scikit-learn), Pool; Globex's async
-    # endpoint accepts (its GPU real-time one, later and so preferred, is still being created).
-    assert statuses.pop("globex") in ([202, 202], [202, 200])  # then pending, or already done
+    # Real-time (Acme's GPU endpoint is still being created), serverless, multi-container, multi-model,
+    # multi-container (scikit-learn), Pool; Cyberdyne's async endpoint accepts.
+    assert statuses.pop("cyberdyne") in ([202, 202], [202, 200])  # then pending, or already done
     assert statuses == {
         "acme": [200],
+        "globex": [200],
         "initech": [200],
         "umbrella": [200],
         "hooli": [200],
@@ -97,13 +98,16 @@ def test_one_round_is_served_by_every_invocable_kind_and_metered(
     deadline = time.monotonic() + 30
     while traffic.pending and time.monotonic() < deadline:
         time.sleep(0.2)
-        assert traffic_round(traffic, send, rng)["globex"][-1] in (200, 202)
+        assert traffic_round(traffic, send, rng)["cyberdyne"][-1] in (200, 202)
     assert not traffic.pending, "the async predictions completed and were fetched"
     usage_flush(now=timezone.now() + timedelta(minutes=2))
     after = _invocations()
     grown = {key for key, count in after.items() if count > before.get(key, 0)}
     assert {slug for slug, _kind in grown} == set(DEMO_TOKEN_TENANTS)
-    assert {kind for _slug, kind in grown} == {"realtime", "async", "multi_model", "multi_container"}
+    kinds = {"realtime", "serverless", "async", "multi_model", "multi_container"}
+    assert {kind for _slug, kind in grown} == kinds
+    # Pool is real-time shared: Stark is served by it, and Acme by its own real-time endpoint.
+    assert {("stark", "realtime"), ("acme", "realtime"), ("globex", "serverless")} <= grown
 
 
 def _invocations() -> dict[tuple[str, str], int]:
