@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0010_usage_refusals'),
+        ('deployments', '0011_usage_refusals'),
         ('tenants', '0004_tier_rate_limit'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0009_shared_packages_first'),
+        ('deployments', '0010_transform_run_files'),
     ]
 
     operations = [
