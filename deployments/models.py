@@ -321,6 +321,11 @@ class TransformRunFile(models.Model):
 
     `deployments` fills in the transform half when the run ends; `insights` fills in the ingestion half
     (`rows_out`, `rows_malformed`, `ingest_*`) when it loads the `.out` file.
+
+    `input_key` and `output_key` are full `s3://bucket/key` URIs. Rows are recorded when the run's job is
+    created (status pending); a file whose `.out` appears is `succeeded` (also while the job still runs:
+    the run page's progress), and when the run ends every other file is `failed` with a reason. A retry
+    is a new run (`retry_of`) holding only the files that failed.
     """
 
     run = models.ForeignKey(TransformRun, on_delete=models.CASCADE, related_name="files")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from functools import lru_cache
+from typing import Any
 from zoneinfo import available_timezones
 
 from deployments.aws.service_model import string_rule

@@ -17,6 +17,8 @@ class InsightsConfig(AppConfig):
         usage = extensions.NavItem("API usage", "tenant_usage", "tenants.view", per_tenant=True)
         after = next(i for i, item in enumerate(extensions.NAVIGATION) if item.url_name == "tenant_detail")
         extensions.NAVIGATION.insert(after + 1, usage)
+        datasets = extensions.NavItem("Data & runs", "tenant_datasets", "datasets.view", per_tenant=True)
+        extensions.NAVIGATION.insert(after + 1, datasets)
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
                 "insights/_tenant_usage.html", "tenants.view", views.tenant_usage_section
