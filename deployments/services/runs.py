@@ -147,7 +147,7 @@ def transform_run_advance(*, run_id: int, tenant_id: str, once: bool = False) ->
         return run.status
     with timeline_batch(), recording(call_recorder(run.deployment)):
         try:
-            delay = _run_step(run)
+            delay = _run_step(run, once)
         except (Transient, InProgress) as exc:
             delay = conf.poll_delay(run.polls)
             TransformRun.objects.filter(pk=run.pk).update(polls=run.polls + 1, failure_reason=str(exc)[:2000])
@@ -167,21 +167,23 @@ def _not_found_reason(stopped: bool, exc: AwsError) -> str:
     return "Stopped before its transform job started." if stopped else str(exc)
 
 
-def _run_step(run: TransformRun) -> float | None:
-    if run.status == RunStatus.PENDING and not _run_begin(run):
+def _run_step(run: TransformRun, once: bool = False) -> float | None:
+    created = run.status == RunStatus.PENDING
+    if created and not _run_begin(run):
         return None
     if run.status not in (RunStatus.IN_PROGRESS, RunStatus.STOPPING):
         return None
+    asked = run.status == RunStatus.STOPPING and (once or created)
+    if asked:  # a stop was asked from the page (or while the job was being created): pass it on now
+        sm.transform_job_stop(run.job_name)
     state = sm.transform_job_describe(run.job_name)
     if state.status in TERMINAL:
         _run_end(run, TERMINAL[state.status], state.failure_reason, run_files.outputs(run))
         return None
-    if run.status == RunStatus.STOPPING and state.status == "InProgress":
-        sm.transform_job_stop(run.job_name)  # Stopping, then Stopped: the next polls see it
+    if run.status == RunStatus.STOPPING and state.status == "InProgress" and not asked:
+        sm.transform_job_stop(run.job_name)  # not Stopping yet: ask again
     if run.polls >= conf.max_polls():
-        _run_end(
-            run, RunStatus.FAILED, f"Still {state.status} after {run.polls} polls.", run_files.outputs(run)
-        )
+        _run_end(run, RunStatus.FAILED, f"Still {state.status} after {run.polls} polls.", run_files.outputs(run))
         return None
     run_files.run_files_progress(run)
     TransformRun.objects.filter(pk=run.pk).update(polls=run.polls + 1)
