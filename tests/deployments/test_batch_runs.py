@@ -52,7 +52,11 @@ def prefix_empty(aws: Any, prefix: str) -> None:
 
 @pytest.fixture
 def batch(
-    world: SimpleNamespace, aws: Any, package: Any, run_worker: Any, django_capture_on_commit_callbacks: Capture
+    world: SimpleNamespace,
+    aws: Any,
+    package: Any,
+    run_worker: Any,
+    django_capture_on_commit_callbacks: Capture,
 ) -> SimpleNamespace:
     """A tenant of its own (its S3 prefix emptied), its admin, and its batch deployment in service."""
     tenant = make_tenant(name="Runs Corp", slug=f"runs-{time.monotonic_ns() % 10**8}")
@@ -71,7 +75,9 @@ def batch(
     run_worker()
     deployment.refresh_from_db()
     assert deployment.status == Status.IN_SERVICE, deployment.last_error
-    return SimpleNamespace(tenant=tenant, admin=admin, deployment=deployment, input=f"datasets/{tenant.slug}/input/")
+    return SimpleNamespace(
+        tenant=tenant, admin=admin, deployment=deployment, input=f"datasets/{tenant.slug}/input/"
+    )
 
 
 def put(aws: Any, key: str, body: bytes) -> None:
@@ -115,13 +121,16 @@ def test_each_file_gets_its_out_and_a_bad_file_fails_alone_with_its_line(
     assert set(files) == {"a.csv", "b.csv", "c.csv"}
     assert files["a.csv"].status == files["b.csv"].status == FileStatus.SUCCEEDED
     assert files["c.csv"].status == FileStatus.FAILED
-    assert "c.csv at line 2" in files["c.csv"].reason and "a.csv" not in files["c.csv"].reason
+    assert "c.csv at line 2" in files["c.csv"].reason
+    assert "a.csv" not in files["c.csv"].reason
     assert files["a.csv"].size_bytes == len(input_csv("alpha", 20))
     # One .out per transformed file, one line per input row; none for the bad file.
     outputs = aws.s3.list_objects_v2(Bucket=BUCKET, Prefix=run.output_prefix.split(f"{BUCKET}/")[1])
     names = sorted(o["Key"].rsplit("/", 1)[-1] for o in outputs["Contents"])
     assert names == ["a.csv.out", "b.csv.out"]
-    body = aws.s3.get_object(Bucket=BUCKET, Key=files["b.csv"].output_key.split(f"{BUCKET}/")[1])["Body"].read()
+    body = aws.s3.get_object(Bucket=BUCKET, Key=files["b.csv"].output_key.split(f"{BUCKET}/")[1])[
+        "Body"
+    ].read()
     assert len(body.decode().splitlines()) == 30
     # The job read exactly the recorded files, through the run's manifest.
     job = aws.sagemaker.describe_transform_job(TransformJobName=run.job_name)
@@ -131,7 +140,11 @@ def test_each_file_gets_its_out_and_a_bad_file_fails_alone_with_its_line(
     }
     # Receivers heard once, with every file's outcome already recorded.
     assert finished == [
-        {"run": run.pk, "status": "failed", "files": {"a.csv": "succeeded", "b.csv": "succeeded", "c.csv": "failed"}}
+        {
+            "run": run.pk,
+            "status": "failed",
+            "files": {"a.csv": "succeeded", "b.csv": "succeeded", "c.csv": "failed"},
+        }
     ]
     summary = DeploymentEvent.objects.get(deployment=batch.deployment, action="Run files")
     assert summary.resource.endswith("2 of 3 files transformed")
@@ -152,7 +165,8 @@ def test_a_retry_runs_only_the_failed_files_and_completes(
     run_worker()
     retry.refresh_from_db()
     assert retry.status == RunStatus.COMPLETED, retry.failure_reason
-    assert retry.trigger == RunTrigger.RETRY and retry.retry_of == run
+    assert retry.trigger == RunTrigger.RETRY
+    assert retry.retry_of == run
     assert [f.input_key.rsplit("/", 1)[-1] for f in retry.files.all()] == ["bad.csv"]
     assert retry.files.get().status == FileStatus.SUCCEEDED
     # The first run's good file keeps its result; the failed run cannot be retried twice.
@@ -183,7 +197,8 @@ def test_a_completion_delivered_twice_changes_nothing(
     told = Notice.objects.filter(key=f"run:{run.pk}:completed")
     assert sorted(n.user.username for n in told) == sorted([batch.admin.username, world.operator.username])
     assert sorted(m.to[0] for m in mail.outbox) == sorted([batch.admin.email, world.operator.email])
-    assert "finished" in mail.outbox[0].subject and f"/runs/{run.pk}/" in mail.outbox[0].body
+    assert "finished" in mail.outbox[0].subject
+    assert f"/runs/{run.pk}/" in mail.outbox[0].body
 
 
 def test_a_run_with_an_empty_input_area_is_skipped_and_told(
@@ -254,21 +269,25 @@ def test_a_stopped_job_ends_stopped_keeps_its_finished_files_and_nobody_polls_on
     files = list(run.files.all())
     done = [f for f in files if f.status == FileStatus.SUCCEEDED]
     stopped = [f for f in files if f.status == FileStatus.FAILED]
-    assert done and stopped and len(done) + len(stopped) == 5
+    assert done
+    assert stopped
+    assert len(done) + len(stopped) == 5
     assert all(f.reason == STOPPED_REASON for f in stopped)
     paced = client_for(paced_emulator.url, "sagemaker")
     assert paced.describe_transform_job(TransformJobName=run.job_name)["TransformJobStatus"] == "Stopped"
     assert DeploymentEvent.objects.filter(deployment=batch.deployment, action="StopTransformJob").exists()
     # Nothing left to poll it: no job waiting, none scheduled.
-    assert queue.count == 0 and ScheduledJobRegistry(queue=queue).count == 0
+    assert queue.count == 0
+    assert ScheduledJobRegistry(queue=queue).count == 0
     # What was stopped can be retried: a new job over the files it did not reach.
     with django_capture_on_commit_callbacks(execute=True):
         retry = transform_run_retry(actor=batch.admin, run=run)
     assert retry.files.count() == len(stopped)
 
 
-def test_stopping_a_run_that_ended_is_refused(batch: SimpleNamespace, aws: Any, run_worker: Any,
-                                              django_capture_on_commit_callbacks: Capture) -> None:  # fmt: skip
+def test_stopping_a_run_that_ended_is_refused(
+    batch: SimpleNamespace, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
     run = start(batch, django_capture_on_commit_callbacks)
     run_worker()
     run.refresh_from_db()
