@@ -183,7 +183,9 @@ def _run_step(run: TransformRun, once: bool = False) -> float | None:
     if run.status == RunStatus.STOPPING and state.status == "InProgress" and not asked:
         sm.transform_job_stop(run.job_name)  # not Stopping yet: ask again
     if run.polls >= conf.max_polls():
-        _run_end(run, RunStatus.FAILED, f"Still {state.status} after {run.polls} polls.", run_files.outputs(run))
+        _run_end(
+            run, RunStatus.FAILED, f"Still {state.status} after {run.polls} polls.", run_files.outputs(run)
+        )
         return None
     run_files.run_files_progress(run)
     TransformRun.objects.filter(pk=run.pk).update(polls=run.polls + 1)
