@@ -4,14 +4,17 @@ in progress, a run skipped when the input area is empty, one run at a time, and 
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
@@ -35,7 +38,9 @@ from deployments.services.run_control import transform_run_notify
 from deployments.services.run_files import STOPPED_REASON
 from deployments.services.runs import transform_run_advance
 from deployments.signals import transform_run_finished
+from emulator import artifacts
 from emulator.artifacts import input_csv
+from emulator.testing import scores
 from tenants.models import Notice
 from tenants.roles import Role
 from tests.deployments.conftest import BUCKET, client_for
@@ -294,3 +299,55 @@ def test_stopping_a_run_that_ended_is_refused(
     with pytest.raises(ValidationError, match="nothing to stop"):
         transform_run_stop(actor=batch.admin, run=run)
     assert Deployment.objects.get(pk=batch.deployment.pk).status == Status.IN_SERVICE
+
+
+def test_uploaded_files_are_transformed_when_the_schedule_fires(
+    batch: SimpleNamespace,
+    aws: Any,
+    client: Any,
+    queue: Any,
+    run_worker: Any,
+    finished: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    """Upload from the page → the schedule fires (reconcile's pass, a job of its own) → one `.out` per file
+    holding the model's predictions → the run is told finished with every file transformed. Ingestion
+    of the `.out` files and the dashboard's numbers continue from the signal (insights)."""
+    client.force_login(batch.admin)
+    bodies = {"monday.csv": input_csv("alpha", 40), "tuesday.csv": input_csv("gamma", 25)}
+    for name, body in bodies.items():
+        handle = io.BytesIO(body)
+        handle.name = name
+        url = reverse("dataset_upload", kwargs={"tenant_id": batch.tenant.pk})
+        assert client.post(url, {"file": handle}).status_code == 302
+    Deployment.objects.filter(pk=batch.deployment.pk).update(
+        settings={**batch.deployment.settings, "schedule": "daily", "schedule_timezone": "Europe/Paris"}
+    )
+    with django_capture_on_commit_callbacks(execute=True):  # django-rq enqueues once the test's work commits
+        queue.enqueue("deployments.tasks.deployments_reconcile")
+    run_worker()
+    run = TransformRun.objects.get(deployment=batch.deployment)
+    assert run.trigger == RunTrigger.SCHEDULE
+    assert run.status == RunStatus.COMPLETED, run.failure_reason
+    model = artifacts.train_xgboost("shared")
+    for item in run.files.all():
+        name = item.input_key.rsplit("/", 1)[-1]
+        assert item.status == FileStatus.SUCCEEDED
+        assert item.rows_in == len(bodies[name].splitlines())
+        body = aws.s3.get_object(Bucket=BUCKET, Key=item.output_key.split(f"{BUCKET}/")[1])["Body"].read()
+        features = np.loadtxt(io.BytesIO(bodies[name]), delimiter=",", ndmin=2)
+        np.testing.assert_allclose(scores(body), model.inplace_predict(features), rtol=1e-5)
+    assert finished == [
+        {
+            "run": run.pk,
+            "status": "completed",
+            "files": {"monday.csv": "succeeded", "tuesday.csv": "succeeded"},
+        }
+    ]
+    page = client.get(
+        reverse("transform_run_detail", kwargs={"tenant_id": batch.tenant.pk, "run_id": run.pk})
+    )
+    text = page.content.decode()
+    assert "2 of 2 files transformed" in text
+    assert "monday.csv" in text
+    assert "tuesday.csv" in text
