@@ -9,7 +9,7 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         """Plug the usage page into the navigation and the tenant page (tenants imports nothing of ours)."""
-        from insights import views
+        from insights import views, views_datasets
         from tenants import extensions
 
         if any(item.url_name == "tenant_usage" for item in extensions.NAVIGATION):
@@ -22,5 +22,10 @@ class InsightsConfig(AppConfig):
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
                 "insights/_tenant_usage.html", "tenants.view", views.tenant_usage_section
+            )
+        )
+        extensions.TENANT_SECTIONS.append(
+            extensions.TenantSection(
+                "insights/_tenant_datasets.html", "datasets.view", views_datasets.tenant_datasets_section
             )
         )

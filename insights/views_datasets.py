@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from deployments import conf, resources, selectors_runs, services
 from deployments.aws import AwsError
 from deployments.forms import service_error_show
+from deployments.models import DatasetFile
 from deployments.services.datasets import dataset_expectation
 from deployments.uploads import upload_limit
 from insights.forms import DatasetUploadForm, InputAreaForm
@@ -108,3 +109,13 @@ def input_area_point(request: HttpRequest, tenant_id: str) -> HttpResponse:
             messages.success(request, f"{tenant.name}'s runs now read {where}.")
             return redirect("tenant_datasets", tenant_id=tenant.pk)
     return _page(request, tenant, area_form=form)
+
+
+def tenant_datasets_section(request: HttpRequest, tenant: Tenant) -> dict[str, Any] | None:
+    """The tenant page's data block: files uploaded and the latest run (from the database: no S3 call)."""
+    latest = selectors_runs.tenant_runs(user=request.user, tenant=tenant, limit=1)
+    return {
+        "tenant": tenant,
+        "uploads": DatasetFile.objects.for_tenant(tenant).count(),
+        "run": latest[0] if latest else None,
+    }
