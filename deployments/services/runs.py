@@ -4,13 +4,14 @@ end; each file's outcome recorded before the run is told finished (deployments.s
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from deployments import conf, resources, schedules, signals
 from deployments.aws import AlreadyExists, AwsError, InProgress, NotFound, Transient, recording
@@ -25,7 +26,7 @@ from deployments.models import (
     TransformRun,
     TransformRunFile,
 )
-from deployments.queueing import RUN_ADVANCE, RUN_NOTIFY, enqueue_on_commit
+from deployments.queueing import RUN_ADVANCE, RUN_NOTIFY, enqueue_now, enqueue_on_commit, rows_with_live_jobs
 from deployments.services import run_files
 from deployments.states import call_recorder, event_record, timeline_batch
 from tenants.models import TenantStatus
@@ -132,6 +133,23 @@ def transform_runs_due(*, now: datetime | None = None) -> list[Deployment]:
 def transform_runs_start_all_due(*, now: datetime | None = None) -> int:
     """Start every due batch run (reconcile's pass); returns how many started."""
     return sum(_run_start_unless_raced(d) is not None for d in transform_runs_due(now=now))
+
+
+def transform_runs_resume(*, now: datetime | None = None) -> list[int]:
+    """Enqueue the active runs whose poll was lost (no job waiting, scheduled or running for them), so a
+    run never holds its deployment's one place for good; returns their ids."""
+    since = (now or timezone.now()) - timedelta(seconds=conf.pending_grace_seconds())
+    active = list(TransformRun.objects.filter(status__in=ACTIVE_RUN_STATUSES, created_at__lt=since))
+    if not active:
+        return []
+    try:
+        live = rows_with_live_jobs(RUN_ADVANCE)
+    except RedisError:
+        return []  # the queue cannot be seen: resume nothing this time
+    lost = [run for run in active if str(run.pk) not in live]
+    for run in lost:
+        enqueue_now(RUN_ADVANCE, run.pk, str(run.tenant_id))
+    return [run.pk for run in lost]
 
 
 def transform_run_advance(*, run_id: int, tenant_id: str, once: bool = False) -> str:

@@ -351,3 +351,25 @@ def test_uploaded_files_are_transformed_when_the_schedule_fires(
     assert "2 of 2 files transformed" in text
     assert "monday.csv" in text
     assert "tuesday.csv" in text
+
+
+def test_reconcile_resumes_a_run_whose_poll_was_lost(
+    batch: SimpleNamespace, aws: Any, queue: Any, run_worker: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deployments.services.runs import transform_runs_resume
+
+    put(aws, batch.input + "a.csv", input_csv("alpha", 5))
+    with django_capture_on_commit_callbacks(execute=False):  # its enqueue is lost (Redis was down)
+        run = transform_run_now(actor=batch.admin, deployment=batch.deployment)
+    assert transform_runs_resume() == []  # within its grace: the enqueue may still be on its way
+    later = timezone.now() + timedelta(minutes=5)
+    with django_capture_on_commit_callbacks(execute=True):  # django-rq enqueues once the test's work commits
+        assert transform_runs_resume(now=later) == [run.pk]
+    run_worker()
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED
+    assert transform_runs_resume(now=later) == []
