@@ -220,3 +220,38 @@ def test_a_tenant_sees_only_its_own_files_runs_and_run_files(
     client.force_login(area.admin)
     page = client.get(reverse("transform_run_detail", kwargs={**theirs, "run_id": run.pk})).content.decode()
     assert "secret.csv" in page
+
+
+def test_an_upload_streamed_to_disk_stops_at_the_dataset_limit(
+    client: Any, area: SimpleNamespace, aws: Any, settings: Any
+) -> None:
+    """Past the in-memory size, the upload handler writes the file as it arrives and drops what goes past
+    DATASET_MAX_BYTES (the view's own limit, not the model packages')."""
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10
+    settings.DATASET_MAX_BYTES = 1000
+    response = upload(client, area, "big.csv", input_csv("alpha", 200))
+    assert "the limit is 1000\xa0bytes (DATASET_MAX_BYTES)" in response.content.decode()
+    assert stored(aws) == []
+    assert upload(client, area, "small.csv", input_csv("alpha", 5)).status_code == 302
+    assert stored(aws) == ["small.csv"]
+
+
+def test_notices_are_listed_and_marked_read(client: Any, area: SimpleNamespace) -> None:
+    from tenants.notices import notice_send
+
+    told = notice_send(
+        users=[area.admin],
+        tenant=area.tenant,
+        key="run:1:failed",
+        level="error",
+        title="Run 1 of Data nightly failed",
+        body="1 of 2 files were transformed.",
+        url="/x/",
+    )
+    assert told == 1
+    client.force_login(area.admin)
+    page = client.get(reverse("notices")).content.decode()
+    assert "Run 1 of Data nightly failed" in page
+    assert 'class="bell-count">1<' in page
+    assert client.post(reverse("notices_read")).status_code == 302
+    assert 'class="bell-count"' not in client.get(reverse("notices")).content.decode()
