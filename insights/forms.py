@@ -32,7 +32,7 @@ class DatasetUploadForm(forms.Form):
 
 
 class InputAreaForm(forms.Form):
-    prefix = forms.CharField(
+    s3_prefix = forms.CharField(
         label="S3 prefix",
         required=False,
         max_length=1024,

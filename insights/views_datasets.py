@@ -42,7 +42,7 @@ def _page(request: HttpRequest, tenant: Tenant, **forms: Any) -> HttpResponse:
         "can_manage": user_can(request.user, "datasets.manage"),
         "can_point": user_can(request.user, "deployments.manage"),
         "upload_form": forms.get("upload_form") or DatasetUploadForm(expectation=expectation),
-        "area_form": forms.get("area_form") or InputAreaForm(initial={"prefix": prefix if prefix else ""}),
+        "area_form": forms.get("area_form") or InputAreaForm(initial={"s3_prefix": prefix}),
         "limit": conf.dataset_max_bytes(),
     }
     return render(request, "insights/datasets.html", context)
@@ -100,10 +100,10 @@ def input_area_point(request: HttpRequest, tenant_id: str) -> HttpResponse:
     if form.is_valid():
         try:
             area = services.input_area_point(
-                actor=request.user, tenant=tenant, prefix=form.cleaned_data["prefix"]
+                actor=request.user, tenant=tenant, prefix=form.cleaned_data["s3_prefix"]
             )
         except ValidationError as exc:
-            service_error_show(form, exc, "prefix")
+            service_error_show(form, exc, "s3_prefix")
         else:
             where = area.prefix if area else "its own input area"
             messages.success(request, f"{tenant.name}'s runs now read {where}.")

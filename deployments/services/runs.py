@@ -29,7 +29,7 @@ from deployments.models import (
 from deployments.queueing import RUN_ADVANCE, RUN_NOTIFY, enqueue_now, enqueue_on_commit, rows_with_live_jobs
 from deployments.services import run_files
 from deployments.states import call_recorder, event_record, timeline_batch
-from tenants.models import TenantStatus
+from tenants.models import Tenant, TenantStatus
 
 TERMINAL = {"Completed": RunStatus.COMPLETED, "Failed": RunStatus.FAILED, "Stopped": RunStatus.STOPPED}
 EMPTY_REASON = (
@@ -39,17 +39,20 @@ EMPTY_REASON = (
 OUTCOMES = {RunTrigger.SCHEDULE: "scheduled", RunTrigger.MANUAL: "requested", RunTrigger.RETRY: "retry"}
 
 
-def _startable(deployment: Deployment) -> None:
-    if deployment.kind != Kind.BATCH or deployment.status != Status.IN_SERVICE or deployment.tenant is None:
+def _startable(deployment: Deployment) -> Tenant:
+    """The deployment's tenant, when the deployment may start a run now; ValidationError saying why not."""
+    tenant = deployment.tenant
+    if deployment.kind != Kind.BATCH or deployment.status != Status.IN_SERVICE or tenant is None:
         raise ValidationError("Only a tenant's batch deployment that is in service can run.")
-    if deployment.tenant.status != TenantStatus.ACTIVE:
-        raise ValidationError(f"{deployment.tenant} is not active: its batch runs are paused.")
+    if tenant.status != TenantStatus.ACTIVE:
+        raise ValidationError(f"{tenant} is not active: its batch runs are paused.")
     active = deployment.runs.filter(status__in=ACTIVE_RUN_STATUSES).first()
     if active is not None:
         raise ValidationError(
             f"{active.label} is still {active.get_status_display().lower()}: "
             "a deployment runs one job at a time, so wait for it to end or stop it."
         )
+    return tenant
 
 
 @transaction.atomic
@@ -65,13 +68,13 @@ def transform_run_start(
 
     Never two runs of one deployment at once: refused here, and by a constraint for two starts racing.
     A retry (`retry_of`) reads the input area of the run it retries, and only `files`."""
-    _startable(deployment)
+    tenant = _startable(deployment)
     sequence = (deployment.runs.aggregate(top=Max("sequence"))["top"] or 0) + 1
     job_name = f"{deployment.aws_name}-r{sequence}"
-    input_prefix, output_prefix = resources.dataset_prefixes(deployment.tenant, job_name)
+    input_prefix, output_prefix = resources.dataset_prefixes(tenant, job_name)
     run = TransformRun(
         deployment=deployment,
-        tenant=deployment.tenant,
+        tenant=tenant,
         sequence=sequence,
         job_name=job_name,
         input_prefix=retry_of.input_prefix if retry_of else input_prefix,

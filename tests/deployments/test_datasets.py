@@ -159,14 +159,14 @@ def test_an_operator_points_the_tenant_at_an_existing_prefix(
     aws.s3.put_object(Bucket=BUCKET, Key="exports/datacorp/day1.csv", Body=b"1,2,3,4,5,6\n")
     client.force_login(world.operator)
     url = reverse("input_area_point", kwargs={"tenant_id": area.tenant.pk})
-    bad = client.post(url, {"prefix": "not-a-prefix"})
+    bad = client.post(url, {"s3_prefix": "not-a-prefix"})
     assert "Give an S3 prefix such as" in bad.content.decode()
-    assert client.post(url, {"prefix": f"s3://{BUCKET}/exports/datacorp/"}).status_code == 302
+    assert client.post(url, {"s3_prefix": f"s3://{BUCKET}/exports/datacorp/"}).status_code == 302
     page = client.get(reverse("tenant_datasets", kwargs={"tenant_id": area.tenant.pk})).content.decode()
     assert "day1.csv" in page
     assert f"s3://{BUCKET}/exports/datacorp/" in page
     # Back to its own area.
-    assert client.post(url, {"prefix": ""}).status_code == 302
+    assert client.post(url, {"s3_prefix": ""}).status_code == 302
     assert (
         "day1.csv"
         not in client.get(reverse("tenant_datasets", kwargs={"tenant_id": area.tenant.pk})).content.decode()
@@ -176,7 +176,7 @@ def test_an_operator_points_the_tenant_at_an_existing_prefix(
 def test_a_tenant_admin_cannot_point_the_input_area(client: Any, area: SimpleNamespace, aws: Any) -> None:
     client.force_login(area.admin)
     url = reverse("input_area_point", kwargs={"tenant_id": area.tenant.pk})
-    assert client.post(url, {"prefix": f"s3://{BUCKET}/elsewhere/"}).status_code == 403
+    assert client.post(url, {"s3_prefix": f"s3://{BUCKET}/elsewhere/"}).status_code == 403
 
 
 def test_a_tenant_sees_only_its_own_files_runs_and_run_files(
