@@ -236,8 +236,8 @@ def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
 @submit_once
 def transform_run_start(request: HttpRequest, deployment_id: int) -> HttpResponse:
     def start(deployment: Deployment) -> str:
-        run = services.transform_run_start(actor=request.user, deployment=deployment)
-        return f"Batch run {run.job_name} started."
+        run = services.transform_run_now(actor=request.user, deployment=deployment)
+        return f"{run.label} ({run.job_name}) started."
 
     return _act(request, deployment_id, start)
 

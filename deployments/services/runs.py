@@ -228,6 +228,8 @@ def _run_begin(run: TransformRun) -> bool:
     )
     # A stop asked meanwhile left it Stopping: the job is stopped on the next step.
     run.status = TransformRun.objects.values_list("status", flat=True).get(pk=run.pk)
+    if run.status == RunStatus.STOPPED:  # ended by a stop that found no job yet: leave none running
+        sm.transform_job_stop(run.job_name)
     return True
 
 

@@ -373,3 +373,23 @@ def test_reconcile_resumes_a_run_whose_poll_was_lost(
     run.refresh_from_db()
     assert run.status == RunStatus.COMPLETED
     assert transform_runs_resume(now=later) == []
+
+
+def test_a_run_stopped_before_its_job_started_leaves_no_job_running(
+    batch: SimpleNamespace, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    put(aws, batch.input + "a.csv", input_csv("alpha", 5))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = transform_run_now(actor=batch.admin, deployment=batch.deployment)
+        transform_run_stop(actor=batch.admin, run=run)
+    run_worker()
+    run.refresh_from_db()
+    assert run.status == RunStatus.STOPPED
+    jobs = aws.sagemaker.list_transform_jobs(NameContains=run.job_name)["TransformJobSummaries"]
+    assert [job["TransformJobStatus"] for job in jobs] in ([], ["Stopped"], ["Completed"])
+    # The deployment is free again.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = transform_run_now(actor=batch.admin, deployment=batch.deployment)
+    run_worker()
+    again.refresh_from_db()
+    assert again.status == RunStatus.COMPLETED
