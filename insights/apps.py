@@ -9,7 +9,7 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         """Plug the usage page into the navigation and the tenant page (tenants imports nothing of ours)."""
-        from insights import views
+        from insights import views, views_datasets
         from tenants import extensions
 
         if any(item.url_name == "tenant_usage" for item in extensions.NAVIGATION):
@@ -17,8 +17,15 @@ class InsightsConfig(AppConfig):
         usage = extensions.NavItem("API usage", "tenant_usage", "tenants.view", per_tenant=True)
         after = next(i for i, item in enumerate(extensions.NAVIGATION) if item.url_name == "tenant_detail")
         extensions.NAVIGATION.insert(after + 1, usage)
+        datasets = extensions.NavItem("Data & runs", "tenant_datasets", "datasets.view", per_tenant=True)
+        extensions.NAVIGATION.insert(after + 1, datasets)
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
                 "insights/_tenant_usage.html", "tenants.view", views.tenant_usage_section
+            )
+        )
+        extensions.TENANT_SECTIONS.append(
+            extensions.TenantSection(
+                "insights/_tenant_datasets.html", "datasets.view", views_datasets.tenant_datasets_section
             )
         )

@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rq import Queue, SimpleWorker
 
-from deployments.models import Deployment, DeploymentMember, Kind
+from deployments.models import Deployment, DeploymentMember, Kind, TransformRun, TransformRunFile
 from deployments.rules import settings_normalise
 from tenants.models import Invitation, Tenant
 from tenants.roles import CAPABILITIES, TENANT_ROLES, Role
@@ -63,6 +63,39 @@ def _failed_delete(tenant: Tenant) -> int:
     return deployment.pk
 
 
+def _batch(tenant: Tenant) -> Deployment:
+    deployment, _ = Deployment.objects.get_or_create(
+        aws_name=f"sa-{tenant.slug}-bt",
+        defaults={
+            "tenant": tenant,
+            "name": f"{tenant.slug}-batch",
+            "kind": Kind.BATCH,
+            "isolation": "silo",
+            "settings": settings_normalise(Kind.BATCH, {}),
+        },
+    )
+    return deployment
+
+
+def _run(tenant: Tenant) -> int:
+    """A finished batch run of the tenant, with one failed file (what the run page shows)."""
+    deployment = _batch(tenant)
+    run = TransformRun.objects.create(
+        deployment=deployment,
+        tenant=tenant,
+        sequence=deployment.runs.count() + 1,
+        job_name=f"{deployment.aws_name}-r{deployment.runs.count() + 1}",
+        input_prefix=f"s3://bucket/datasets/{tenant.slug}/input/",
+        output_prefix=f"s3://bucket/datasets/{tenant.slug}/output/r1/",
+        status="failed",
+        failure_reason="ClientError: Bad input",
+    )
+    TransformRunFile.objects.create(
+        run=run, tenant=tenant, input_key=f"{run.input_prefix}a.csv", output_key="x.out", status="failed"
+    )
+    return run.pk
+
+
 def _finished_job() -> Any:
     """A job that ran, so that the queue dashboard has a job and a result to show."""
     # A plain rq Queue: django-rq's own would wait for the test's transaction to commit.
@@ -87,6 +120,7 @@ PARAM_BUILDERS: dict[str, Builder] = {
     "token": lambda world, tenant: _invitation(tenant).token,
     "deployment_id": lambda world, tenant: _deployment(tenant).pk,
     "token_id": lambda world, tenant: token_create(actor=None, tenant=tenant, name="matrix")[0].pk,
+    "run_id": lambda world, tenant: _run(tenant),
     # the django-rq dashboard (vendor-wide, no tenant)
     "queue_index": lambda world, tenant: 0,
     "connection_index": lambda world, tenant: 0,
@@ -101,6 +135,7 @@ PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
     "member_leave": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "member_change": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "deployment_mark_removed": {"deployment_id": lambda world, tenant: _failed_delete(tenant)},
+    "transform_run_now": {"deployment_id": lambda world, tenant: _batch(tenant).pk},
 }
 # Views whose answer to an allowed GET is not the plain 200.
 SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
@@ -113,6 +148,14 @@ SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
     "transform_run_start": lambda role: 405,
     "invitation_renew": lambda role: 405,  # POST only: a new link
     "tenant_isolation_check": lambda role: 405,  # POST only: runs the check
+    # POST only: batch runs and the tenant's input files
+    "transform_run_stop": lambda role: 405,
+    "transform_run_retry": lambda role: 405,
+    "transform_run_now": lambda role: 405,
+    "dataset_upload": lambda role: 405,
+    "dataset_delete": lambda role: 405,
+    "input_area_point": lambda role: 405,
+    "notices_read": lambda role: 405,
     # django-rq answers 404 for a cron scheduler that is not running, and sends GETs of its
     # POST-only actions back to the queue page.
     "django_rq:cron_scheduler_detail": lambda role: 404,
