@@ -62,8 +62,8 @@ class Migration(migrations.Migration):
                     },
                 ),
             ],
-            database_operations=[migrations.RunPython(results_table_create, results_table_drop)],
         ),
+        migrations.RunPython(results_table_create, results_table_drop),
         migrations.CreateModel(
             name="FileResult",
             fields=[
