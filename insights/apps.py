@@ -28,13 +28,18 @@ class InsightsConfig(AppConfig):
         if any(item.url_name == "tenant_usage" for item in extensions.NAVIGATION):
             return  # ready() ran already (tests that reload apps)
         usage = extensions.NavItem("API usage", "tenant_usage", "tenants.view", per_tenant=True)
-        dashboard = extensions.NavItem("Insights", "tenant_detail", "insights.view", per_tenant=True)
+        dashboard = extensions.NavItem("Insights", "insights_dashboard", "insights.view", per_tenant=True)
         after = next(i for i, item in enumerate(extensions.NAVIGATION) if item.url_name == "tenant_detail")
         extensions.NAVIGATION[after:after] = [dashboard]
         extensions.NAVIGATION.insert(after + 2, usage)
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
                 "insights/_tenant_usage.html", "tenants.view", views.tenant_usage_section
+            )
+        )
+        extensions.TENANT_SECTIONS.append(
+            extensions.TenantSection(
+                "insights/_tenant_insights.html", "insights.view", views_dashboard.tenant_insights_section
             )
         )
         extensions.tenant_landing.append(views_dashboard.landing_url)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from insights.dashboard import TrendPoint
 from insights.selectors import UsageRow
+
+T = TypeVar("T")
 
 # The product's palette (static/css/app.css), one colour per deployment in turn.
 PALETTE = ("#4f46e5", "#0891b2", "#db2777", "#65a30d", "#d97706", "#7c3aed", "#0f766e", "#9f1239")
@@ -98,3 +102,120 @@ def _layout(figure: go.Figure, bucket: str) -> None:
     figure.update_xaxes(type="date", showgrid=False, tickformat=TICKS[bucket], ticklabelmode="period")
     if bucket == "day":
         figure.update_xaxes(dtick=PERIOD_MS["day"])  # one label per day, under its bar
+
+
+# Runs' figures: the dashboard's charts. A chart's JSON must stay under 300 KB whatever the history, so
+# long series are thinned on the server to at most this many points, keeping each bucket's extremes.
+MAX_POINTS = 600
+FLAGGED_COLOUR, CALM_COLOUR = "#db2777", "#4f46e5"
+
+
+def downsample(points: Sequence[T], value: Callable[[T], float], max_points: int = MAX_POINTS) -> list[T]:
+    """At most `max_points` of `points`, in order: per bucket of neighbours, the lowest and the highest
+    (so peaks and dips survive), plus the first and last points."""
+    if len(points) <= max_points:
+        return list(points)
+    buckets = max(1, (max_points - 2) // 2)
+    size = (len(points) - 2) / buckets
+    kept = [points[0]]
+    for b in range(buckets):
+        bucket = points[1 + int(b * size) : 1 + int((b + 1) * size)]
+        if not bucket:
+            continue
+        low = min(range(len(bucket)), key=lambda i: value(bucket[i]))
+        high = max(range(len(bucket)), key=lambda i: value(bucket[i]))
+        kept.extend(bucket[i] for i in sorted({low, high}))
+    kept.append(points[-1])
+    return kept
+
+
+def score_distribution_figure(histogram: Sequence[int], threshold: float) -> go.Figure:
+    """How a run's scores spread over [0, 1]: one bar per bin, the bins at or above the threshold in the
+    flagged colour, and the threshold as a dashed line."""
+    bins = len(histogram) or 1
+    width = 1 / bins
+    centres = [round((i + 0.5) * width, 4) for i in range(bins)]
+    colours = [FLAGGED_COLOUR if (i + 1) * width > threshold else CALM_COLOUR for i in range(bins)]
+    figure = go.Figure(
+        go.Bar(
+            x=centres,
+            y=list(histogram),
+            width=width * 0.92,
+            marker_color=colours,
+            customdata=[f"{i * width:.2f}–{(i + 1) * width:.2f}" for i in range(bins)],
+            hovertemplate="Score %{customdata}: %{y:,} rows<extra></extra>",
+        )
+    )
+    figure.add_vline(
+        x=threshold,
+        line_dash="dash",
+        line_color="#111827",
+        annotation_text=f"threshold {threshold:g}",
+        annotation_position="top",
+    )
+    _runs_layout(figure, height=320)
+    figure.update_xaxes(title_text="Score", range=[0, 1], dtick=0.1, showgrid=False)
+    figure.update_yaxes(title_text="Rows", rangemode="tozero", gridcolor="#e5e7eb")
+    return figure
+
+
+def run_trend_figure(points: Sequence[TrendPoint]) -> go.Figure:
+    """Key figures across runs: rows scored (bars) and the share flagged and mean score (lines, in %)."""
+    points = downsample(points, lambda p: p.above_share)
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    x = [p.when for p in points]
+    labels = [p.label for p in points]
+    figure.add_trace(
+        go.Bar(
+            x=x,
+            y=[p.rows for p in points],
+            name="Rows scored",
+            marker_color="#c7d2fe",
+            customdata=labels,
+            hovertemplate="%{customdata}: %{y:,} rows<extra></extra>",
+        ),
+        secondary_y=False,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=[round(p.above_share * 100, 2) for p in points],
+            name="Flagged (% of rows)",
+            mode="lines+markers",
+            line={"color": FLAGGED_COLOUR, "width": 2},
+            marker={"size": 5},
+            customdata=labels,
+            hovertemplate="%{customdata}: %{y:.1f}% flagged<extra></extra>",
+        ),
+        secondary_y=True,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=[None if p.score_mean is None else round(p.score_mean * 100, 2) for p in points],
+            name="Mean score (%)",
+            mode="lines",
+            line={"color": "#0891b2", "width": 2, "dash": "dot"},
+            customdata=labels,
+            hovertemplate="%{customdata}: mean score %{y:.1f}%<extra></extra>",
+        ),
+        secondary_y=True,
+    )
+    _runs_layout(figure, height=320)
+    figure.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.2, "x": 0})
+    figure.update_xaxes(type="date", showgrid=False)
+    figure.update_yaxes(title_text="Rows scored", rangemode="tozero", gridcolor="#e5e7eb", secondary_y=False)
+    figure.update_yaxes(title_text="%", rangemode="tozero", showgrid=False, secondary_y=True)
+    return figure
+
+
+def _runs_layout(figure: go.Figure, *, height: int) -> None:
+    figure.update_layout(
+        margin={"l": 56, "r": 16, "t": 24, "b": 40},
+        font={"family": FONT, "size": 12, "color": "#374151"},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        showlegend=False,
+        bargap=0.08,
+        height=height,
+    )

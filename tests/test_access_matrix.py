@@ -17,8 +17,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rq import Queue, SimpleWorker
 
-from deployments.models import Deployment, DeploymentMember, Kind
+from deployments.models import Deployment, DeploymentMember, Kind, TransformRun, TransformRunFile
 from deployments.rules import settings_normalise
+from insights.ingestion import run_summary_refresh
+from insights.models import ResultRow
 from tenants.models import Invitation, Tenant
 from tenants.roles import CAPABILITIES, TENANT_ROLES, Role
 from tenants.tokens import token_create
@@ -63,6 +65,45 @@ def _failed_delete(tenant: Tenant) -> int:
     return deployment.pk
 
 
+def _run(tenant: Tenant) -> TransformRun:
+    """A completed batch run of the tenant, ingested: one file, one scored row."""
+    deployment = Deployment.objects.create(
+        tenant=tenant,
+        name=f"{tenant.slug}-batch",
+        kind=Kind.BATCH,
+        isolation="silo",
+        aws_name=f"sa-{tenant.slug}-batch",
+        settings=settings_normalise(Kind.BATCH, {"join_source": "Input"}),
+    )
+    run = TransformRun.objects.create(
+        deployment=deployment,
+        tenant=tenant,
+        sequence=1,
+        job_name=f"sa-{tenant.slug}-batch-r1",
+        input_prefix="s3://b/in/",
+        output_prefix="s3://b/out/",
+        status="completed",
+    )
+    file = TransformRunFile.objects.create(
+        run=run,
+        tenant=tenant,
+        input_key="s3://b/in/a.csv",
+        output_key="s3://b/out/a.csv.out",
+        status="succeeded",
+    )
+    ResultRow.objects.create(
+        tenant=tenant,
+        run_month=run.created_at.date().replace(day=1),
+        run=run,
+        file=file,
+        line=1,
+        score=0.9,
+        x1=1.0,
+    )
+    run_summary_refresh(run=run)
+    return run
+
+
 def _finished_job() -> Any:
     """A job that ran, so that the queue dashboard has a job and a result to show."""
     # A plain rq Queue: django-rq's own would wait for the test's transaction to commit.
@@ -95,6 +136,9 @@ PARAM_BUILDERS: dict[str, Builder] = {
     "key": lambda world, tenant: _worker_key(),
     "scheduler_name": lambda world, tenant: "none",
     "cron_job_name": lambda world, tenant: "none",
+    # insights: a run of the tenant (its results) and the dashboard's charts
+    "run_id": lambda world, tenant: _run(tenant).pk,
+    "chart": lambda world, tenant: "distribution",
 }
 # Per-pattern builders where the generic one does not fit.
 PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
@@ -113,6 +157,7 @@ SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
     "transform_run_start": lambda role: 405,
     "invitation_renew": lambda role: 405,  # POST only: a new link
     "tenant_isolation_check": lambda role: 405,  # POST only: runs the check
+    "insights_run_reingest": lambda role: 405,  # POST only: loads the run again
     # django-rq answers 404 for a cron scheduler that is not running, and sends GETs of its
     # POST-only actions back to the queue page.
     "django_rq:cron_scheduler_detail": lambda role: 404,
