@@ -52,6 +52,24 @@ PHRASES: dict[str, AuditPhrase] = {
             "{actor} registered the model package {object}.",
         )
     ),
+    "transform_run.start": AuditPhrase(("{actor} started {object} of {deployment} now.",)),
+    "transform_run.stop": AuditPhrase(("{actor} stopped {object} of {deployment}.",)),
+    "transform_run.retry": AuditPhrase(
+        ("{actor} ran the {files} failed files of {retried} again as {object}.",)
+    ),
+    "dataset.upload": AuditPhrase(
+        (
+            "{actor} uploaded {object} ({rows} rows) to the input area of {tenant}.",
+            "{actor} uploaded {object} to the input area of {tenant}.",
+        )
+    ),
+    "dataset.delete": AuditPhrase(("{actor} deleted {object} from the input area of {tenant}.",)),
+    "input_area.point": AuditPhrase(
+        (
+            "{actor} pointed the input area of {tenant} at {uri}.",
+            "{actor} pointed the input area of {tenant} at another S3 prefix.",
+        )
+    ),
 }
 
 
@@ -80,6 +98,10 @@ def fields() -> dict[str, AuditField]:
         "uri": AuditField("S3 location", internal=True),
         "outcome": AuditField("outcome"),
         "attempts": AuditField("attempts", internal=True),
+        "deployment": AuditField("deployment"),
+        "files": AuditField("files"),
+        "retried": AuditField("retried run"),
+        "rows": AuditField("rows"),
     }
     for rule in KIND_RULES.values():
         for setting in rule.settings:

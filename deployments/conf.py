@@ -75,6 +75,11 @@ def max_upload_bytes() -> int:
     return _int("MODEL_PACKAGE_MAX_BYTES", 512 * 1024 * 1024)
 
 
+def dataset_max_bytes() -> int:
+    """The largest CSV a tenant may upload into its input area (DATASET_MAX_BYTES)."""
+    return _int("DATASET_MAX_BYTES", 256 * 1024 * 1024)
+
+
 def max_unpacked_bytes() -> int:
     """What a model.tar.gz may unpack to: past it, the archive is refused (a gzip bomb goes no further)."""
     return _int("MODEL_ARCHIVE_MAX_UNPACKED_BYTES", 1024 * 1024 * 1024)

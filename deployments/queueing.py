@@ -99,3 +99,4 @@ def rows_with_live_jobs(func: str) -> set[str]:
 
 ADVANCE = "deployments.tasks.deployment_advance"
 RUN_ADVANCE = "deployments.tasks.transform_run_advance"
+RUN_NOTIFY = "deployments.tasks.transform_run_notify"

@@ -20,7 +20,15 @@ from deployments.aws.sagemaker import (
     spec_dict,
 )
 from deployments.images import image_uri
-from deployments.models import Deployment, DeploymentMember, Kind, MemberState, ModelPackage, TransformRun
+from deployments.models import (
+    Deployment,
+    DeploymentMember,
+    InputArea,
+    Kind,
+    MemberState,
+    ModelPackage,
+    TransformRun,
+)
 from deployments.rules import settings_normalise
 from tenants.models import Tenant
 
@@ -162,11 +170,31 @@ def transform_job_spec(run: TransformRun) -> TransformJobSpec:
         tags=tags(deployment),
         invocations_timeout_seconds=settings_values["invocations_timeout_seconds"],
         invocations_max_retries=settings_values["invocations_max_retries"],
+        manifest_uri=run.manifest_uri,
     )
+
+
+def default_input_prefix(tenant: Tenant) -> str:
+    """Where a tenant's input area is unless an operator points it elsewhere."""
+    return bucket_uri("datasets", tenant.slug, "input") + "/"
+
+
+def input_prefix(tenant: Tenant) -> str:
+    """The tenant's input area: the prefix an operator pointed it at, or its own under the bucket."""
+    area = InputArea.objects.filter(tenant=tenant).only("prefix").first()
+    return area.prefix if area else default_input_prefix(tenant)
 
 
 def dataset_prefixes(tenant: Tenant, job_name: str) -> tuple[str, str]:
     """A tenant's batch input prefix and the output prefix of one run (the insights issue reads it)."""
-    return bucket_uri("datasets", tenant.slug, "input") + "/", bucket_uri(
-        "datasets", tenant.slug, "output", job_name
-    ) + "/"
+    return input_prefix(tenant), bucket_uri("datasets", tenant.slug, "output", job_name) + "/"
+
+
+def manifest_uri(tenant: Tenant, job_name: str) -> str:
+    """The manifest listing the objects one run's job reads (kept beside its output)."""
+    return bucket_uri("datasets", tenant.slug, "manifests", f"{job_name}.manifest")
+
+
+def output_uri(run: TransformRun, input_uri: str) -> str:
+    """Where the job writes an input object's result: its path below the input prefix, plus `.out`."""
+    return run.output_prefix + input_uri.removeprefix(run.input_prefix) + ".out"

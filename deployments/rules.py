@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from deployments.aws.service_model import string_rule
 from deployments.catalogue import instance_problem
@@ -27,6 +29,8 @@ MIN_CONTAINERS = 2
 BATCH_PAYLOAD_PRODUCT_MB = 100
 RECORDIO, RECORDIO_PROTOBUF = "RecordIO", "application/x-recordio-protobuf"
 LATENCIES = ("periodic", "minutes", "milliseconds")
+timezone_names = lru_cache(maxsize=1)(available_timezones)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,17 @@ KIND_RULES: dict[str, KindRule] = {
                 "text/csv", "application/json", "application/jsonlines", RECORDIO_PROTOBUF)),
             Setting("join_source", "JoinSource", str, "None", choices=("None", "Input")),
             Setting("schedule", "Schedule", str, "daily", choices=("manual", "daily", "weekly", "monthly")),
+            Setting("schedule_hour", "Hour of the run", int, 2, 0, 23,
+                    help="In the schedule's time zone, 0-23"),
+            Setting("schedule_timezone", "Time zone", str, "UTC",
+                    help="The tenant's local time zone, e.g. Europe/Paris"),
+            Setting("schedule_weekday", "Weekday (weekly)", str, "monday", choices=WEEKDAYS),
+            Setting("schedule_day", "Day of the month (monthly)", int, 1, 1, 28,
+                    help="1-28, so that every month has it"),
+            Setting("input_columns", "Input columns", int, None, 1, 10_000, required=False,
+                    help="Feature columns per input row: uploads with another count are refused"),
+            Setting("input_header", "Header row in uploads", str, "absent", choices=("absent", "present"),
+                    help="Present: uploads start with column names (removed before the model reads them)"),
             Setting("run_minutes", "Expected minutes per run", int, 15, 1, 1440),
         ),
     ),
@@ -318,6 +333,12 @@ def _batch_problems(settings: dict[str, Any]) -> list[tuple[str, str]]:
         found.append(
             ("join_source", "JoinSource=Input works only for CSV and JSON input: use None, or send CSV/JSON.")
         )
+    if settings["schedule_timezone"] not in timezone_names():
+        found.append((
+            "schedule_timezone",
+            f"“{settings['schedule_timezone']}” is not a time zone: use a name such as Europe/Paris, "
+            "America/New_York or UTC.",
+        ))  # fmt: skip
     return found + _recordio_problems(settings)
 
 

@@ -10,6 +10,7 @@ from types import FrameType
 
 from deployments.services.provision import deployment_advance as _advance
 from deployments.services.reconcile import deployments_reconcile as _reconcile
+from deployments.services.run_control import transform_run_notify as _run_notify
 from deployments.services.runs import transform_run_advance as _run_advance
 from deployments.services.usage_flush import usage_flush as _usage_flush
 
@@ -46,10 +47,15 @@ def deployment_advance(deployment_id: int, tenant_id: str | None) -> str:
         return _advance(deployment_id=deployment_id, tenant_id=tenant_id)
 
 
-def transform_run_advance(run_id: int, tenant_id: str) -> str:
-    """Create or poll one batch transform run."""
+def transform_run_advance(run_id: int, tenant_id: str, once: bool = False) -> str:
+    """Create or poll one batch transform run (`once`: one step, e.g. a stop, without polling on)."""
     with _sigterm_unwinds():
-        return _run_advance(run_id=run_id, tenant_id=tenant_id)
+        return _run_advance(run_id=run_id, tenant_id=tenant_id, once=once)
+
+
+def transform_run_notify(run_id: int, tenant_id: str) -> int:
+    """Tell the tenant's admins and the operators that a run ended."""
+    return _run_notify(run_id=run_id, tenant_id=tenant_id)
 
 
 def deployments_reconcile(deep: bool = False) -> dict[str, int]:

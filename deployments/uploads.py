@@ -6,7 +6,8 @@
   connection, and so that the development server does not read the rest in one piece. The documented
   proxy refuses it even earlier (README: `client_max_body_size`).
 - `BoundedUploadHandler`: a file is written to a temporary file as it arrives, and never past
-  MODEL_PACKAGE_MAX_BYTES: past it, the rest is counted and dropped, and the form gets an `OversizedUpload`
+  MODEL_PACKAGE_MAX_BYTES (or the limit its view names with `upload_limit`, e.g. DATASET_MAX_BYTES for a
+  tenant's CSV): past it, the rest is counted and dropped, and the form gets an `OversizedUpload`
   whose size says by how much (files of a few MB stay in memory: FILE_UPLOAD_MAX_MEMORY_SIZE).
 """
 
@@ -62,12 +63,28 @@ class OversizedUpload(UploadedFile):
         super().__init__(io.BytesIO(), name, content_type, size)
 
 
+def upload_limit(limit: Callable[[], int]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a view whose uploads have their own limit (read when the upload starts)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.upload_limit = limit  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def _limit_for(request: HttpRequest | None) -> int:
+    match = getattr(request, "resolver_match", None)
+    own = getattr(getattr(match, "func", None), "upload_limit", None)
+    return min(own(), conf.max_upload_bytes()) if own else conf.max_upload_bytes()
+
+
 class BoundedUploadHandler(TemporaryFileUploadHandler):
-    """TemporaryFileUploadHandler that stops writing at MODEL_PACKAGE_MAX_BYTES (see the module)."""
+    """TemporaryFileUploadHandler that stops writing at the view's limit (see the module)."""
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
-        self.limit, self.received = conf.max_upload_bytes(), 0
+        self.limit, self.received = _limit_for(self.request), 0
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)

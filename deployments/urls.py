@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from deployments import views, views_catalogue, views_isolation, views_offboarding
+from deployments import views, views_catalogue, views_isolation, views_offboarding, views_runs
 
 urlpatterns = [
     path("deployments/", views.fleet, name="deployment_fleet"),
@@ -34,6 +34,26 @@ urlpatterns = [
         "tenants/<uuid:tenant_id>/isolation-check/",
         views_isolation.tenant_isolation_check,
         name="tenant_isolation_check",
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/runs/<int:run_id>/",
+        views_runs.transform_run_detail,
+        name="transform_run_detail",
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/runs/<int:run_id>/stop/",
+        views_runs.transform_run_stop,
+        name="transform_run_stop",
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/runs/<int:run_id>/retry/",
+        views_runs.transform_run_retry,
+        name="transform_run_retry",
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/batch/<dbid:deployment_id>/run/",
+        views_runs.transform_run_now,
+        name="transform_run_now",
     ),
     path("models/", views_catalogue.model_packages, name="model_packages"),
     path("models/upload/", views_catalogue.model_package_upload, name="model_package_upload"),

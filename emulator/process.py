@@ -68,7 +68,11 @@ def start(
     """
     service_model()  # load botocore's SageMaker model now, not on the first request
     store = Store(Settings(delay=delays, catalogue_path=str(catalogue or DEFAULT_CATALOGUE), **settings))
-    store.job_runner = functools.partial(run_transform_job, limits=store.settings.archive_limits)
+    store.job_runner = functools.partial(
+        run_transform_job,
+        limits=store.settings.archive_limits,
+        seconds_per_object=store.settings.transform_seconds_per_object,
+    )
     persister = None
     metrics_log = None
     if data_dir is not None:

@@ -40,6 +40,8 @@ class Settings:
     # What a model.tar.gz may unpack to, and hold: past either, the endpoint or job fails with the reason.
     archive_max_unpacked_bytes: int = ArchiveLimits.max_unpacked_bytes
     archive_max_members: int = ArchiveLimits.max_members
+    # How long a transform job works on each input object (0: at once), so jobs can be watched and stopped.
+    transform_seconds_per_object: float = 0.0
     catalogue: InstanceCatalogue = field(init=False)
 
     def __post_init__(self) -> None:

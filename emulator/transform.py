@@ -154,9 +154,15 @@ def _load_job_model(job: dict[str, Any], limits: ArchiveLimits | None) -> Loaded
 
 
 def run_transform_job(
-    job: dict[str, Any], stop: threading.Event, limits: ArchiveLimits | None = None
+    job: dict[str, Any],
+    stop: threading.Event,
+    limits: ArchiveLimits | None = None,
+    seconds_per_object: float = 0.0,
 ) -> tuple[str, str | None]:
-    """Run a job to its end: ("Completed", None), ("Failed", reason) or ("Stopped", None)."""
+    """Run a job to its end: ("Completed", None), ("Failed", reason) or ("Stopped", None).
+
+    Each input object takes `seconds_per_object` (a stand-in for the instance's work, so that a job can
+    be watched and stopped half-way); a stop asked meanwhile ends the job before the next object."""
     try:
         model = _load_job_model(job, limits)
     except ModelLoadError as exc:
@@ -168,21 +174,59 @@ def run_transform_job(
             "ClientError: MaxPayloadInMB 0 sends the input with HTTP chunked encoding, which this "
             "container does not support: set MaxPayloadInMB to 1-100 MB, at least the size of one record."
         )
-    source_uri = job["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"]
-    bucket, prefix = s3io.split_uri(source_uri)
+    source = job["TransformInput"]["DataSource"]["S3DataSource"]
     try:
-        keys = [k for k in s3io.list_keys(bucket, prefix) if not k.endswith("/")]
-    except s3io.S3Missing:
-        keys = []
+        bucket, prefix, keys = _input_objects(source)
+    except JobFailure as exc:
+        return "Failed", str(exc)
     if not keys:
         return "Failed", (
-            f'ClientError: No S3 objects found under S3 URL "{source_uri}" given in input data source. '
+            f'ClientError: No S3 objects found under S3 URL "{source["S3Uri"]}" given in input data source. '
             "Please ensure that the bucket exists in the selected region, that objects exist under that "
             'S3 prefix, and that the role has "s3:ListBucket" permissions on the bucket.'
         )
+    return _transform_objects(model, job, (stop, seconds_per_object), bucket, prefix, keys)
+
+
+def _manifest_objects(uri: str) -> tuple[str, str, list[str]]:
+    """(bucket, prefix, keys) a manifest lists: [{"prefix": "s3://bucket/p/"}, "relative/key", ...]."""
+    try:
+        entries = json.loads(s3io.get_bytes(*s3io.split_uri(uri)))
+        bucket, prefix = s3io.split_uri(entries[0]["prefix"])
+        relative = [str(entry) for entry in entries[1:]]
+    except s3io.S3Missing as exc:
+        raise JobFailure(f"ClientError: Unable to read the manifest file {uri}: it does not exist.") from exc
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise JobFailure(
+            f'ClientError: The manifest file {uri} is not a JSON list starting with {{"prefix": "s3://…"}}.'
+        ) from exc
+    return bucket, prefix, [prefix + name for name in relative]
+
+
+def _input_objects(source: dict[str, Any]) -> tuple[str, str, list[str]]:
+    """(bucket, prefix the output paths are relative to, input keys) of S3Prefix or ManifestFile input."""
+    if source.get("S3DataType") == "ManifestFile":
+        return _manifest_objects(source["S3Uri"])
+    bucket, prefix = s3io.split_uri(source["S3Uri"])
+    try:
+        return bucket, prefix, [k for k in s3io.list_keys(bucket, prefix) if not k.endswith("/")]
+    except s3io.S3Missing:
+        return bucket, prefix, []
+
+
+def _transform_objects(
+    model: LoadedModel,
+    job: dict[str, Any],
+    pace: tuple[threading.Event, float],
+    bucket: str,
+    prefix: str,
+    keys: list[str],
+) -> tuple[str, str | None]:
+    """Transform each object into its `.out`; a file that fails has none, and the others carry on."""
+    stop, seconds_per_object = pace
     failures: list[str] = []
     for key in keys:
-        if stop.is_set():
+        if stop.wait(seconds_per_object):  # set: stopped before this object (wait(0) only looks)
             return "Stopped", None
         uri = f"s3://{bucket}/{key}"
         try:

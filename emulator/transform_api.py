@@ -24,8 +24,8 @@ def _check_job(store: Store, region: str, params: dict[str, Any]) -> dict[str, A
             "must be less than or equal to 100 MB."
         )
     source = params["TransformInput"]["DataSource"]["S3DataSource"]
-    if source.get("S3DataType") != "S3Prefix":
-        raise validation("The emulator reads S3DataType S3Prefix input only.")
+    if source.get("S3DataType") not in ("S3Prefix", "ManifestFile"):
+        raise validation("The emulator reads S3DataType S3Prefix or ManifestFile input only.")
     if params["TransformInput"].get("SplitType", "None") not in ("None", "Line"):
         raise validation("SplitType must be None or Line for this algorithm.")
     content_type = params["TransformInput"].get("ContentType", "text/csv")

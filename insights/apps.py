@@ -32,6 +32,8 @@ class InsightsConfig(AppConfig):
         after = next(i for i, item in enumerate(extensions.NAVIGATION) if item.url_name == "tenant_detail")
         extensions.NAVIGATION[after:after] = [dashboard]
         extensions.NAVIGATION.insert(after + 2, usage)
+        datasets = extensions.NavItem("Data & runs", "tenant_datasets", "datasets.view", per_tenant=True)
+        extensions.NAVIGATION.insert(after + 2, datasets)
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
                 "insights/_tenant_usage.html", "tenants.view", views.tenant_usage_section

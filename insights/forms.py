@@ -1,33 +1,41 @@
-"""The dashboard settings form: the threshold that flags rows and the input columns' names."""
+"""Forms of the tenant's data pages: a CSV upload and, for operators, an existing S3 prefix to read."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.template.defaultfilters import filesizeformat
 
-from insights.models import MAX_INPUT_COLUMNS
+from deployments import conf
 
 
-class InsightSettingsForm(forms.Form):
-    threshold = forms.FloatField(
-        label="Flagging threshold",
-        min_value=0.0,
-        max_value=1.0,
-        help_text="Rows whose score is at or above this value are flagged on the dashboard (0 to 1).",
-        widget=forms.NumberInput(attrs={"step": "0.01"}),
-        error_messages={"invalid": "Enter a number between 0 and 1, such as 0.7."},
-    )
-    column_names = forms.CharField(
-        label="Input column names",
+class DatasetUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file")
+
+    def __init__(self, *args: Any, expectation: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = filesizeformat(conf.dataset_max_bytes())
+        self.fields["file"].help_text = (
+            f"Up to {limit}; the model reads {expectation}." if expectation else ""
+        )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = conf.dataset_max_bytes()
+        if upload.size > limit:  # known from the upload handler, without reading the file
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(upload.size)}; the limit is {filesizeformat(limit)} "
+                "(DATASET_MAX_BYTES): split it into smaller files."
+            )
+        return upload
+
+
+class InputAreaForm(forms.Form):
+    prefix = forms.CharField(
+        label="S3 prefix",
         required=False,
-        max_length=1000,
-        help_text="The names of your input columns in order, separated by commas, e.g. tenure_months, "
-        "monthly_charges. Columns without a name show as Column 1, Column 2 …",
+        max_length=1024,
+        help_text="An existing prefix such as s3://acme-exports/daily/ (ending with /); "
+        "empty: the tenant's own.",
     )
-
-    def clean_column_names(self) -> str:
-        names = [name.strip() for name in self.cleaned_data["column_names"].split(",")]
-        if len(names) > MAX_INPUT_COLUMNS:
-            raise forms.ValidationError(f"Name at most {MAX_INPUT_COLUMNS} columns; you named {len(names)}.")
-        if any(len(name) > 60 for name in names):
-            raise forms.ValidationError("Keep each column name under 60 characters.")
-        return ", ".join(names) if any(names) else ""

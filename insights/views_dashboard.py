@@ -17,7 +17,7 @@ from deployments.models import IngestStatus
 from insights import dashboard as sel
 from insights.charts import run_trend_figure, score_distribution_figure
 from insights.csv_export import run_csv_lines
-from insights.forms import InsightSettingsForm
+from insights.forms_dashboard import InsightSettingsForm
 from insights.services import insight_settings_update, transform_run_reingest
 from saasadmin.submissions import submit_once
 from tenants.access import get_tenant_or_404, requires, user_can

@@ -1,4 +1,4 @@
-"""Template context: the navigation the signed-in user's role may use."""
+"""Template context: the navigation the signed-in user's role may use, and their unread notices."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from django.urls import reverse
 
 from tenants.access import membership_of
 from tenants.extensions import NAVIGATION
+from tenants.notices import notices_unread
 from tenants.roles import role_can
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     membership = membership_of(getattr(request, "user", None))
     if membership is None:
-        return {"nav_items": [], "membership": None}
+        return {"nav_items": [], "membership": None, "notices_unread": 0}
     items: list[dict[str, Any]] = []
     for entry in NAVIGATION:
         if not role_can(membership.role, entry.capability):
@@ -31,4 +32,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     matching = [item for item in items if request.path.startswith(item["url"])]
     if matching:
         max(matching, key=lambda item: len(item["url"]))["active"] = True
-    return {"nav_items": items, "membership": membership}
+    unread = notices_unread(request.user)
+    return {"nav_items": items, "membership": membership, "notices_unread": unread}

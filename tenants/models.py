@@ -182,4 +182,5 @@ class AuditEvent(models.Model):
 
 # Defined in its own module to keep this one short; imported here so Django registers it with the app.
 from tenants.models_limits import TierRateLimit  # noqa: E402, F401
+from tenants.models_notices import Notice  # noqa: E402, F401
 from tenants.models_tokens import TenantToken  # noqa: E402, F401

@@ -37,6 +37,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # Model internals: artifacts, deployments, AWS resources, the queue dashboard.
     "deployments.view": frozenset({Role.OPERATOR}),
     "deployments.manage": frozenset({Role.OPERATOR}),
+    # A tenant's batch input and runs: its data files, its runs and their files (members: their own).
+    "datasets.view": frozenset({Role.OPERATOR, Role.TENANT_ADMIN, Role.TENANT_VIEWER}),
+    # Upload and delete input files, run now, stop a running job, retry a failed run.
+    "datasets.manage": frozenset({Role.OPERATOR, Role.TENANT_ADMIN}),
     # Run the "prove isolation" check on a tenant's page (it makes and revokes a token of that tenant).
     "isolation.check": frozenset({Role.OPERATOR}),
     # A tenant's insight dashboards (batch results, charts, CSV downloads): its members, and operators.

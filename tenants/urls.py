@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tenants import views, views_limits, views_tokens, views_users
+from tenants import views, views_limits, views_notices, views_tokens, views_users
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("notices/", views_notices.notices, name="notices"),
+    path("notices/read/", views_notices.notices_read, name="notices_read"),
     path("tenants/", views.tenant_list_view, name="tenant_list"),
     path("tenants/new/", views.tenant_onboard, name="tenant_onboard"),
     path("tenants/<uuid:tenant_id>/", views.tenant_detail, name="tenant_detail"),

@@ -65,43 +65,45 @@ def _failed_delete(tenant: Tenant) -> int:
     return deployment.pk
 
 
-def _run(tenant: Tenant) -> TransformRun:
-    """A completed batch run of the tenant, ingested: one file, one scored row."""
-    deployment = Deployment.objects.create(
-        tenant=tenant,
-        name=f"{tenant.slug}-batch",
-        kind=Kind.BATCH,
-        isolation="silo",
-        aws_name=f"sa-{tenant.slug}-batch",
-        settings=settings_normalise(Kind.BATCH, {"join_source": "Input"}),
+def _batch(tenant: Tenant) -> Deployment:
+    deployment, _ = Deployment.objects.get_or_create(
+        aws_name=f"sa-{tenant.slug}-bt",
+        defaults={
+            "tenant": tenant,
+            "name": f"{tenant.slug}-batch",
+            "kind": Kind.BATCH,
+            "isolation": "silo",
+            "settings": settings_normalise(Kind.BATCH, {}),
+        },
     )
+    return deployment
+
+
+def _run(tenant: Tenant) -> int:
+    """A finished batch run of the tenant, with one failed file (what the run page shows)."""
+    deployment = _batch(tenant)
     run = TransformRun.objects.create(
         deployment=deployment,
         tenant=tenant,
-        sequence=1,
-        job_name=f"sa-{tenant.slug}-batch-r1",
-        input_prefix="s3://b/in/",
-        output_prefix="s3://b/out/",
-        status="completed",
+        sequence=deployment.runs.count() + 1,
+        job_name=f"{deployment.aws_name}-r{deployment.runs.count() + 1}",
+        input_prefix=f"s3://bucket/datasets/{tenant.slug}/input/",
+        output_prefix=f"s3://bucket/datasets/{tenant.slug}/output/r1/",
+        status="failed",
+        failure_reason="ClientError: Bad input",
     )
+    TransformRunFile.objects.create(
+        run=run, tenant=tenant, input_key=f"{run.input_prefix}a.csv", output_key="x.out", status="failed"
+    )
+    # and one file transformed and ingested: one scored row (what the dashboard and its CSV show)
     file = TransformRunFile.objects.create(
-        run=run,
-        tenant=tenant,
-        input_key="s3://b/in/a.csv",
-        output_key="s3://b/out/a.csv.out",
-        status="succeeded",
+        run=run, tenant=tenant, input_key=f"{run.input_prefix}b.csv", output_key="y.out", status="succeeded"
     )
     ResultRow.objects.create(
-        tenant=tenant,
-        run_month=run.created_at.date().replace(day=1),
-        run=run,
-        file=file,
-        line=1,
-        score=0.9,
-        x1=1.0,
+        tenant=tenant, run_month=run.created_at.date().replace(day=1), run=run, file=file, line=1, score=0.9
     )
     run_summary_refresh(run=run)
-    return run
+    return run.pk
 
 
 def _finished_job() -> Any:
@@ -128,6 +130,7 @@ PARAM_BUILDERS: dict[str, Builder] = {
     "token": lambda world, tenant: _invitation(tenant).token,
     "deployment_id": lambda world, tenant: _deployment(tenant).pk,
     "token_id": lambda world, tenant: token_create(actor=None, tenant=tenant, name="matrix")[0].pk,
+    "run_id": lambda world, tenant: _run(tenant),
     # the django-rq dashboard (vendor-wide, no tenant)
     "queue_index": lambda world, tenant: 0,
     "connection_index": lambda world, tenant: 0,
@@ -137,7 +140,6 @@ PARAM_BUILDERS: dict[str, Builder] = {
     "scheduler_name": lambda world, tenant: "none",
     "cron_job_name": lambda world, tenant: "none",
     # insights: a run of the tenant (its results) and the dashboard's charts
-    "run_id": lambda world, tenant: _run(tenant).pk,
     "chart": lambda world, tenant: "distribution",
 }
 # Per-pattern builders where the generic one does not fit.
@@ -145,6 +147,7 @@ PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
     "member_leave": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "member_change": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "deployment_mark_removed": {"deployment_id": lambda world, tenant: _failed_delete(tenant)},
+    "transform_run_now": {"deployment_id": lambda world, tenant: _batch(tenant).pk},
 }
 # Views whose answer to an allowed GET is not the plain 200.
 SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
@@ -158,6 +161,14 @@ SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
     "invitation_renew": lambda role: 405,  # POST only: a new link
     "tenant_isolation_check": lambda role: 405,  # POST only: runs the check
     "insights_run_reingest": lambda role: 405,  # POST only: loads the run again
+    # POST only: batch runs and the tenant's input files
+    "transform_run_stop": lambda role: 405,
+    "transform_run_retry": lambda role: 405,
+    "transform_run_now": lambda role: 405,
+    "dataset_upload": lambda role: 405,
+    "dataset_delete": lambda role: 405,
+    "input_area_point": lambda role: 405,
+    "notices_read": lambda role: 405,
     # django-rq answers 404 for a cron scheduler that is not running, and sends GETs of its
     # POST-only actions back to the queue page.
     "django_rq:cron_scheduler_detail": lambda role: 404,

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from deployments.aws.clients import call
-from deployments.aws.errors import NotFound
+from deployments.aws.errors import NotFound, Terminal
 
 SM = "sagemaker"
 
@@ -89,6 +89,8 @@ class TransformJobSpec:
     tags: tuple[tuple[str, str], ...] = ()
     invocations_timeout_seconds: int = 600  # AWS's defaults when ModelClientConfig is absent
     invocations_max_retries: int = 3
+    # When given, the job reads exactly the objects this manifest lists (S3DataType=ManifestFile).
+    manifest_uri: str = ""
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,12 @@ def endpoint_delete(name: str) -> None:
         call(SM, "delete_endpoint", name, EndpointName=name)
 
 
+def _transform_source(spec: TransformJobSpec) -> dict[str, str]:
+    if spec.manifest_uri:
+        return {"S3DataType": "ManifestFile", "S3Uri": spec.manifest_uri}
+    return {"S3DataType": "S3Prefix", "S3Uri": spec.input_prefix}
+
+
 def transform_job_create(spec: TransformJobSpec) -> None:
     """Start a batch transform job; AlreadyExists when a job of that name was started before."""
     params: dict[str, Any] = {
@@ -244,7 +252,7 @@ def transform_job_create(spec: TransformJobSpec) -> None:
         "MaxPayloadInMB": spec.max_payload_mb,
         "BatchStrategy": spec.batch_strategy,
         "TransformInput": {
-            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": spec.input_prefix}},
+            "DataSource": {"S3DataSource": _transform_source(spec)},
             "ContentType": spec.content_type,
             "SplitType": spec.split_type,
         },
@@ -266,6 +274,18 @@ def transform_job_describe(name: str) -> TransformJobState:
     # API: DescribeTransformJob
     answer = call(SM, "describe_transform_job", name, TransformJobName=name)
     return TransformJobState(name, answer["TransformJobStatus"], answer.get("FailureReason", ""))
+
+
+def transform_job_stop(name: str) -> bool:
+    """Ask a job to stop (it goes Stopping, then Stopped); False when it had already ended."""
+    try:
+        # API: StopTransformJob
+        call(SM, "stop_transform_job", name, TransformJobName=name)
+    except Terminal as exc:
+        if exc.code != "ValidationException":
+            raise
+        return False  # "Cannot stop transform job … because its status is Completed": it ended first
+    return True
 
 
 def _paged(action: str, key: str, prefix: str) -> Iterator[dict[str, Any]]:

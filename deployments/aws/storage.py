@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
+from datetime import datetime
 from typing import IO
 
 from deployments.aws.clients import call
@@ -90,6 +92,34 @@ def object_names(prefix: str) -> list[str]:
         if not page.get("IsTruncated"):
             return names
         token = {"ContinuationToken": page["NextContinuationToken"]}
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object found by a listing: its URI, size and when it was written."""
+
+    uri: str
+    size: int
+    modified: datetime
+
+
+def objects_list(prefix: str, limit: int = 10_000) -> list[StoredObject]:
+    """The objects under an s3:// prefix (every page of the listing, up to `limit`), in key order."""
+    bucket, key_prefix = uri_split(prefix)
+    found: list[StoredObject] = []
+    token: dict[str, str] = {}
+    while len(found) < limit:
+        # API: ListObjectsV2
+        page = call(S3, "list_objects_v2", prefix, Bucket=bucket, Prefix=key_prefix, **token)
+        found += [
+            StoredObject(f"s3://{bucket}/{item['Key']}", int(item["Size"]), item["LastModified"])
+            for item in page.get("Contents", [])
+            if not item["Key"].endswith("/")
+        ]
+        if not page.get("IsTruncated"):
+            break
+        token = {"ContinuationToken": page["NextContinuationToken"]}
+    return found[:limit]
 
 
 def object_delete(uri: str) -> None:

@@ -9,7 +9,8 @@ For the pages (reads are in deployments.selectors, forms in deployments.forms):
   (another model package); deployment_member_leave(...);
   member_leave_deletes(deployment) (the last tenant of a multi-model/-container endpoint deletes it)
 - deletion_plan(deployment) -> Plan; deployment_delete(actor, deployment); deployment_retry(actor, deployment)
-- batch: transform_run_start(actor, deployment) -> TransformRun
+- batch: transform_run_start(actor, deployment) -> TransformRun; run_now, run_stop, run_retry (run_control)
+- datasets: dataset_upload (checked CSV into the input area), dataset_delete, input_area_point, input_objects
 - offboarding: offboarding_plan(tenant) -> OffboardingPlan (before confirming); tenant_teardown(actor,
   tenant) (registered as tenants.extensions' offboarding handler); offboarding_remaining(tenant) ->
   [Remaining] (what is left, what holds it); deployment_mark_removed(actor, deployment, reason) (a
@@ -21,6 +22,7 @@ Writes raise django.core.exceptions.ValidationError with messages from the rules
 from __future__ import annotations
 
 from deployments.services.archives import ArchiveFacts, archive_inspect
+from deployments.services.datasets import dataset_delete, dataset_upload, input_area_point, input_objects
 from deployments.services.deployments import (
     deployment_apply,
     deployment_delete,
@@ -53,6 +55,12 @@ from deployments.services.reconcile import (
     orphans_list,
     reconcile_last_report,
 )
+from deployments.services.run_control import (
+    transform_run_notify,
+    transform_run_now,
+    transform_run_retry,
+    transform_run_stop,
+)
 from deployments.services.runs import transform_run_advance, transform_run_start
 from deployments.services.teardown import deployment_mark_removed, tenant_teardown
 
@@ -65,6 +73,8 @@ __all__ = [
     "Remaining",
     "ResourceAction",
     "archive_inspect",
+    "dataset_delete",
+    "dataset_upload",
     "deletion_plan",
     "deployment_advance",
     "deployment_apply",
@@ -77,6 +87,8 @@ __all__ = [
     "deployment_retry",
     "deployments_reconcile",
     "draft_problems",
+    "input_area_point",
+    "input_objects",
     "member_leave_deletes",
     "member_plan",
     "model_package_register",
@@ -87,5 +99,9 @@ __all__ = [
     "reconcile_last_report",
     "tenant_teardown",
     "transform_run_advance",
+    "transform_run_notify",
+    "transform_run_now",
+    "transform_run_retry",
     "transform_run_start",
+    "transform_run_stop",
 ]

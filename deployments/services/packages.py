@@ -40,7 +40,7 @@ def _image_for_upload(tenant: Tenant | None, framework: str, version: str) -> st
         raise ValidationError({"version": str(exc)}) from None
 
 
-def _aws_refusal(exc: AwsError) -> ValidationError:
+def upload_refusal(exc: AwsError) -> ValidationError:
     if isinstance(exc, Transient):
         return ValidationError(
             f"Amazon S3 could not be reached ({exc.message}), so nothing was uploaded. "
@@ -66,7 +66,7 @@ def _archive_store(fileobj: IO[bytes], tenant: Tenant | None, framework: str) ->
                 storage.object_create(uri, fileobj, tags={"saasadmin:tenant": slug})
                 return number, uri
     except AwsError as exc:
-        raise _aws_refusal(exc) from None
+        raise upload_refusal(exc) from None
     raise ValidationError("Other uploads are taking this model's next versions right now: upload again.")
 
 

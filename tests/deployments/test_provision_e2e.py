@@ -216,16 +216,18 @@ def test_it_runs_a_batch_transform_per_tenant_and_records_the_run(
     assert [o["Key"].rsplit("/", 1)[-1] for o in output["Contents"]] == ["part-000.csv.out"]
 
 
-def test_a_batch_run_without_input_fails_with_sagemakers_reason(
+def test_a_batch_run_without_input_is_skipped_with_the_reason(
     world: SimpleNamespace, aws: Any, package: Any, apply: Apply
 ) -> None:
     tenant = make_tenant(slug="nodata", isolation="silo")
     draft = Draft(name="No data", kind="batch", isolation="silo", tenant=tenant, model_package=package(None))
     deployment = apply(draft)
     run = TransformRun.objects.get(deployment=deployment)
-    assert run.status == RunStatus.FAILED
-    assert "No S3 objects found under S3 URL" in run.failure_reason
-    assert DeploymentEvent.objects.filter(deployment=deployment, action="Run", outcome="failed").exists()
+    assert run.status == RunStatus.SKIPPED
+    assert "holds no files" in run.failure_reason and run.input_prefix in run.failure_reason
+    assert DeploymentEvent.objects.filter(deployment=deployment, action="Run", outcome="skipped").exists()
+    # No job was created for it.
+    assert not aws.sagemaker.list_transform_jobs(NameContains=run.job_name)["TransformJobSummaries"]
 
 
 def _keys(aws: Any, deployment: Deployment) -> list[str]:
