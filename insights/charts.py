@@ -135,7 +135,7 @@ def score_distribution_figure(histogram: Sequence[int], threshold: float) -> go.
     bins = len(histogram) or 1
     width = 1 / bins
     centres = [round((i + 0.5) * width, 4) for i in range(bins)]
-    colours = [FLAGGED_COLOUR if (i + 1) * width > threshold else CALM_COLOUR for i in range(bins)]
+    colours = [FLAGGED_COLOUR if round((i + 1) * width, 9) > threshold else CALM_COLOUR for i in range(bins)]
     figure = go.Figure(
         go.Bar(
             x=centres,
