@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q
 from redis.exceptions import RedisError
 
@@ -39,3 +41,10 @@ def ingest_resume(limit: int = 50) -> dict[str, int]:
         ingest_enqueue(run_id, str(tenant_id)) for run_id, tenant_id in pending if str(run_id) not in live
     )
     return {"resumed": resumed}
+
+
+def demo_history_step() -> dict[str, Any]:
+    """One step of the demo's batch history (insights/demo.py); enqueues the next one itself."""
+    from insights.demo import demo_history_step as step
+
+    return step()
