@@ -205,7 +205,7 @@ def run_trend_figure(points: Sequence[TrendPoint]) -> go.Figure:
     figure.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.2, "x": 0})
     figure.update_xaxes(type="date", showgrid=False)
     figure.update_yaxes(title_text="Rows scored", rangemode="tozero", gridcolor="#e5e7eb", secondary_y=False)
-    figure.update_yaxes(title_text="%", rangemode="tozero", showgrid=False, secondary_y=True)
+    figure.update_yaxes(range=[0, 100], ticksuffix="%", showgrid=False, secondary_y=True)
     return figure
 
 

@@ -71,12 +71,13 @@ def _backdate(deployment: Deployment) -> list[TransformRun]:
     moved = []
     for run in deployment.runs.filter(sequence__lt=RUNS).exclude(status__in=ACTIVE_RUN_STATUSES):
         when = anchor - (RUNS - run.sequence) * SPACING
-        if abs((run.created_at - when).total_seconds()) < 60:
+        in_place = abs((run.created_at - when).total_seconds()) < 60
+        if in_place and run.finished_at is not None and run.finished_at < when + SPACING:
             continue
         TransformRun.objects.filter(pk=run.pk).update(
             created_at=when, started_at=when + timedelta(minutes=1), finished_at=when + timedelta(minutes=7)
         )
-        if RunSummary.objects.filter(run=run).exists():
+        if not in_place and RunSummary.objects.filter(run=run).exists():
             moved.append(run)
     return moved
 

@@ -62,6 +62,7 @@ def test_the_history_is_made_of_real_runs_months_apart(
     failed = RunSummary.objects.get(run=runs[1])
     assert failed.files_failed == 1
     assert "segment-east.csv" in runs[1].failure_reason
+    assert runs[1].finished_at < runs[2].created_at  # its end moved back in time with it
     with django_capture_on_commit_callbacks(execute=True):
         assert demo.demo_history_step(slugs=("alpha",)) == {"alpha": True}
     assert TransformRun.objects.filter(deployment=deployment).count() == 4
