@@ -107,11 +107,14 @@ def flagged_page(
     key = sort.lstrip("-")
     column = sorts_for(summary.columns).get(key, "score")
     descending = sort.startswith("-") or key not in sorts_for(summary.columns)
-    order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
+    if column in BASE_SORTS:  # never NULL: plain order, which the (tenant, run, score) index serves
+        order = F(column).desc() if descending else F(column).asc()
+    else:  # an input column may be empty: empty cells last either way
+        order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
     rows = (
         ResultRow.objects.filter(tenant=tenant, run=run, score__gte=threshold)
         .select_related(None)
-        .order_by(order, "file_id", "line")
+        .order_by(order, *(("-file_id", "-line") if descending else ("file_id", "line")))
     )
     paginator = Paginator(rows, PAGE_SIZE)
     paginator.count = summary.rows_above  # stored at ingest: no COUNT(*) over the rows per page view

@@ -12,6 +12,7 @@ shape, same results.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -19,12 +20,15 @@ from typing import Any
 
 import psycopg
 from django.db import connection
+from psycopg import sql
 
 from insights.models import HISTOGRAM_BINS, INPUT_COLUMNS
 from insights.outfiles import Figures, Malformed, Problems, lines, parsed
 from insights.partitions import TABLE, partition_ensure
 
 INSERT_BATCH = 2000
+SPOOL_BYTES = 16 * 1024 * 1024  # the staged rows' binary copy stays in memory up to this, then on disk
+CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -99,13 +103,41 @@ def _load_postgresql(target: Target, chunks: Chunks) -> Figures:
             # A row of the wrong width, a cell that is not a number (DataError), no score (NOT NULL).
             raise _malformed(target, chunks) from exc
         figures = _stage_figures(cursor, stage, target)
-        _delete_previous(cursor, target)
-        cursor.execute(
-            f"INSERT INTO {TABLE} (tenant_id, run_month, run_id, file_id, line, {columns}, score) "  # noqa: S608
-            f"SELECT %s, %s, %s, %s, line, {columns}, score FROM {stage}",
-            [target.tenant_id, target.run_month, target.run_id, target.file_id],
-        )
+        _move_into_place(cursor.cursor, stage, target)  # type: ignore[attr-defined]
     return figures
+
+
+def _move_into_place(raw: Any, stage: str, target: Target) -> None:
+    """Replace the file's rows with the staged ones: COPY them out in binary (to a spool that moves to
+    disk past SPOOL_BYTES), delete the file's previous rows, COPY the spool into the results table.
+
+    A COPY into the table rather than INSERT … SELECT: COPY writes rows in batches (fewer WAL records,
+    buffered per partition), which measured about a fifth faster here (bench/ingest.py); the binary
+    round trip parses nothing again."""
+    columns = ", ".join(INPUT_COLUMNS[: target.inputs])
+    # Binary COPY needs the exact column types: the keys are cast to them.
+    keys = sql.SQL("{}::uuid, {}::date, {}::bigint, {}::bigint").format(
+        sql.Literal(str(target.tenant_id)),
+        sql.Literal(target.run_month.isoformat()),
+        sql.Literal(target.run_id),
+        sql.Literal(target.file_id),
+    )
+    out = sql.SQL("COPY (SELECT {}, line, {}, score FROM {}) TO STDOUT (FORMAT binary)").format(
+        keys, sql.SQL(columns), sql.Identifier(stage)
+    )
+    into = (
+        f"COPY {TABLE} (tenant_id, run_month, run_id, file_id, line, {columns}, score) "
+        "FROM STDIN (FORMAT binary)"
+    )
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        with raw.copy(out) as copy:
+            for block in copy:
+                spool.write(block)
+        _delete_previous(raw, target)
+        spool.seek(0)
+        with raw.copy(into) as copy:
+            while block := spool.read(CHUNK_BYTES):
+                copy.write(block)
 
 
 def _stage_figures(cursor: Any, stage: str, target: Target) -> Figures:
