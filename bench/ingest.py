@@ -97,7 +97,7 @@ def _environment(scratch: Path, emulator_url: str, database_url: str) -> None:
             "EMULATOR_URL": emulator_url,
             "SAASADMIN_BUCKET": BUCKET,
             "ALLOWED_HOSTS": "testserver,127.0.0.1",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             "DJANGO_SETTINGS_MODULE": "saasadmin.settings",
             "DEBUG": "0",
             "SECURE_HTTPS": "0",

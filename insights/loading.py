@@ -12,7 +12,9 @@ shape, same results.
 
 from __future__ import annotations
 
+import logging
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +28,7 @@ from insights.models import HISTOGRAM_BINS, INPUT_COLUMNS
 from insights.outfiles import Figures, Malformed, Problems, lines, parsed
 from insights.partitions import TABLE, partition_ensure
 
+log = logging.getLogger(__name__)
 INSERT_BATCH = 2000
 SPOOL_BYTES = 16 * 1024 * 1024  # the staged rows' binary copy stays in memory up to this, then on disk
 CHUNK_BYTES = 1024 * 1024
@@ -92,6 +95,7 @@ def _load_postgresql(target: Target, chunks: Chunks) -> Figures:
             f"CREATE TEMPORARY TABLE {stage} (line integer GENERATED ALWAYS AS IDENTITY, {inputs}, "
             "score double precision NOT NULL) ON COMMIT DROP"
         )
+        started = time.perf_counter()
         copy_sql = f"COPY {stage} ({columns}, score) FROM STDIN (FORMAT csv)"
         try:
             # psycopg's own cursor: Django's wrapper has no copy(). The enclosing atomic block rolls
@@ -102,8 +106,14 @@ def _load_postgresql(target: Target, chunks: Chunks) -> Figures:
         except (psycopg.DataError, psycopg.IntegrityError) as exc:
             # A row of the wrong width, a cell that is not a number (DataError), no score (NOT NULL).
             raise _malformed(target, chunks) from exc
+        staged = time.perf_counter()
         figures = _stage_figures(cursor, stage, target)
+        counted = time.perf_counter()
         _move_into_place(cursor.cursor, stage, target)  # type: ignore[attr-defined]
+    log.info(
+        "file %s: %d rows staged in %.2f s, counted in %.2f s, moved into place in %.2f s",
+        target.file_id, figures.rows, staged - started, counted - staged, time.perf_counter() - counted,
+    )  # fmt: skip
     return figures
 
 

@@ -3,7 +3,6 @@ settings and re-ingest. Thin: fetch through the tenant-scoped selectors, call on
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -104,7 +103,7 @@ def insights_chart_data(request: HttpRequest, tenant_id: str, chart: str) -> Jso
         summary = sel.summary_of(run)
         threshold = sel.settings_of(tenant).threshold
         figure = score_distribution_figure(summary.histogram if summary else [], threshold)
-    return JsonResponse(json.loads(figure.to_json()))
+    return JsonResponse(figure)
 
 
 @requires("insights.view")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+
+import plotly.graph_objects as go
 
 from insights.charts import MAX_POINTS, downsample, run_trend_figure, score_distribution_figure
 from insights.dashboard import TrendPoint
@@ -14,17 +17,18 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 def test_the_distribution_has_one_bar_per_bin_and_marks_the_threshold() -> None:
     histogram = [i * 10 for i in range(20)]
     figure = score_distribution_figure(histogram, 0.7)
-    bars = figure.data[0]
-    assert list(bars.y) == histogram
-    assert bars.x[0] == 0.025
-    assert bars.x[-1] == 0.975
-    flagged = [colour for colour in bars.marker.color if colour == "#db2777"]
+    bars = figure["data"][0]
+    assert bars["y"] == histogram
+    assert bars["x"][0] == 0.025
+    assert bars["x"][-1] == 0.975
+    flagged = [colour for colour in bars["marker"]["color"] if colour == "#db2777"]
     assert len(flagged) == 6  # bins 0.70–0.75 … 0.95–1.00
-    assert figure.layout.shapes[0].x0 == 0.7
+    assert figure["layout"]["shapes"][0]["x0"] == 0.7
+    go.Figure(figure)  # a valid plotly figure
 
 
 def test_an_empty_histogram_still_draws() -> None:
-    assert len(score_distribution_figure([], 0.5).data) == 1
+    assert len(score_distribution_figure([], 0.5)["data"]) == 1
 
 
 def _points(n: int) -> list[TrendPoint]:
@@ -36,17 +40,18 @@ def _points(n: int) -> list[TrendPoint]:
 
 def test_the_trend_has_rows_share_flagged_and_mean_score() -> None:
     figure = run_trend_figure(_points(3))
-    names = [trace.name for trace in figure.data]
+    names = [trace["name"] for trace in figure["data"]]
     assert names == ["Rows scored", "Flagged (% of rows)", "Mean score (%)"]
-    assert list(figure.data[1].y) == [0.0, 0.7, 1.4]
-    assert list(figure.data[2].y) == [30.0, 30.0, 30.0]
+    assert figure["data"][1]["y"] == [0.0, 0.7, 1.4]
+    assert figure["data"][2]["y"] == [30.0, 30.0, 30.0]
+    go.Figure(figure)  # a valid plotly figure
 
 
 def test_a_long_history_is_downsampled_under_300_kb() -> None:
     points = _points(200_000)
     figure = run_trend_figure(points)
-    assert len(figure.data[0].x) <= MAX_POINTS
-    assert len(figure.to_json().encode()) < 300_000
+    assert len(figure["data"][0]["x"]) <= MAX_POINTS
+    assert len(json.dumps(figure).encode()) < 300_000
 
 
 def test_downsampling_keeps_the_ends_and_the_extremes() -> None:
