@@ -14,7 +14,7 @@ urlpatterns = [
     ),
     path("tenants/<uuid:tenant_id>/insights/", views_dashboard.insights_dashboard, name="insights_dashboard"),
     path(
-        "tenants/<uuid:tenant_id>/insights/charts/<slug:chart>.json",
+        "tenants/<uuid:tenant_id>/insights/charts/<str:chart>.json",
         views_dashboard.insights_chart_data,
         name="insights_chart_data",
     ),
