@@ -44,6 +44,11 @@ class BatchSchedule:
     next_utc: datetime | None
     runnable: bool
 
+    @property
+    def next_local(self) -> str:
+        """The next run in the schedule's own time zone ("Sat 28 Nov, 03:00"): templates would show UTC."""
+        return self.next_at.strftime("%a %-d %b, %H:%M") if self.next_at else ""
+
 
 def transform_run_get(*, user: Any, tenant: Tenant, run_id: int) -> TransformRun:
     """One run of `tenant` the user may see, or 404 (another tenant's run is not found)."""

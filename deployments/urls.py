@@ -36,22 +36,22 @@ urlpatterns = [
         name="tenant_isolation_check",
     ),
     path(
-        "tenants/<uuid:tenant_id>/runs/<int:run_id>/",
+        "tenants/<uuid:tenant_id>/datasets/runs/<int:run_id>/",
         views_runs.transform_run_detail,
         name="transform_run_detail",
     ),
     path(
-        "tenants/<uuid:tenant_id>/runs/<int:run_id>/stop/",
+        "tenants/<uuid:tenant_id>/datasets/runs/<int:run_id>/stop/",
         views_runs.transform_run_stop,
         name="transform_run_stop",
     ),
     path(
-        "tenants/<uuid:tenant_id>/runs/<int:run_id>/retry/",
+        "tenants/<uuid:tenant_id>/datasets/runs/<int:run_id>/retry/",
         views_runs.transform_run_retry,
         name="transform_run_retry",
     ),
     path(
-        "tenants/<uuid:tenant_id>/batch/<dbid:deployment_id>/run/",
+        "tenants/<uuid:tenant_id>/datasets/run/<dbid:deployment_id>/",
         views_runs.transform_run_now,
         name="transform_run_now",
     ),

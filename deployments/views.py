@@ -15,12 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from deployments import selectors, services
+from deployments import resources, selectors, services
 from deployments.forms import DeploymentForm, MemberChangeForm, MemberJoinForm, service_error_show
 from deployments.health import queue_health
 from deployments.models import Deployment, Kind, MemberState, Status
 from deployments.queueing import EnqueueWatch, enqueues_watched
 from deployments.rules import DEFAULT_KINDS, KIND_RULES, SHARED
+from deployments.schedules import schedule_text
 from deployments.states import ACTIVE
 from saasadmin.submissions import submit_once
 from tenants.access import get_tenant_or_404, requires, role_of
@@ -72,6 +73,7 @@ def _detail_context(request: HttpRequest, deployment_id: int) -> dict[str, Any]:
         "cost": selectors.deployment_monthly_cost(deployment=deployment),
         "runs": selectors.transform_run_list(user=request.user, deployment=deployment)[:20],
         "setting_labels": {s.name: s.label for s in KIND_RULES[deployment.kind].settings},
+        "schedule_text": schedule_text(resources.values(deployment)) if deployment.kind == Kind.BATCH else "",
     }
 
 
@@ -234,8 +236,8 @@ def deployment_cancel(request: HttpRequest, deployment_id: int) -> HttpResponse:
 @submit_once
 def transform_run_start(request: HttpRequest, deployment_id: int) -> HttpResponse:
     def start(deployment: Deployment) -> str:
-        run = services.transform_run_start(actor=request.user, deployment=deployment)
-        return f"Batch run {run.job_name} started."
+        run = services.transform_run_now(actor=request.user, deployment=deployment)
+        return f"{run.label} ({run.job_name}) started."
 
     return _act(request, deployment_id, start)
 

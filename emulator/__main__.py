@@ -50,6 +50,12 @@ def main(argv: list[str] | None = None) -> None:
         default=1000,
         help="a model.tar.gz holding more files fails likewise",
     )
+    parser.add_argument(
+        "--transform-seconds-per-object",
+        type=float,
+        default=0.0,
+        help="how long a transform job works on each input object (to watch or stop a job half-way)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -65,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         archive_max_unpacked_bytes=args.archive_max_unpacked_mb * 1024 * 1024,
         archive_max_members=args.archive_max_members,
         accelerated_delay_factor=args.accelerated_delay_factor,
+        transform_seconds_per_object=args.transform_seconds_per_object,
         model_load_budget_seconds=None
         if args.model_load_budget_ms is None
         else args.model_load_budget_ms / 1000,

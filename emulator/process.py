@@ -53,6 +53,14 @@ class EmulatorHandle:
         self.stop()
 
 
+def _job_run(store: Store, job: dict[str, Any], stop: threading.Event) -> tuple[str, str | None]:
+    # The settings are read when each job starts, so a test can pace the jobs of a running emulator.
+    settings = store.settings
+    return run_transform_job(
+        job, stop, limits=settings.archive_limits, seconds_per_object=settings.transform_seconds_per_object
+    )
+
+
 def start(
     port: int = 0,
     data_dir: str | Path | None = None,
@@ -68,11 +76,7 @@ def start(
     """
     service_model()  # load botocore's SageMaker model now, not on the first request
     store = Store(Settings(delay=delays, catalogue_path=str(catalogue or DEFAULT_CATALOGUE), **settings))
-    store.job_runner = functools.partial(
-        run_transform_job,
-        limits=store.settings.archive_limits,
-        seconds_per_object=store.settings.transform_seconds_per_object,
-    )
+    store.job_runner = functools.partial(_job_run, store)
     persister = None
     metrics_log = None
     if data_dir is not None:

@@ -21,7 +21,7 @@ class InsightsConfig(AppConfig):
         """Plug insights into deployments' run-finished signal, the navigation and the tenant page
         (tenants and deployments import nothing of ours)."""
         from deployments.signals import transform_run_finished
-        from insights import audit_phrases, views, views_dashboard
+        from insights import audit_phrases, views, views_dashboard, views_datasets
         from tenants import audit_text, extensions
 
         transform_run_finished.connect(_ingest_when_run_finished, dispatch_uid="insights-ingest")
@@ -42,6 +42,11 @@ class InsightsConfig(AppConfig):
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
                 "insights/_tenant_insights.html", "insights.view", views_dashboard.tenant_insights_section
+            )
+        )
+        extensions.TENANT_SECTIONS.append(
+            extensions.TenantSection(
+                "insights/_tenant_datasets.html", "datasets.view", views_datasets.tenant_datasets_section
             )
         )
         extensions.tenant_landing.append(views_dashboard.landing_url)

@@ -11,7 +11,7 @@ from deployments import conf
 
 
 class DatasetUploadForm(forms.Form):
-    file = forms.FileField(label="CSV file")
+    file = forms.FileField(label="CSV file", allow_empty_file=True)  # the check says why it is refused
 
     def __init__(self, *args: Any, expectation: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -32,7 +32,7 @@ class DatasetUploadForm(forms.Form):
 
 
 class InputAreaForm(forms.Form):
-    prefix = forms.CharField(
+    s3_prefix = forms.CharField(
         label="S3 prefix",
         required=False,
         max_length=1024,

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from deployments import conf, resources, selectors_runs, services
 from deployments.aws import AwsError
 from deployments.forms import service_error_show
+from deployments.models import DatasetFile
 from deployments.services.datasets import dataset_expectation
 from deployments.uploads import upload_limit
 from insights.forms import DatasetUploadForm, InputAreaForm
@@ -41,7 +42,7 @@ def _page(request: HttpRequest, tenant: Tenant, **forms: Any) -> HttpResponse:
         "can_manage": user_can(request.user, "datasets.manage"),
         "can_point": user_can(request.user, "deployments.manage"),
         "upload_form": forms.get("upload_form") or DatasetUploadForm(expectation=expectation),
-        "area_form": forms.get("area_form") or InputAreaForm(initial={"prefix": prefix if prefix else ""}),
+        "area_form": forms.get("area_form") or InputAreaForm(initial={"s3_prefix": prefix}),
         "limit": conf.dataset_max_bytes(),
     }
     return render(request, "insights/datasets.html", context)
@@ -99,12 +100,22 @@ def input_area_point(request: HttpRequest, tenant_id: str) -> HttpResponse:
     if form.is_valid():
         try:
             area = services.input_area_point(
-                actor=request.user, tenant=tenant, prefix=form.cleaned_data["prefix"]
+                actor=request.user, tenant=tenant, prefix=form.cleaned_data["s3_prefix"]
             )
         except ValidationError as exc:
-            service_error_show(form, exc, "prefix")
+            service_error_show(form, exc, "s3_prefix")
         else:
             where = area.prefix if area else "its own input area"
             messages.success(request, f"{tenant.name}'s runs now read {where}.")
             return redirect("tenant_datasets", tenant_id=tenant.pk)
     return _page(request, tenant, area_form=form)
+
+
+def tenant_datasets_section(request: HttpRequest, tenant: Tenant) -> dict[str, Any] | None:
+    """The tenant page's data block: files uploaded and the latest run (from the database: no S3 call)."""
+    latest = selectors_runs.tenant_runs(user=request.user, tenant=tenant, limit=1)
+    return {
+        "tenant": tenant,
+        "uploads": DatasetFile.objects.for_tenant(tenant).count(),
+        "run": latest[0] if latest else None,
+    }

@@ -19,7 +19,7 @@ from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, Status
 from deployments.queueing import ADVANCE, QUEUE, rows_with_live_jobs
 from deployments.services.deployments import deployment_enqueue
-from deployments.services.runs import transform_runs_start_all_due
+from deployments.services.runs import transform_runs_resume, transform_runs_start_all_due
 from deployments.services.teardown import offboardings_continue, tenants_offboard_if_clear
 from deployments.states import StateConflict, call_recorder, event_record, resume_status, transition
 from tenants.models import Tenant, TenantStatus
@@ -41,6 +41,7 @@ class ReconcileReport:
     drifted: list[str] = field(default_factory=list)
     orphans: list[dict[str, str]] = field(default_factory=list)
     runs_started: int = 0
+    runs_resumed: list[int] = field(default_factory=list)  # batch runs whose poll was lost
     offboarded: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     # For a person: reconcile saw a picture of AWS it will not act on (e.g. most of the fleet missing).
@@ -65,6 +66,7 @@ def deployments_reconcile(*, deep: bool = False, repair_missing: bool = False) -
         if _listing_plausible(serving, statuses, report, repair_missing=repair_missing):
             report.resumed += _retry_transient_failures()  # AWS answers again
             _serving_check(serving, statuses, report, deep=deep)
+    report.runs_resumed = transform_runs_resume()
     report.runs_started += transform_runs_start_all_due()
     if deep:
         try:

@@ -93,17 +93,23 @@ def run_page_path(run: TransformRun) -> str:
 
 
 def _run_notice_text(run: TransformRun) -> tuple[str, str, str]:
-    """(level, title, body) of the notice a run's end sends."""
+    """(level, title, body) of the notice a run's end sends (files named as in the input area)."""
     files = list(run.files.values_list("status", flat=True))
     done = sum(status == FileStatus.SUCCEEDED for status in files)
     name = f"{run.label} of {run.deployment.name} ({run.tenant.name})"
+    reason = run.failure_reason.replace(run.input_prefix, "")
     if run.status == RunStatus.COMPLETED:
-        return "success", f"{name} finished", f"All {done} files were transformed; their results are loading."
+        what = "Its file was" if done == 1 else f"All {done} files were"
+        return (
+            "success",
+            f"{name} finished",
+            f"{what} transformed; the results are loading into the dashboard.",
+        )
     if run.status == RunStatus.SKIPPED:
         return "info", f"{name} was skipped", run.failure_reason
     verb = "was stopped" if run.status == RunStatus.STOPPED else "failed"
-    body = f"{done} of {len(files)} files were transformed and are kept. {run.failure_reason}".strip()
-    return "error", f"{name} {verb}", body + " Open the run to retry its failed files."
+    body = f"{done} of {len(files)} files were transformed and are kept. {reason}".strip()
+    return "error", f"{name} {verb}", f"{body} Open the run to retry its failed files."
 
 
 def transform_run_notify(*, run_id: int, tenant_id: str) -> int:

@@ -62,11 +62,12 @@ def run_files_progress(run: TransformRun) -> int:
     return run.files.filter(status=FileStatus.SUCCEEDED).count()
 
 
-def _reason_for(uri: str, status: str, job_reason: str) -> str:
-    """A failed file's reason: the part of the job's FailureReason that names it, else all of it."""
+def _reason_for(run: TransformRun, uri: str, status: str, job_reason: str) -> str:
+    """A failed file's reason: the part of the job's FailureReason that names it (the file by its name in
+    the input area), else all of it."""
     if status == RunStatus.STOPPED:
         return STOPPED_REASON
-    parts = [part.strip() for part in job_reason.split("; ") if uri in part]
+    parts = [part.strip().replace(run.input_prefix, "") for part in job_reason.split("; ") if uri in part]
     return "; ".join(parts) or job_reason or NO_OUTPUT_REASON
 
 
@@ -81,7 +82,7 @@ def run_files_settle(
         if item.output_key in done:
             item.status, item.reason = FileStatus.SUCCEEDED, ""
         else:
-            item.status, item.reason = FileStatus.FAILED, _reason_for(item.input_key, status, job_reason)
+            item.status, item.reason = FileStatus.FAILED, _reason_for(run, item.input_key, status, job_reason)
     TransformRunFile.objects.bulk_update(files, ["status", "reason"])
     succeeded = sum(f.status == FileStatus.SUCCEEDED for f in files)
     return succeeded, len(files) - succeeded

@@ -4,13 +4,14 @@ end; each file's outcome recorded before the run is told finished (deployments.s
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from deployments import conf, resources, schedules, signals
 from deployments.aws import AlreadyExists, AwsError, InProgress, NotFound, Transient, recording
@@ -25,10 +26,10 @@ from deployments.models import (
     TransformRun,
     TransformRunFile,
 )
-from deployments.queueing import RUN_ADVANCE, RUN_NOTIFY, enqueue_on_commit
+from deployments.queueing import RUN_ADVANCE, RUN_NOTIFY, enqueue_now, enqueue_on_commit, rows_with_live_jobs
 from deployments.services import run_files
 from deployments.states import call_recorder, event_record, timeline_batch
-from tenants.models import TenantStatus
+from tenants.models import Tenant, TenantStatus
 
 TERMINAL = {"Completed": RunStatus.COMPLETED, "Failed": RunStatus.FAILED, "Stopped": RunStatus.STOPPED}
 EMPTY_REASON = (
@@ -38,17 +39,20 @@ EMPTY_REASON = (
 OUTCOMES = {RunTrigger.SCHEDULE: "scheduled", RunTrigger.MANUAL: "requested", RunTrigger.RETRY: "retry"}
 
 
-def _startable(deployment: Deployment) -> None:
-    if deployment.kind != Kind.BATCH or deployment.status != Status.IN_SERVICE or deployment.tenant is None:
+def _startable(deployment: Deployment) -> Tenant:
+    """The deployment's tenant, when the deployment may start a run now; ValidationError saying why not."""
+    tenant = deployment.tenant
+    if deployment.kind != Kind.BATCH or deployment.status != Status.IN_SERVICE or tenant is None:
         raise ValidationError("Only a tenant's batch deployment that is in service can run.")
-    if deployment.tenant.status != TenantStatus.ACTIVE:
-        raise ValidationError(f"{deployment.tenant} is not active: its batch runs are paused.")
+    if tenant.status != TenantStatus.ACTIVE:
+        raise ValidationError(f"{tenant} is not active: its batch runs are paused.")
     active = deployment.runs.filter(status__in=ACTIVE_RUN_STATUSES).first()
     if active is not None:
         raise ValidationError(
             f"{active.label} is still {active.get_status_display().lower()}: "
             "a deployment runs one job at a time, so wait for it to end or stop it."
         )
+    return tenant
 
 
 @transaction.atomic
@@ -64,13 +68,13 @@ def transform_run_start(
 
     Never two runs of one deployment at once: refused here, and by a constraint for two starts racing.
     A retry (`retry_of`) reads the input area of the run it retries, and only `files`."""
-    _startable(deployment)
+    tenant = _startable(deployment)
     sequence = (deployment.runs.aggregate(top=Max("sequence"))["top"] or 0) + 1
     job_name = f"{deployment.aws_name}-r{sequence}"
-    input_prefix, output_prefix = resources.dataset_prefixes(deployment.tenant, job_name)
+    input_prefix, output_prefix = resources.dataset_prefixes(tenant, job_name)
     run = TransformRun(
         deployment=deployment,
-        tenant=deployment.tenant,
+        tenant=tenant,
         sequence=sequence,
         job_name=job_name,
         input_prefix=retry_of.input_prefix if retry_of else input_prefix,
@@ -134,6 +138,23 @@ def transform_runs_start_all_due(*, now: datetime | None = None) -> int:
     return sum(_run_start_unless_raced(d) is not None for d in transform_runs_due(now=now))
 
 
+def transform_runs_resume(*, now: datetime | None = None) -> list[int]:
+    """Enqueue the active runs whose poll was lost (no job waiting, scheduled or running for them), so a
+    run never holds its deployment's one place for good; returns their ids."""
+    since = (now or timezone.now()) - timedelta(seconds=conf.pending_grace_seconds())
+    active = list(TransformRun.objects.filter(status__in=ACTIVE_RUN_STATUSES, created_at__lt=since))
+    if not active:
+        return []
+    try:
+        live = rows_with_live_jobs(RUN_ADVANCE)
+    except RedisError:
+        return []  # the queue cannot be seen: resume nothing this time
+    lost = [run for run in active if str(run.pk) not in live]
+    for run in lost:
+        enqueue_now(RUN_ADVANCE, run.pk, str(run.tenant_id))
+    return [run.pk for run in lost]
+
+
 def transform_run_advance(*, run_id: int, tenant_id: str, once: bool = False) -> str:
     """Create the run's job if not yet created, then poll it until it ends; returns the run's status.
 
@@ -147,7 +168,7 @@ def transform_run_advance(*, run_id: int, tenant_id: str, once: bool = False) ->
         return run.status
     with timeline_batch(), recording(call_recorder(run.deployment)):
         try:
-            delay = _run_step(run)
+            delay = _run_step(run, once)
         except (Transient, InProgress) as exc:
             delay = conf.poll_delay(run.polls)
             TransformRun.objects.filter(pk=run.pk).update(polls=run.polls + 1, failure_reason=str(exc)[:2000])
@@ -167,17 +188,21 @@ def _not_found_reason(stopped: bool, exc: AwsError) -> str:
     return "Stopped before its transform job started." if stopped else str(exc)
 
 
-def _run_step(run: TransformRun) -> float | None:
-    if run.status == RunStatus.PENDING and not _run_begin(run):
+def _run_step(run: TransformRun, once: bool = False) -> float | None:
+    created = run.status == RunStatus.PENDING
+    if created and not _run_begin(run):
         return None
     if run.status not in (RunStatus.IN_PROGRESS, RunStatus.STOPPING):
         return None
+    asked = run.status == RunStatus.STOPPING and (once or created)
+    if asked:  # a stop was asked from the page (or while the job was being created): pass it on now
+        sm.transform_job_stop(run.job_name)
     state = sm.transform_job_describe(run.job_name)
     if state.status in TERMINAL:
         _run_end(run, TERMINAL[state.status], state.failure_reason, run_files.outputs(run))
         return None
-    if run.status == RunStatus.STOPPING and state.status == "InProgress":
-        sm.transform_job_stop(run.job_name)  # Stopping, then Stopped: the next polls see it
+    if run.status == RunStatus.STOPPING and state.status == "InProgress" and not asked:
+        sm.transform_job_stop(run.job_name)  # not Stopping yet: ask again
     if run.polls >= conf.max_polls():
         _run_end(
             run, RunStatus.FAILED, f"Still {state.status} after {run.polls} polls.", run_files.outputs(run)
@@ -203,6 +228,8 @@ def _run_begin(run: TransformRun) -> bool:
     )
     # A stop asked meanwhile left it Stopping: the job is stopped on the next step.
     run.status = TransformRun.objects.values_list("status", flat=True).get(pk=run.pk)
+    if run.status == RunStatus.STOPPED:  # ended by a stop that found no job yet: leave none running
+        sm.transform_job_stop(run.job_name)
     return True
 
 

@@ -40,7 +40,7 @@ class Captured:
         return [call for call in self.calls if call.scenario == scenario]
 
 
-def _world(s3: Any, sagemaker: Any) -> World:
+def _world(s3: Any, sagemaker: Any, emulator: Any) -> World:
     tenants = {
         "alpha": make_tenant(name="Alpha", slug="alpha", isolation="silo"),
         "gamma": make_tenant(name="Gamma", slug="gamma", isolation="bridge"),
@@ -53,7 +53,7 @@ def _world(s3: Any, sagemaker: Any) -> World:
     packages["delta-sklearn"] = make_package(tenants["delta"], "sklearn", key="sklearn")
     operator = make_user(Role.OPERATOR, username="contract-operator", is_staff=True)
     archive = s3.get_object(Bucket=BUCKET, Key="models/alpha/model.tar.gz")["Body"].read()
-    return World(operator, tenants, packages, {"alpha": archive}, sagemaker)
+    return World(operator, tenants, packages, {"alpha": archive}, sagemaker, emulator)
 
 
 def _aws_settings(url: str) -> override_settings:
@@ -82,7 +82,7 @@ def captured(
         capturing(log),
         transaction.atomic(),
     ):
-        driver = Driver(log, queue, _world(s3, sagemaker))
+        driver = Driver(log, queue, _world(s3, sagemaker, emulator_handle))
         for scenario, (kind, steps) in SCENARIOS.items():
             driver.begin(scenario, kind)
             try:

@@ -24,6 +24,7 @@ from deployments.services import (
     draft_problems,
     model_package_upload,
     transform_run_start,
+    transform_run_stop,
 )
 from tenants.models import Tenant
 from tests.contract.capture import CallLog
@@ -114,6 +115,7 @@ class World:
     packages: dict[str, ModelPackage]
     artifacts: dict[str, bytes]
     sagemaker: Any
+    emulator: Any = None  # the emulator's handle: its transform jobs can be paced for a stop
 
 
 class Driver:
@@ -185,6 +187,25 @@ class Driver:
         run, failures = self._do(step, action)
         run = TransformRun.objects.get(pk=run.pk)
         self._record(step, expected, run.status, " | ".join([run.failure_reason, *failures]))
+
+    def stop(self, step: str, deployment: Deployment) -> None:
+        """Start a run, let the worker create its job (paced, so it is still running), then stop it."""
+        knobs = self.world.emulator.ctx.store.settings
+        knobs.transform_seconds_per_object = 2.0
+        try:
+            self.log.at(self.scenario, self.kind, step)
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                run = transform_run_start(actor=self.world.operator, deployment=deployment)
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                BurstWorker([self.queue], connection=self.queue.connection).work(burst=True)
+            run.refresh_from_db()
+            failures: list[str] = []
+            if run.is_active:
+                _, failures = self._do(step, partial(transform_run_stop, actor=self.world.operator, run=run))
+        finally:
+            knobs.transform_seconds_per_object = 0.0
+        run = TransformRun.objects.get(pk=run.pk)
+        self._record(step, "stopped", run.status, " | ".join([run.failure_reason, *failures]))
 
     def upload(self, step: str, tenant: str, framework: str, version: str) -> ModelPackage:
         action = partial(

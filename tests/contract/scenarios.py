@@ -68,6 +68,7 @@ def batch(driver: Driver) -> None:
         "create and first run", _own(driver, "Contract batch", "batch", schedule="daily")
     )
     driver.run("transform run", deployment)
+    driver.stop("transform run stopped", deployment)
     driver.change("update", deployment, settings={**deployment.settings, "instance_count": 2})
     driver.delete("delete", deployment)
 

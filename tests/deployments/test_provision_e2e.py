@@ -224,7 +224,8 @@ def test_a_batch_run_without_input_is_skipped_with_the_reason(
     deployment = apply(draft)
     run = TransformRun.objects.get(deployment=deployment)
     assert run.status == RunStatus.SKIPPED
-    assert "holds no files" in run.failure_reason and run.input_prefix in run.failure_reason
+    assert "holds no files" in run.failure_reason
+    assert run.input_prefix in run.failure_reason
     assert DeploymentEvent.objects.filter(deployment=deployment, action="Run", outcome="skipped").exists()
     # No job was created for it.
     assert not aws.sagemaker.list_transform_jobs(NameContains=run.job_name)["TransformJobSummaries"]

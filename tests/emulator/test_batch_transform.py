@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+import boto3
 import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
+import emulator
 from emulator import artifacts
-from emulator.testing import BUCKET, ROLE, csv_body, scores, wait_job, xgboost_model
+from emulator.testing import BUCKET, ROLE, client_kwargs, csv_body, scores, wait_job, xgboost_model
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +212,53 @@ def test_the_failure_names_the_file_line_despite_blank_lines(
         **job_request(name, acme_model, f"s3://{BUCKET}/{name}/in/", f"s3://{BUCKET}/{name}/out")
     )
     assert "gaps.csv at line 4" in wait_job(sagemaker, name)["FailureReason"]
+
+
+def test_a_manifest_names_the_objects_the_job_reads(
+    sagemaker: Any, s3: Any, acme_model: str, name: str
+) -> None:
+    for key in ("a.csv", "b.csv", "not-me.csv"):
+        s3.put_object(Bucket=BUCKET, Key=f"{name}/in/{key}", Body=b"1,2,3,4,5,6\n")
+    manifest = [{"prefix": f"s3://{BUCKET}/{name}/in/"}, "a.csv", "b.csv"]
+    s3.put_object(Bucket=BUCKET, Key=f"{name}/run.manifest", Body=json.dumps(manifest).encode())
+    source = {"S3DataType": "ManifestFile", "S3Uri": f"s3://{BUCKET}/{name}/run.manifest"}
+    request = job_request(name, acme_model, "", f"s3://{BUCKET}/{name}/out/")
+    request["TransformInput"]["DataSource"]["S3DataSource"] = source
+    sagemaker.create_transform_job(**request)
+    assert wait_job(sagemaker, name)["TransformJobStatus"] == "Completed"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{name}/out/")["Contents"]]
+    assert keys == [f"{name}/out/a.csv.out", f"{name}/out/b.csv.out"]
+
+
+def test_a_missing_manifest_fails_the_job(sagemaker: Any, acme_model: str, name: str) -> None:
+    request = job_request(name, acme_model, "", f"s3://{BUCKET}/{name}/out/")
+    request["TransformInput"]["DataSource"]["S3DataSource"] = {
+        "S3DataType": "ManifestFile",
+        "S3Uri": f"s3://{BUCKET}/{name}/missing.manifest",
+    }
+    sagemaker.create_transform_job(**request)
+    described = wait_job(sagemaker, name)
+    assert described["TransformJobStatus"] == "Failed"
+    assert "missing.manifest" in described["FailureReason"]
+
+
+def test_a_job_stopped_half_way_keeps_the_outputs_it_wrote(s3: Any, demo: Any, name: str) -> None:
+    with emulator.start(port=0, transform_seconds_per_object=0.3) as paced:
+        sagemaker = boto3.client("sagemaker", **client_kwargs(paced.url))
+        sagemaker.create_model(
+            ModelName=f"{name}-m", ExecutionRoleArn=ROLE, **xgboost_model(demo.models["acme"])
+        )
+        for index in range(6):
+            s3.put_object(Bucket=BUCKET, Key=f"{name}/in/{index}.csv", Body=b"1,2,3,4,5,6\n")
+        sagemaker.create_transform_job(
+            **job_request(name, f"{name}-m", f"s3://{BUCKET}/{name}/in/", f"s3://{BUCKET}/{name}/out/")
+        )
+        time.sleep(0.8)
+        sagemaker.stop_transform_job(TransformJobName=name)
+        assert sagemaker.describe_transform_job(TransformJobName=name)["TransformJobStatus"] in (
+            "Stopping",
+            "Stopped",
+        )
+        assert wait_job(sagemaker, name)["TransformJobStatus"] == "Stopped"
+    written = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{name}/out/").get("Contents", [])
+    assert 1 <= len(written) < 6

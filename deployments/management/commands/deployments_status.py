@@ -1,4 +1,7 @@
-"""manage.py deployments_status — the fleet's progress in the terminal; --watch follows it to the end."""
+"""manage.py deployments_status — the fleet's progress in the terminal; --watch follows it to the end.
+
+Batch deployments also show their latest run: its status, files transformed and failed, and why it
+failed, was stopped or was skipped (a run in progress counts as moving)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db.models import Q
 
-from deployments.models import Deployment, Status
+from deployments.models import Deployment, Kind, Status, TransformRun
+from deployments.selectors_runs import run_progress
+from deployments.services.run_control import run_page_path
 from deployments.states import ACTIVE, progress
 
 BAR_WIDTH = 20
@@ -57,5 +62,25 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write(line)
+            if deployment.kind == Kind.BATCH:
+                moving += self._print_run(deployment)
         self.stdout.write(f"{moving} moving")
         return moving
+
+    def _print_run(self, deployment: Deployment) -> int:
+        """The deployment's latest run under it; 1 when that run is still moving."""
+        run = TransformRun.objects.filter(deployment=deployment).order_by("-sequence").first()
+        if run is None:
+            return 0
+        files = run_progress(run)
+        counts = f"{files.transformed} of {files.total} files transformed" if files.total else "no files"
+        if files.failed:
+            counts += f", {files.failed} failed"
+        line = f"    {run.label.lower()}: {run.get_status_display()} · {counts}"
+        self.stdout.write(self.style.ERROR(line) if run.status == "failed" else line)
+        if run.failure_reason and not run.is_active:
+            self.stdout.write(f"    why: {run.failure_reason[:300]}")
+        if run.status in ("failed", "stopped") and files.failed:
+            page = run_page_path(run)
+            self.stdout.write(f"    next: fix the failed files, then retry them on the run's page ({page})")
+        return int(run.is_active)
