@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.deployments.conftest import BUCKET, REGION, client_for, emulator_handle  # noqa: F401
+from tests.deployments.conftest import BUCKET, REGION, client_for, emulator_handle, queue  # noqa: F401
 from tests.insights.runs import RunMaker
 
 
