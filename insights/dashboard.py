@@ -63,7 +63,8 @@ def run_shown(runs: list[TransformRun]) -> TransformRun | None:
     """The run the dashboard opens on: the newest that has loaded rows, else the newest ingested one."""
     summarised = [run for run in runs if _summary(run) is not None]
     with_rows = [run for run in summarised if _summary(run).rows]  # type: ignore[union-attr]
-    return (with_rows or summarised or [None])[0]
+    chosen = with_rows or summarised
+    return chosen[0] if chosen else None
 
 
 def _summary(run: TransformRun) -> RunSummary | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,7 +24,7 @@ ENDED_RUN_STATUSES = ("completed", "failed", "stopped")
 DONE = (IngestStatus.LOADED, IngestStatus.QUARANTINED)
 
 
-def insight_settings_of(tenant_id: object) -> InsightSettings:
+def insight_settings_of(tenant_id: UUID | str) -> InsightSettings:
     found, _ = InsightSettings.objects.get_or_create(tenant_id=tenant_id)
     return found
 

@@ -5,7 +5,7 @@ Kept apart from storage.py: its callers (insights' ingestion) read objects of an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from botocore.exceptions import BotoCoreError
 
@@ -15,7 +15,7 @@ from deployments.aws.storage import S3, uri_split
 CHUNK_BYTES = 1024 * 1024
 
 
-def object_chunks(uri: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+def object_chunks(uri: str, chunk_bytes: int = CHUNK_BYTES) -> Generator[bytes, None, None]:
     """The object's bytes in chunks of at most `chunk_bytes`; NotFound when it is absent.
 
     Only one chunk is held at a time; an error while reading the body (the connection dropped) is
