@@ -21,6 +21,7 @@ from deployments.models import Deployment, DeploymentMember, Kind, TransformRun,
 from deployments.rules import settings_normalise
 from insights.ingestion import run_summary_refresh
 from insights.models import ResultRow
+from insights.partitions import partition_ensure
 from tenants.models import Invitation, Tenant
 from tenants.roles import CAPABILITIES, TENANT_ROLES, Role
 from tenants.tokens import token_create
@@ -99,6 +100,7 @@ def _run(tenant: Tenant) -> int:
     file = TransformRunFile.objects.create(
         run=run, tenant=tenant, input_key=f"{run.input_prefix}b.csv", output_key="y.out", status="succeeded"
     )
+    partition_ensure(run.created_at.date())  # PostgreSQL: the month's partition, as ingestion makes it
     ResultRow.objects.create(
         tenant=tenant, run_month=run.created_at.date().replace(day=1), run=run, file=file, line=1, score=0.9
     )
