@@ -33,7 +33,7 @@ DEMO_DEPLOYMENTS: list[
         "silo",
         "acme",
         "acme",
-        {"schedule": "daily", "instance_type": "ml.m5.large"},
+        {"schedule": "daily", "instance_type": "ml.m5.large", "join_source": "Input"},
         [],
     ),
     (

@@ -1,6 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _ingest_when_run_finished(sender: Any, run: Any, **kwargs: Any) -> None:
+    """deployments sends this after the run's end commits (maybe more than once): enqueue ingestion,
+    which skips what is loaded already."""
+    from insights.tasks import ingest_enqueue
+
+    ingest_enqueue(run.pk, str(run.tenant_id))
 
 
 class InsightsConfig(AppConfig):
@@ -8,17 +18,22 @@ class InsightsConfig(AppConfig):
     verbose_name = "Insights"
 
     def ready(self) -> None:
-        """Plug the usage page into the navigation and the tenant page (tenants imports nothing of ours)."""
-        from insights import views, views_datasets
-        from tenants import extensions
+        """Plug insights into deployments' run-finished signal, the navigation and the tenant page
+        (tenants and deployments import nothing of ours)."""
+        from deployments.signals import transform_run_finished
+        from insights import audit_phrases, views, views_dashboard, views_datasets
+        from tenants import audit_text, extensions
 
+        transform_run_finished.connect(_ingest_when_run_finished, dispatch_uid="insights-ingest")
         if any(item.url_name == "tenant_usage" for item in extensions.NAVIGATION):
             return  # ready() ran already (tests that reload apps)
         usage = extensions.NavItem("API usage", "tenant_usage", "tenants.view", per_tenant=True)
+        dashboard = extensions.NavItem("Insights", "insights_dashboard", "insights.view", per_tenant=True)
         after = next(i for i, item in enumerate(extensions.NAVIGATION) if item.url_name == "tenant_detail")
-        extensions.NAVIGATION.insert(after + 1, usage)
+        extensions.NAVIGATION[after:after] = [dashboard]
+        extensions.NAVIGATION.insert(after + 2, usage)
         datasets = extensions.NavItem("Data & runs", "tenant_datasets", "datasets.view", per_tenant=True)
-        extensions.NAVIGATION.insert(after + 1, datasets)
+        extensions.NAVIGATION.insert(after + 2, datasets)
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
                 "insights/_tenant_usage.html", "tenants.view", views.tenant_usage_section
@@ -26,6 +41,13 @@ class InsightsConfig(AppConfig):
         )
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
+                "insights/_tenant_insights.html", "insights.view", views_dashboard.tenant_insights_section
+            )
+        )
+        extensions.TENANT_SECTIONS.append(
+            extensions.TenantSection(
                 "insights/_tenant_datasets.html", "datasets.view", views_datasets.tenant_datasets_section
             )
         )
+        extensions.tenant_landing.append(views_dashboard.landing_url)
+        audit_text.audit_vocabulary_add(phrases=audit_phrases.PHRASES, fields=audit_phrases.FIELDS)

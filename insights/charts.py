@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from insights.dashboard import TrendPoint
 from insights.selectors import UsageRow
+
+T = TypeVar("T")
 
 # The product's palette (static/css/app.css), one colour per deployment in turn.
 PALETTE = ("#4f46e5", "#0891b2", "#db2777", "#65a30d", "#d97706", "#7c3aed", "#0f766e", "#9f1239")
@@ -98,3 +102,115 @@ def _layout(figure: go.Figure, bucket: str) -> None:
     figure.update_xaxes(type="date", showgrid=False, tickformat=TICKS[bucket], ticklabelmode="period")
     if bucket == "day":
         figure.update_xaxes(dtick=PERIOD_MS["day"])  # one label per day, under its bar
+
+
+# Runs' figures: the dashboard's charts. A chart's JSON must stay under 300 KB whatever the history, so
+# long series are thinned on the server to at most this many points, keeping each bucket's extremes.
+MAX_POINTS = 600
+FLAGGED_COLOUR, CALM_COLOUR = "#db2777", "#4f46e5"
+
+
+def downsample(points: Sequence[T], value: Callable[[T], float], max_points: int = MAX_POINTS) -> list[T]:
+    """At most `max_points` of `points`, in order: per bucket of neighbours, the lowest and the highest
+    (so peaks and dips survive), plus the first and last points."""
+    if len(points) <= max_points:
+        return list(points)
+    buckets = max(1, (max_points - 2) // 2)
+    size = (len(points) - 2) / buckets
+    kept = [points[0]]
+    for b in range(buckets):
+        bucket = points[1 + int(b * size) : 1 + int((b + 1) * size)]
+        if not bucket:
+            continue
+        low = min(range(len(bucket)), key=lambda i: value(bucket[i]))
+        high = max(range(len(bucket)), key=lambda i: value(bucket[i]))
+        kept.extend(bucket[i] for i in sorted({low, high}))
+    kept.append(points[-1])
+    return kept
+
+
+Figure = dict[str, Any]  # a plotly figure as its JSON: {"data": [...], "layout": {...}}
+AXIS_GRID = {"gridcolor": "#e5e7eb", "zerolinecolor": "#e5e7eb"}
+
+
+def score_distribution_figure(histogram: Sequence[int], threshold: float) -> Figure:
+    """How a run's scores spread over [0, 1]: one bar per bin, the bins at or above the threshold in the
+    flagged colour, and the threshold as a dashed line.
+
+    The dashboard's figures are plain JSON-ready dicts (plotly's figure schema), not graph objects:
+    building and validating those costs tens of milliseconds per figure, which a page view should not pay.
+    """
+    bins = len(histogram) or 1
+    width = 1 / bins
+    bar = {
+        "type": "bar",
+        "x": [round((i + 0.5) * width, 4) for i in range(bins)],
+        "y": list(histogram),
+        "width": width * 0.92,
+        "marker": {
+            "color": [
+                FLAGGED_COLOUR if round((i + 1) * width, 9) > threshold else CALM_COLOUR for i in range(bins)
+            ]
+        },
+        "customdata": [f"{i * width:.2f}–{(i + 1) * width:.2f}" for i in range(bins)],
+        "hovertemplate": "Score %{customdata}: %{y:,} rows<extra></extra>",
+    }
+    layout = _runs_layout(height=320)
+    layout["shapes"] = [
+        {
+            "type": "line", "x0": threshold, "x1": threshold, "xref": "x", "y0": 0, "y1": 1, "yref": "paper",
+            "line": {"color": "#111827", "dash": "dash", "width": 2},
+        }
+    ]  # fmt: skip
+    layout["annotations"] = [
+        {"x": threshold, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom", "showarrow": False,
+         "text": f"threshold {threshold:g}"}
+    ]  # fmt: skip
+    layout["xaxis"] = {"title": {"text": "Score"}, "range": [0, 1], "dtick": 0.1, "showgrid": False}
+    layout["yaxis"] = {"title": {"text": "Rows"}, "rangemode": "tozero", **AXIS_GRID}
+    return {"data": [bar], "layout": layout}
+
+
+def run_trend_figure(points: Sequence[TrendPoint]) -> Figure:
+    """Key figures across runs: rows scored (bars) and the share flagged and mean score (lines, in %)."""
+    points = downsample(points, lambda p: p.above_share)
+    x = [p.when.isoformat() for p in points]
+    labels = [p.label for p in points]
+    rows = {
+        "type": "bar", "x": x, "y": [p.rows for p in points], "name": "Rows scored",
+        "marker": {"color": "#c7d2fe"}, "customdata": labels,
+        "hovertemplate": "%{customdata}: %{y:,} rows<extra></extra>",
+    }  # fmt: skip
+    flagged = {
+        "type": "scatter", "x": x, "y": [round(p.above_share * 100, 2) for p in points], "yaxis": "y2",
+        "name": "Flagged (% of rows)", "mode": "lines+markers", "line": {"color": FLAGGED_COLOUR, "width": 2},
+        "marker": {"size": 5}, "customdata": labels,
+        "hovertemplate": "%{customdata}: %{y:.1f}% flagged<extra></extra>",
+    }  # fmt: skip
+    mean = {
+        "type": "scatter", "x": x, "yaxis": "y2", "name": "Mean score (%)", "mode": "lines",
+        "y": [None if p.score_mean is None else round(p.score_mean * 100, 2) for p in points],
+        "line": {"color": "#0891b2", "width": 2, "dash": "dot"}, "customdata": labels,
+        "hovertemplate": "%{customdata}: mean score %{y:.1f}%<extra></extra>",
+    }  # fmt: skip
+    layout = _runs_layout(height=320)
+    layout.update(
+        showlegend=True,
+        legend={"orientation": "h", "y": -0.2, "x": 0},
+        xaxis={"type": "date", "showgrid": False},
+        yaxis={"title": {"text": "Rows scored"}, "rangemode": "tozero", **AXIS_GRID},
+        yaxis2={"range": [0, 100], "ticksuffix": "%", "showgrid": False, "overlaying": "y", "side": "right"},
+    )
+    return {"data": [rows, flagged, mean], "layout": layout}
+
+
+def _runs_layout(*, height: int) -> dict[str, Any]:
+    return {
+        "margin": {"l": 56, "r": 48, "t": 24, "b": 40},
+        "font": {"family": FONT, "size": 12, "color": "#374151"},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "showlegend": False,
+        "bargap": 0.08,
+        "height": height,
+    }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from insights import views, views_datasets
+from insights import views, views_dashboard, views_datasets
 
 urlpatterns = [
     path("tenants/<uuid:tenant_id>/usage/", views.tenant_usage, name="tenant_usage"),
@@ -11,5 +11,26 @@ urlpatterns = [
     path("tenants/<uuid:tenant_id>/datasets/delete/", views_datasets.dataset_delete, name="dataset_delete"),
     path(
         "tenants/<uuid:tenant_id>/datasets/source/", views_datasets.input_area_point, name="input_area_point"
+    ),
+    path("tenants/<uuid:tenant_id>/insights/", views_dashboard.insights_dashboard, name="insights_dashboard"),
+    path(
+        "tenants/<uuid:tenant_id>/insights/charts/<str:chart>.json",
+        views_dashboard.insights_chart_data,
+        name="insights_chart_data",
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/insights/runs/<int:run_id>/results.csv",
+        views_dashboard.insights_run_csv,
+        name="insights_run_csv",
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/insights/runs/<int:run_id>/reingest/",
+        views_dashboard.insights_run_reingest,
+        name="insights_run_reingest",
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/insights/settings/",
+        views_dashboard.insights_settings,
+        name="insights_settings",
     ),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rq import cron
 
 from deployments.tasks import deployments_reconcile, usage_flush
+from insights.tasks import ingest_resume
 from tenants.tasks import tokens_last_used_flush
 
 # Every minute: resume lost jobs, repair endpoints deleted or failed out of band, start due batch runs,
@@ -22,3 +23,5 @@ cron.register(
 cron.register(tokens_last_used_flush, "default", interval=60, job_timeout=120, name="tokens-last-used")
 # Every minute: metered API usage moves from Redis into the usage table (a failed flush is retried here).
 cron.register(usage_flush, "default", interval=60, job_timeout=300, name="usage-flush")
+# Every minute: ingest ended batch runs whose ingestion was lost (Redis down) or killed half-way.
+cron.register(ingest_resume, "default", interval=60, job_timeout=120, name="ingest-resume")

@@ -61,6 +61,15 @@ offboarding_handler: list[Callable[..., Any]] = [_offboard_at_once]
 after_onboarding: list[Callable[[Tenant], str]] = []
 
 
+# The page a tenant's member lands on after signing in (insights: the tenant's dashboard); the tenant page
+# when no app registers one.
+tenant_landing: list[Callable[[Tenant], str]] = []
+
+
+def tenant_landing_url(tenant: Tenant) -> str | None:
+    return tenant_landing[-1](tenant) if tenant_landing else None
+
+
 def after_onboarding_redirect(tenant: Tenant) -> str | None:
     return after_onboarding[-1](tenant) if after_onboarding else None
 

@@ -43,6 +43,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "datasets.manage": frozenset({Role.OPERATOR, Role.TENANT_ADMIN}),
     # Run the "prove isolation" check on a tenant's page (it makes and revokes a token of that tenant).
     "isolation.check": frozenset({Role.OPERATOR}),
+    # A tenant's insight dashboards (batch results, charts, CSV downloads): its members, and operators.
+    "insights.view": frozenset({Role.OPERATOR, Role.TENANT_ADMIN, Role.TENANT_VIEWER}),
+    # The tenant's flagging threshold and column names: its admins.
+    "insights.configure": frozenset({Role.TENANT_ADMIN}),
+    # Load a run's outputs again (after a fix, or a load that stopped): the tenant's admins and operators.
+    "insights.reingest": frozenset({Role.OPERATOR, Role.TENANT_ADMIN}),
 }
 
 

@@ -31,7 +31,11 @@ def home(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request.user)
     assert membership is not None  # requires("account") let only users with a role through
     if membership.role in TENANT_ROLES:
-        return redirect("tenant_detail", tenant_id=membership.tenant_id)
+        assert membership.tenant is not None  # tenant roles always have a tenant (a model constraint)
+        return redirect(
+            extensions.tenant_landing_url(membership.tenant)
+            or reverse("tenant_detail", kwargs={"tenant_id": membership.tenant_id})
+        )
     return redirect("tenant_list")
 
 

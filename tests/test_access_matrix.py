@@ -19,6 +19,9 @@ from rq import Queue, SimpleWorker
 
 from deployments.models import Deployment, DeploymentMember, Kind, TransformRun, TransformRunFile
 from deployments.rules import settings_normalise
+from insights.ingestion import run_summary_refresh
+from insights.models import ResultRow
+from insights.partitions import partition_ensure
 from tenants.models import Invitation, Tenant
 from tenants.roles import CAPABILITIES, TENANT_ROLES, Role
 from tenants.tokens import token_create
@@ -93,6 +96,15 @@ def _run(tenant: Tenant) -> int:
     TransformRunFile.objects.create(
         run=run, tenant=tenant, input_key=f"{run.input_prefix}a.csv", output_key="x.out", status="failed"
     )
+    # and one file transformed and ingested: one scored row (what the dashboard and its CSV show)
+    file = TransformRunFile.objects.create(
+        run=run, tenant=tenant, input_key=f"{run.input_prefix}b.csv", output_key="y.out", status="succeeded"
+    )
+    partition_ensure(run.created_at.date())  # PostgreSQL: the month's partition, as ingestion makes it
+    ResultRow.objects.create(
+        tenant=tenant, run_month=run.created_at.date().replace(day=1), run=run, file=file, line=1, score=0.9
+    )
+    run_summary_refresh(run=run)
     return run.pk
 
 
@@ -129,6 +141,8 @@ PARAM_BUILDERS: dict[str, Builder] = {
     "key": lambda world, tenant: _worker_key(),
     "scheduler_name": lambda world, tenant: "none",
     "cron_job_name": lambda world, tenant: "none",
+    # insights: a run of the tenant (its results) and the dashboard's charts
+    "chart": lambda world, tenant: "distribution",
 }
 # Per-pattern builders where the generic one does not fit.
 PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
@@ -148,6 +162,7 @@ SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
     "transform_run_start": lambda role: 405,
     "invitation_renew": lambda role: 405,  # POST only: a new link
     "tenant_isolation_check": lambda role: 405,  # POST only: runs the check
+    "insights_run_reingest": lambda role: 405,  # POST only: loads the run again
     # POST only: batch runs and the tenant's input files
     "transform_run_stop": lambda role: 405,
     "transform_run_retry": lambda role: 405,

@@ -34,7 +34,8 @@ NOT_DRIVEN = {
     ): "object_exists serves the demo seeding (deployments/demo.py), not a deployment step",
     ("sagemaker", "DescribeModel"): "model_exists has no caller in the services",
     ("s3", "GetObject"): "runtime.outcome_read serves the inference API's async outcomes "
-    "(tests/deployments/test_inference_api.py drives it against the emulator), not a deployment step",
+    "(tests/deployments/test_inference_api.py drives it against the emulator) and streams.object_chunks "
+    "insights' ingestion (tests/insights/test_ingestion.py), not a deployment step",
 }
 
 

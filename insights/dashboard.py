@@ -1,0 +1,122 @@
+"""Reads for the insight dashboard: a tenant's runs and their stored figures, one run's files and its
+flagged rows. Every read is one query whatever the number of runs or rows (the figures were summed at
+ingest), and every one is scoped to the tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import F
+
+from deployments.models import Deployment, Kind, TransformRun, TransformRunFile
+from insights.models import INPUT_COLUMNS, InsightSettings, ResultRow, RunSummary
+from tenants.models import Tenant
+
+PAGE_SIZE = 50
+# Sort keys of the flagged rows' table → (ORDER BY, its tie-breakers keep pages stable).
+BASE_SORTS = {"score": "score", "line": "line", "file": "file"}
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One run on the trend chart."""
+
+    label: str
+    when: datetime
+    rows: int
+    rows_above: int
+    score_mean: float | None
+
+    @property
+    def above_share(self) -> float:
+        return self.rows_above / self.rows if self.rows else 0.0
+
+
+def batch_deployments(tenant: Tenant) -> list[Deployment]:
+    return list(Deployment.objects.for_tenant(tenant).filter(kind=Kind.BATCH).order_by("name"))
+
+
+def runs_recent(tenant: Tenant, limit: int = 30) -> list[TransformRun]:
+    """The tenant's latest runs, newest first, each with its summary (None before ingestion)."""
+    return list(
+        TransformRun.objects.for_tenant(tenant)
+        .select_related("summary", "deployment")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def run_of_tenant(tenant: Tenant, run_id: Any) -> TransformRun | None:
+    try:
+        return (
+            TransformRun.objects.for_tenant(tenant)
+            .select_related("summary", "deployment")
+            .get(pk=int(run_id))
+        )
+    except (TransformRun.DoesNotExist, TypeError, ValueError):
+        return None
+
+
+def run_shown(runs: list[TransformRun]) -> TransformRun | None:
+    """The run the dashboard opens on: the newest that has loaded rows, else the newest ingested one."""
+    summarised = [run for run in runs if _summary(run) is not None]
+    with_rows = [run for run in summarised if _summary(run).rows]  # type: ignore[union-attr]
+    chosen = with_rows or summarised
+    return chosen[0] if chosen else None
+
+
+def _summary(run: TransformRun) -> RunSummary | None:
+    try:
+        return run.summary  # type: ignore[attr-defined,no-any-return]
+    except RunSummary.DoesNotExist:
+        return None
+
+
+def summary_of(run: TransformRun | None) -> RunSummary | None:
+    return _summary(run) if run is not None else None
+
+
+def trend_points(tenant: Tenant) -> list[TrendPoint]:
+    """Every ingested run of the tenant, oldest first, as the trend chart's points (one query)."""
+    rows = (
+        RunSummary.objects.for_tenant(tenant)
+        .order_by("run__created_at", "run_id")
+        .values_list("run__sequence", "run__created_at", "rows", "rows_above", "score_mean")
+    )
+    return [TrendPoint(f"Run {seq}", when, n, above, mean) for seq, when, n, above, mean in rows]
+
+
+def settings_of(tenant: Tenant) -> InsightSettings:
+    """The tenant's settings (defaults when never saved; nothing is written by a read)."""
+    return InsightSettings.objects.filter(tenant=tenant).first() or InsightSettings(tenant=tenant)
+
+
+def run_files(run: TransformRun) -> list[TransformRunFile]:
+    return list(TransformRunFile.objects.filter(run=run).select_related("result").order_by("input_key"))
+
+
+def sorts_for(columns: int) -> dict[str, str]:
+    return {**BASE_SORTS, **{name: name for name in INPUT_COLUMNS[:columns]}}
+
+
+def flagged_page(
+    *, tenant: Tenant, run: TransformRun, summary: RunSummary, threshold: float, sort: str, page: Any
+) -> Page:
+    """One page of the run's rows at or above the threshold, sorted; counted from the stored figures."""
+    key = sort.lstrip("-")
+    column = sorts_for(summary.columns).get(key, "score")
+    descending = sort.startswith("-") or key not in sorts_for(summary.columns)
+    if column in BASE_SORTS:  # never NULL: plain order, which the (tenant, run, score) index serves
+        order = F(column).desc() if descending else F(column).asc()
+    else:  # an input column may be empty: empty cells last either way
+        order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
+    rows = (
+        ResultRow.objects.filter(tenant=tenant, run=run, score__gte=threshold)
+        .select_related(None)
+        .order_by(order, *(("-file_id", "-line") if descending else ("file_id", "line")))
+    )
+    paginator = Paginator(rows, PAGE_SIZE)
+    paginator.count = summary.rows_above  # stored at ingest: no COUNT(*) over the rows per page view
+    return paginator.get_page(page)
