@@ -217,6 +217,9 @@ class DeploymentEvent(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=20)
     error = models.TextField(blank=True)
+    # What a status line settled on (the live generation's instance type and count, memory…) or which
+    # tenant joined or left: the cost ledger rebuilds a deployment's life from these.
+    detail = models.JSONField(default=dict, blank=True)
     # When the call happened (events of a job are written together when it ends).
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -340,3 +343,6 @@ class UsageFlushBatch(models.Model):
 
     def __str__(self) -> str:
         return self.batch
+
+
+from deployments.models_catalogue import CatalogueVersion  # noqa: E402, F401
