@@ -9,8 +9,10 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         """Plug the usage page into the navigation and the tenant page (tenants imports nothing of ours)."""
-        from insights import views
-        from tenants import extensions
+        from insights import audit_phrases, views
+        from tenants import audit_text, extensions
+
+        audit_text.audit_vocabulary_add(phrases=audit_phrases.PHRASES, fields=audit_phrases.fields())
 
         if any(item.url_name == "tenant_usage" for item in extensions.NAVIGATION):
             return  # ready() ran already (tests that reload apps)

@@ -101,6 +101,7 @@ PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
     "member_leave": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "member_change": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "deployment_mark_removed": {"deployment_id": lambda world, tenant: _failed_delete(tenant)},
+    "deployment_cost_rule": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
 }
 # Views whose answer to an allowed GET is not the plain 200.
 SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
