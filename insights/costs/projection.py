@@ -59,6 +59,7 @@ def month_projection(
 
 
 def _projection(so_far: Decimal, days: int, days_in_month: int, complete: bool) -> Projection:
+    so_far = cents(so_far)  # SQLite sums decimals as floats: back to cents
     if complete or not days:
         return Projection(so_far, so_far, days, days_in_month)
     return Projection(so_far, cents(so_far / days * days_in_month), days, days_in_month)
