@@ -16,6 +16,9 @@ from insights.forms_costs import BASIS_HELP, CostRuleForm
 from saasadmin.submissions import submit_once
 from tenants.access import requires
 
+SHORT_BASIS = {"invocations": "Invocations", "latency": "Model time", "even": "Even", "weights": "Weights"}
+SHORT_IDLE = {"overhead": "Vendor's", "spread": "Spread"}
+
 
 @requires("deployments.manage")
 @submit_once
@@ -52,5 +55,6 @@ def deployment_cost_rule(request: HttpRequest, deployment_id: int) -> HttpRespon
         "basis_help": [(value, label, BASIS_HELP[value]) for value, label in form.fields["basis"].choices],
         "effect": effect,
         "effect_rows": [(members.get(m.tenant_id), m) for m in effect.members],
+        "short": {"basis": SHORT_BASIS[rule.basis], "idle": SHORT_IDLE[rule.idle_policy]},
     }
     return render(request, "insights/deployment_cost_rule.html", context)
