@@ -97,10 +97,10 @@ def reconcile_rows(first_day: date, last_day: date) -> list[ReconcileRow]:
         .annotate(total=Sum("cost"))
         .order_by()
     )
-    for row in billed:
-        aws[(row["day"], row["tag_value"])] += row["total"]
-        if row["tenant_id"]:
-            tenant_of[row["tag_value"]] = row["tenant_id"]
+    for group in billed:
+        aws[(group["day"], group["tag_value"])] += group["total"]
+        if group["tenant_id"]:
+            tenant_of[group["tag_value"]] = group["tenant_id"]
     return [
         ReconcileRow(
             day,
