@@ -7,16 +7,22 @@ prices it for that use in the region. Forms, rules, the advisor and pricing all 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from deployments.aws import service_model
+
+if TYPE_CHECKING:
+    from deployments.models import CatalogueVersion
 
 CATALOGUE_PATH = Path(settings.BASE_DIR) / "catalogue" / "sagemaker_prices.json"
 # Accelerated-computing families: NVIDIA GPUs (g, p), and AWS Inferentia, Trainium and Gaudi (inf, trn,
@@ -131,3 +137,47 @@ def instance_problem(use: str, instance_type: str, region: str | None = None) ->
             f"Server): choose {instead}, or give a GPU model its own real-time endpoint."
         )
     return f"{instance_type} is not offered for {USES[use].label} in {region}: choose {instead}."
+
+
+def catalogue_version_record(valid_from: date | None = None) -> CatalogueVersion:
+    """Keep the catalogue file as it is now as a dated version (the existing one when nothing changed).
+
+    A new version is valid from `valid_from` (default: the file's `retrieved` date, or today when that is
+    older than the latest version), so a refresh adds a version and never rewrites what the past was
+    priced at.
+    """
+    from deployments.models import CatalogueVersion
+
+    text = CATALOGUE_PATH.read_bytes()
+    digest = hashlib.sha256(text).hexdigest()
+    found = CatalogueVersion.objects.filter(sha256=digest).first()
+    if found:
+        return found
+    data = json.loads(text)
+    retrieved = date.fromisoformat(str(data.get("retrieved") or timezone.now().date().isoformat()))
+    latest = CatalogueVersion.objects.order_by("-valid_from", "-id").first()
+    start = valid_from or retrieved
+    if latest and start <= latest.valid_from and valid_from is None:
+        start = max(timezone.now().date(), latest.valid_from)
+    version, _ = CatalogueVersion.objects.get_or_create(
+        sha256=digest,
+        defaults={
+            "valid_from": start,
+            "retrieved": retrieved,
+            "source": str(data.get("source", ""))[:300],
+            "data": data,
+        },
+    )
+    return version
+
+
+def prices_on(day: date) -> CatalogueVersion:
+    """The catalogue version valid on `day`: the latest from that day or before, else the first one.
+
+    Records the bundled file as the first version when none is kept yet.
+    """
+    from deployments.models import CatalogueVersion
+
+    versions = CatalogueVersion.objects.order_by("-valid_from", "-id")
+    found = versions.filter(valid_from__lte=day).first() or versions.last()
+    return found or catalogue_version_record()

@@ -217,6 +217,9 @@ class DeploymentEvent(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=20)
     error = models.TextField(blank=True)
+    # What a status line settled on (the live generation's instance type and count, memory…) or which
+    # tenant joined or left: the cost ledger rebuilds a deployment's life from these.
+    detail = models.JSONField(default=dict, blank=True)
     # When the call happened (events of a job are written together when it ends).
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -310,6 +313,7 @@ class UsageFlushBatch(models.Model):
 
 
 # Defined in their own modules to keep this one short; imported here so Django registers them with the app.
+from deployments.models_catalogue import CatalogueVersion  # noqa: E402, F401
 from deployments.models_data import DatasetFile, InputArea  # noqa: E402, F401
 from deployments.models_isolation import IsolationCheck  # noqa: E402, F401
 from deployments.models_runs import (  # noqa: E402, F401

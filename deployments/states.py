@@ -80,17 +80,20 @@ def event_record(
     request_id: str = "",
     duration_ms: int = 0,
     error: str = "",
+    detail: dict[str, Any] | None = None,
+    tenant_id: Any = None,
 ) -> DeploymentEvent:
     """Append one line to the deployment's timeline (at once, or when the enclosing timeline_batch ends)."""
     event = DeploymentEvent(
         deployment=deployment,
-        tenant_id=deployment.tenant_id,
+        tenant_id=tenant_id or deployment.tenant_id,
         action=action,
         resource=resource[:300],
         request_id=request_id[:100],
         duration_ms=duration_ms,
         outcome=outcome[:20],
         error=error,
+        detail=detail or {},
         created_at=timezone.now(),
     )
     batch = _batch.get()
@@ -135,10 +138,25 @@ def transition(deployment: Deployment, to: str, *, reason: str = "", **fields: A
     with transaction.atomic():
         if not Deployment.objects.filter(pk=deployment.pk, status=current).update(**changes):
             raise StateConflict(f"{deployment} is no longer {current}")
-        event_record(deployment, action="Status", outcome=to, resource=f"{current} → {to}", error=reason)
+        event_record(
+            deployment,
+            action="Status",
+            outcome=to,
+            resource=f"{current} → {to}",
+            error=reason,
+            detail=live_detail(fields["live_spec"]) if "live_spec" in fields else None,
+        )
         timeline_flush()
     for name, value in changes.items():
         setattr(deployment, name, value)
+
+
+def live_detail(live_spec: dict[str, Any]) -> dict[str, Any]:
+    """What a status line records of the generation going live: its variant (instances or serverless
+    memory), or nothing running (`live` false) when the spec is emptied by a delete."""
+    if not live_spec:
+        return {"live": False}
+    return {"live": True, "variant": live_spec.get("config", {}).get("variant", {})}
 
 
 def fields_save(deployment: Deployment, **fields: Any) -> None:

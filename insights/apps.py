@@ -50,4 +50,4 @@ class InsightsConfig(AppConfig):
             )
         )
         extensions.tenant_landing.append(views_dashboard.landing_url)
-        audit_text.audit_vocabulary_add(phrases=audit_phrases.PHRASES, fields=audit_phrases.FIELDS)
+        audit_text.audit_vocabulary_add(phrases=audit_phrases.PHRASES, fields=audit_phrases.fields())

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from tenants.audit_text import AuditField, AuditPhrase
+from insights.models_costs import IdlePolicy, SplitBasis
+from tenants.audit_text import AuditField, AuditPhrase, choice_text
 
 PHRASES: dict[str, AuditPhrase] = {
     "insights.settings_update": AuditPhrase(("{actor} changed the dashboard's {change_list}.",)),
     "insights.run_reingest": AuditPhrase(("{actor} asked for run {run} to be loaded again.",)),
+    "deployment.cost_rule": AuditPhrase(
+        ("{actor} changed how the cost of {object} is split: {change_list}.",)
+    ),
 }
-FIELDS: dict[str, AuditField] = {
-    "threshold": AuditField("flagging threshold"),
-    "column_names": AuditField("input column names"),
-    "run": AuditField("run"),
-}
+
+
+def fields() -> dict[str, AuditField]:
+    return {
+        "threshold": AuditField("flagging threshold"),
+        "column_names": AuditField("input column names"),
+        "run": AuditField("run"),
+        "basis": AuditField("split", text=choice_text(SplitBasis, lower=True)),
+        "idle_policy": AuditField("idle share", text=choice_text(IdlePolicy, lower=True)),
+        "weights": AuditField("weights", internal=True),
+    }

@@ -155,3 +155,15 @@ class RunSummary(models.Model):
     @property
     def above_share(self) -> float:
         return self.rows_above / self.rows if self.rows else 0.0
+
+
+# The cost side's models, in their own module; imported here so Django registers them with the app.
+from insights.models_costs import (  # noqa: E402, F401
+    AllocationLine,
+    AllocationRun,
+    AwsCostLine,
+    CapacitySample,
+    CostRule,
+    LedgerLine,
+    StorageSample,
+)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from insights import views, views_dashboard, views_datasets
+from insights import views, views_costs, views_dashboard, views_datasets
 
 urlpatterns = [
     path("tenants/<uuid:tenant_id>/usage/", views.tenant_usage, name="tenant_usage"),
@@ -32,5 +32,10 @@ urlpatterns = [
         "tenants/<uuid:tenant_id>/insights/settings/",
         views_dashboard.insights_settings,
         name="insights_settings",
+    ),
+    path(
+        "deployments/<int:deployment_id>/cost-split/",
+        views_costs.deployment_cost_rule,
+        name="deployment_cost_rule",
     ),
 ]

@@ -6,6 +6,7 @@ from rq import cron
 
 from deployments.tasks import deployments_reconcile, usage_flush
 from insights.tasks import ingest_resume
+from insights.tasks_costs import capacity_sample_job, costs_daily
 from tenants.tasks import tokens_last_used_flush
 
 # Every minute: resume lost jobs, repair endpoints deleted or failed out of band, start due batch runs,
@@ -25,3 +26,8 @@ cron.register(tokens_last_used_flush, "default", interval=60, job_timeout=120, n
 cron.register(usage_flush, "default", interval=60, job_timeout=300, name="usage-flush")
 # Every minute: ingest ended batch runs whose ingestion was lost (Redis down) or killed half-way.
 cron.register(ingest_resume, "default", interval=60, job_timeout=120, name="ingest-resume")
+# Daily at 00:30 UTC: yesterday's S3 bytes, the cost ledger and allocation of every day since the last run,
+# then Cost Explorer's figures of the last days (insights/tasks_costs.py).
+cron.register(costs_daily, "default", cron="30 0 * * *", job_timeout=3600, name="costs-daily")
+# Every five minutes: the async endpoints' instance counts, which the ledger bills hour by hour.
+cron.register(capacity_sample_job, "default", interval=300, job_timeout=240, name="capacity-sample")

@@ -150,6 +150,7 @@ PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
     "member_change": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "deployment_mark_removed": {"deployment_id": lambda world, tenant: _failed_delete(tenant)},
     "transform_run_now": {"deployment_id": lambda world, tenant: _batch(tenant).pk},
+    "deployment_cost_rule": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
 }
 # Views whose answer to an allowed GET is not the plain 200.
 SPECIAL_GET: dict[str, Callable[[str | None], int]] = {

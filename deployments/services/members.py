@@ -10,10 +10,13 @@ from __future__ import annotations
 from deployments import resources
 from deployments.aws import storage
 from deployments.models import Deployment, DeploymentMember, Kind, MemberState
+from deployments.states import event_record
 
 
 def _serving(deployment: Deployment) -> list[DeploymentMember]:
-    return list(deployment.members.exclude(state=MemberState.LEAVING).select_related("model_package"))
+    return list(
+        deployment.members.exclude(state=MemberState.LEAVING).select_related("model_package", "tenant")
+    )
 
 
 def multi_model_copy(deployment: Deployment) -> None:
@@ -40,9 +43,11 @@ def _switch(deployment: Deployment, present: set[str]) -> None:
         if member.state == MemberState.JOINING and changes.get("target", member.target) in present:
             changes["state"] = MemberState.ACTIVE
         if changes:  # compare-and-set: a package changed again meanwhile keeps its newer pending target
-            DeploymentMember.objects.filter(pk=member.pk, pending_target=member.pending_target).update(
-                **changes
-            )
+            switched = DeploymentMember.objects.filter(
+                pk=member.pk, pending_target=member.pending_target
+            ).update(**changes)
+            if switched and changes.get("state") == MemberState.ACTIVE:
+                _member_event(deployment, member.tenant_id, member.tenant.slug, "joined")
 
 
 def multi_model_settle(deployment: Deployment) -> None:
@@ -59,6 +64,19 @@ def multi_model_settle(deployment: Deployment) -> None:
         storage.object_delete(prefix + name)
 
 
+def _member_event(deployment: Deployment, tenant_id: object, slug: str, outcome: str) -> None:
+    """A timeline line for a member that starts or stops being served: the cost split counts its hours
+    present from these."""
+    event_record(
+        deployment,
+        action="Member",
+        outcome=outcome,
+        resource=f"{slug} {outcome} the endpoint",
+        tenant_id=tenant_id,
+        detail={"tenant": str(tenant_id), "member": outcome},
+    )
+
+
 def members_settle(deployment: Deployment) -> None:
     """After a rollout: joining members are active, leaving members are gone (and may finish offboarding)."""
     if not deployment.is_shared:
@@ -66,11 +84,17 @@ def members_settle(deployment: Deployment) -> None:
     if deployment.kind == Kind.MULTI_MODEL:
         multi_model_settle(deployment)  # a joiner is active once its artifact is in place
     else:
-        deployment.members.filter(state=MemberState.JOINING).update(state=MemberState.ACTIVE)
+        joining = deployment.members.filter(state=MemberState.JOINING)
+        for tenant_id, slug in list(joining.values_list("tenant_id", "tenant__slug")):
+            _member_event(deployment, tenant_id, slug, "joined")
+        joining.update(state=MemberState.ACTIVE)
     leaving = deployment.members.filter(state=MemberState.LEAVING)
-    tenant_ids = set(leaving.values_list("tenant_id", flat=True))
+    leavers = sorted(leaving.values_list("tenant_id", "tenant__slug"), key=lambda pair: pair[1])
+    tenant_ids = {tenant_id for tenant_id, _slug in leavers}
     if not tenant_ids:
         return
+    for tenant_id, slug in leavers:
+        _member_event(deployment, tenant_id, slug, "left")
     leaving.delete()
     from deployments.services.teardown import tenants_offboard_if_clear
 

@@ -81,4 +81,6 @@ class Command(BaseCommand):
             "AWS Price List Query API (GetProducts, AmazonSageMaker), via manage.py refresh_prices"
         )
         catalogue.CATALOGUE_PATH.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-        self.stdout.write(self.style.SUCCESS(f"Wrote {catalogue.CATALOGUE_PATH}"))
+        # The cost ledger prices each day with the version valid then: this one from today on.
+        version = catalogue.catalogue_version_record(valid_from=date.today())
+        self.stdout.write(self.style.SUCCESS(f"Wrote {catalogue.CATALOGUE_PATH}; kept as {version}."))

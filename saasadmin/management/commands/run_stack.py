@@ -76,6 +76,8 @@ class Command(BaseCommand):
         self.supervisor.add(
             "web", functools.partial(self._manage, "runserver", f"127.0.0.1:{port}", "--noreload")
         )
+        # A year of demo costs (computed by the ledger, half a minute the first time) while the web starts.
+        call_command("seed_costs", stdout=self.stdout)
         # The demo tenants' software: a few predictions a minute each, over HTTP (DEMO_TRAFFIC=0: none).
         if os.environ.get("DEMO_TRAFFIC", "1") != "0":
             self.supervisor.add(
