@@ -191,7 +191,8 @@ class Driver:
     def stop(self, step: str, deployment: Deployment) -> None:
         """Start a run, let the worker create its job (paced, so it is still running), then stop it."""
         knobs = self.world.emulator.ctx.store.settings
-        knobs.transform_seconds_per_object = 2.0
+        # Long enough that a loaded machine cannot finish the job before the stop; a stop ends the wait.
+        knobs.transform_seconds_per_object = 30.0
         try:
             self.log.at(self.scenario, self.kind, step)
             with TestCase.captureOnCommitCallbacks(execute=True):
