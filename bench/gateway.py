@@ -3,7 +3,8 @@ InvokeEndpoint straight to the emulator, on one small XGBoost real-time endpoint
 
     DEBUG=0 SECURE_HTTPS=0 STATIC_MANIFEST=0 SECRET_KEY=x .venv/bin/python bench/gateway.py [--requests 3000]
 
-p50/p99 of each over sequential warm requests, then requests/s of each with 8 concurrent clients. A
+p50/p99 of each over sequential warm requests (taken in turns, one of each), then requests/s of each with 8
+concurrent clients (in alternating rounds), so that the machine's changing load weighs on both alike. A
 throwaway SQLite file and embedded Redis; the emulator in its own process. Last line:
 `gateway_added_p50_ms=<value>`.
 """
@@ -139,21 +140,32 @@ def _direct_call(url: str, endpoint: str) -> Callable[[], None]:
     return call
 
 
-def _latencies(call: Callable[[], None], requests: int) -> tuple[float, float]:
+def _latencies(calls: list[Callable[[], None]], requests: int) -> list[tuple[float, float]]:
+    """(p50, p99) in ms of each call, taken in turns (one of each, again and again), so that a machine
+    whose load changes during the run weighs on each alike."""
     for _ in range(50):  # warm: connections, caches, the model
-        call()
-    timings = []
+        for call in calls:
+            call()
+    timings: list[list[float]] = [[] for _ in calls]
     for _ in range(requests):
-        started = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - started) * 1000)
-    cuts = statistics.quantiles(timings, n=100)
-    return statistics.median(timings), cuts[98]
+        for call, kept in zip(calls, timings, strict=True):
+            started = time.perf_counter()
+            call()
+            kept.append((time.perf_counter() - started) * 1000)
+    return [(statistics.median(kept), statistics.quantiles(kept, n=100)[98]) for kept in timings]
 
 
-def _throughput(call: Callable[[], None], requests: int) -> float:
-    per_client = max(requests // CLIENTS, 1)
+def _throughput(calls: list[Callable[[], None]], requests: int, rounds: int = 4) -> list[float]:
+    """Requests per second of each call with CLIENTS concurrent clients, in alternating rounds."""
+    per_client = max(requests // CLIENTS // rounds, 1)
+    elapsed = [0.0 for _ in calls]
+    for _ in range(rounds):
+        for index, call in enumerate(calls):
+            elapsed[index] += _burst(call, per_client)
+    return [per_client * CLIENTS * rounds / seconds for seconds in elapsed]
 
+
+def _burst(call: Callable[[], None], per_client: int) -> float:
     def client() -> None:
         for _ in range(per_client):
             call()
@@ -162,7 +174,7 @@ def _throughput(call: Callable[[], None], requests: int) -> float:
     with ThreadPoolExecutor(CLIENTS) as pool:
         for future in [pool.submit(client) for _ in range(CLIENTS)]:
             future.result()
-    return per_client * CLIENTS / (time.perf_counter() - started)
+    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -180,9 +192,8 @@ def main() -> None:
         port = _free_port()
         server = _start_gunicorn(env, port)
         direct, gateway = _direct_call(url, endpoint), _gateway_call(port, secret)
-        direct_p50, direct_p99 = _latencies(direct, args.requests)
-        gateway_p50, gateway_p99 = _latencies(gateway, args.requests)
-        direct_rps, gateway_rps = _throughput(direct, args.requests), _throughput(gateway, args.requests)
+        (direct_p50, direct_p99), (gateway_p50, gateway_p99) = _latencies([direct, gateway], args.requests)
+        direct_rps, gateway_rps = _throughput([direct, gateway], args.requests)
     finally:
         for process in [p for p in (server, emulator_process) if p is not None]:
             process.send_signal(signal.SIGTERM)
