@@ -8,17 +8,33 @@ class InsightsConfig(AppConfig):
     verbose_name = "Insights"
 
     def ready(self) -> None:
-        """Plug the usage page into the navigation and the tenant page (tenants imports nothing of ours)."""
-        from insights import views
-        from tenants import extensions
+        """Plug the usage and cost pages into the navigation and the tenant page (tenants imports nothing
+        of ours), and teach the audit log the finance actions."""
+        from insights import views, views_costs
+        from insights.finance import audit_phrases
+        from tenants import audit_text, extensions
 
         if any(item.url_name == "tenant_usage" for item in extensions.NAVIGATION):
             return  # ready() ran already (tests that reload apps)
         usage = extensions.NavItem("API usage", "tenant_usage", "tenants.view", per_tenant=True)
         after = next(i for i, item in enumerate(extensions.NAVIGATION) if item.url_name == "tenant_detail")
         extensions.NAVIGATION.insert(after + 1, usage)
+        costs = extensions.NavItem("Costs", "cost_overview", "costs.view")
+        after = next(i for i, item in enumerate(extensions.NAVIGATION) if item.url_name == "tenant_list")
+        extensions.NAVIGATION.insert(after + 1, costs)
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
                 "insights/_tenant_usage.html", "tenants.view", views.tenant_usage_section
             )
         )
+        extensions.TENANT_SECTIONS.append(
+            extensions.TenantSection(
+                "insights/_tenant_cost.html", "costs.view", views_costs.tenant_cost_section
+            )
+        )
+        extensions.TENANT_SECTIONS.append(
+            extensions.TenantSection(
+                "insights/_tenant_cost.html", "costs.view_own", views_costs.tenant_own_cost_section
+            )
+        )
+        audit_text.audit_vocabulary_add(phrases=audit_phrases.PHRASES, fields=audit_phrases.FIELDS)

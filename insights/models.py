@@ -11,3 +11,4 @@ from insights.models_costs import (  # noqa: F401
     LedgerLine,
     StorageSample,
 )
+from insights.models_finance import Budget, BudgetNotice, CostSharing, ExchangeRate  # noqa: F401

@@ -3,7 +3,26 @@ from __future__ import annotations
 from django.urls import path
 
 from insights import views
+from insights import views_costs as costs
+from insights import views_finance as finance
 
 urlpatterns = [
     path("tenants/<uuid:tenant_id>/usage/", views.tenant_usage, name="tenant_usage"),
+    # Finance and operators: every tenant's cost.
+    path("costs/", costs.cost_overview, name="cost_overview"),
+    path("costs/export.csv", costs.cost_export, name="cost_export"),
+    path("costs/tenants/<uuid:tenant_id>/", costs.cost_tenant, name="cost_tenant"),
+    path("costs/tenants/<uuid:tenant_id>/export.csv", costs.cost_tenant_export, name="cost_tenant_export"),
+    path("costs/tenants/<uuid:tenant_id>/budget/", finance.cost_tenant_budget, name="cost_tenant_budget"),
+    path("costs/tenants/<uuid:tenant_id>/sharing/", finance.cost_sharing, name="cost_sharing"),
+    path("costs/budgets/", finance.cost_budgets, name="cost_budgets"),
+    path("costs/rates/", finance.cost_rates, name="cost_rates"),
+    path("costs/notices/", finance.cost_notices, name="cost_notices"),
+    # A tenant's admins: their own cost, once an operator shares it.
+    path("tenants/<uuid:tenant_id>/costs/", costs.tenant_costs, name="tenant_costs"),
+    path(
+        "tenants/<uuid:tenant_id>/costs/export.csv",
+        costs.tenant_costs_export,
+        name="tenant_costs_export",
+    ),
 ]

@@ -39,6 +39,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "deployments.manage": frozenset({Role.OPERATOR}),
     # Run the "prove isolation" check on a tenant's page (it makes and revokes a token of that tenant).
     "isolation.check": frozenset({Role.OPERATOR}),
+    # Every tenant's costs, margins and budgets (insights): the month overview, a tenant's cost page,
+    # the CSV export. Money only: no model internals, no tokens.
+    "costs.view": frozenset({Role.OPERATOR, Role.FINANCE}),
+    # Set budgets and the exchange rates plan prices are converted at.
+    "costs.manage": frozenset({Role.OPERATOR, Role.FINANCE}),
+    # Let a tenant's admins read their own cost (never the margin), or stop it.
+    "costs.share": frozenset({Role.OPERATOR}),
+    # A tenant's own cost, when an operator has shared it: its admins only.
+    "costs.view_own": frozenset({Role.TENANT_ADMIN}),
 }
 
 

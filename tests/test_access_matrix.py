@@ -63,6 +63,14 @@ def _failed_delete(tenant: Tenant) -> int:
     return deployment.pk
 
 
+def _cost_shared(tenant: Tenant) -> Any:
+    """The tenant, with its cost shown to its admins (else its own cost pages are a 404 to them too)."""
+    from insights.finance.services import cost_sharing_set
+
+    cost_sharing_set(actor=None, tenant=tenant, visible=True)
+    return tenant.pk
+
+
 def _finished_job() -> Any:
     """A job that ran, so that the queue dashboard has a job and a result to show."""
     # A plain rq Queue: django-rq's own would wait for the test's transaction to commit.
@@ -101,6 +109,8 @@ PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
     "member_leave": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "member_change": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "deployment_mark_removed": {"deployment_id": lambda world, tenant: _failed_delete(tenant)},
+    "tenant_costs": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
+    "tenant_costs_export": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
 }
 # Views whose answer to an allowed GET is not the plain 200.
 SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
@@ -113,6 +123,8 @@ SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
     "transform_run_start": lambda role: 405,
     "invitation_renew": lambda role: 405,  # POST only: a new link
     "tenant_isolation_check": lambda role: 405,  # POST only: runs the check
+    "cost_tenant_budget": lambda role: 405,  # POST only: the form is on the tenant's cost page
+    "cost_sharing": lambda role: 405,
     # django-rq answers 404 for a cron scheduler that is not running, and sends GETs of its
     # POST-only actions back to the queue page.
     "django_rq:cron_scheduler_detail": lambda role: 404,
