@@ -169,8 +169,10 @@ class AllocationLine(models.Model):
     """
 
     day = models.DateField()
+    # DO_NOTHING: a rerun deletes a range's allocation lines first, then its ledger lines, each in one
+    # statement (a cascade would make Django read every line back first).
     ledger_line = models.ForeignKey(
-        LedgerLine, on_delete=models.CASCADE, null=True, blank=True, related_name="allocations"
+        LedgerLine, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="allocations"
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     deployment = models.ForeignKey(

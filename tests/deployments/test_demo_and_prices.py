@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ def _refreshed(settings: Any, tmp_path: Path, monkeypatch: Any, page: list[str])
 
 
 def test_refresh_prices_rewrites_the_catalogue_from_get_products(
-    settings: Any, tmp_path: Path, monkeypatch: Any
+    settings: Any, tmp_path: Path, monkeypatch: Any, db: None
 ) -> None:
     page = [
         _product("USE1-Host:ml.m5.large", "0.2", vCpu="2", memory="8 GiB", gpu="0"),
@@ -92,10 +93,16 @@ def test_refresh_prices_rewrites_the_catalogue_from_get_products(
         }
     }
     assert region["serverless"]["per_gb_second"] == pytest.approx(0.00002)
+    # The refresh is kept as a dated version beside the ones before it: the past keeps its prices.
+    from deployments.models import CatalogueVersion
+
+    version = CatalogueVersion.objects.get()
+    assert version.data["regions"]["us-east-1"] == region
+    assert version.valid_from == date.today()
 
 
 def test_refresh_prices_writes_no_price_for_a_use_aws_does_not_offer(
-    settings: Any, tmp_path: Path, monkeypatch: Any
+    settings: Any, tmp_path: Path, monkeypatch: Any, db: None
 ) -> None:
     page = [
         _product("USE1-Host:ml.t2.medium", "0.056", vCpu="2", memory="4 GiB", gpu="0"),

@@ -1,0 +1,107 @@
+"""Computing and replacing the ledger and allocation of a range of days: the daily run and any rerun.
+
+A run replaces its range's lines in ONE transaction: a rerun never doubles a line, and a run killed
+half-way (worker killed, database gone) rolls back and leaves the previous result as it was. The run's
+row is written before the transaction (so a run that died shows as running, then failed) and marked
+completed inside it, with the lines.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from insights.costs.allocation import allocate_day, rules_for
+from insights.costs.ledger import ledger_day
+from insights.models_costs import AllocationLine, AllocationRun, LedgerLine, RunStatus
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+# A rerun covers at most this many days: a year and a month of lines in one transaction.
+MAX_DAYS = 400
+
+
+class RangeError(ValueError):
+    """A range of days no run can compute (reversed, in the future, or too long)."""
+
+
+def days_between(first_day: date, last_day: date) -> list[date]:
+    return [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+
+
+def range_problem(first_day: date, last_day: date, today: date | None = None) -> str | None:
+    """Why the range cannot be run, in a sentence; None when it can."""
+    today = today or timezone.now().date()
+    if last_day < first_day:
+        return f"The range ends ({last_day}) before it starts ({first_day})."
+    if last_day >= today:
+        return f"Only past days can be computed: the range must end before today ({today})."
+    if (last_day - first_day).days + 1 > MAX_DAYS:
+        return f"A run covers at most {MAX_DAYS} days: split the range."
+    return None
+
+
+def costs_run(
+    first_day: date, last_day: date, *, trigger: str = "rerun", today: date | None = None
+) -> AllocationRun:
+    """Compute the ledger and allocation of every day from `first_day` to `last_day` and replace theirs.
+
+    Raises RangeError for a range that cannot be run; any other error marks the run failed (the
+    previous lines stay) and is raised again.
+    """
+    problem = range_problem(first_day, last_day, today)
+    if problem:
+        raise RangeError(problem)
+    run = AllocationRun.objects.create(first_day=first_day, last_day=last_day, trigger=trigger)
+    try:
+        with transaction.atomic():
+            _replace(run, days_between(first_day, last_day))
+    except Exception as exc:
+        AllocationRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
+        )
+        log.exception("cost run %s–%s failed", first_day, last_day)
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _replace(run: AllocationRun, days: list[date]) -> None:
+    # Allocation lines first: their ledger FK is DO_NOTHING, so each delete is one statement.
+    AllocationLine.objects.filter(day__gte=days[0], day__lte=days[-1]).delete()
+    LedgerLine.objects.filter(day__gte=days[0], day__lte=days[-1]).delete()
+    counts = {"ledger": 0, "allocation": 0}
+    total = Decimal(0)
+    for day in days:
+        ledger = ledger_day(day)
+        lines = [drafted.line for drafted in ledger.lines]
+        for line in lines:
+            line.run = run
+        LedgerLine.objects.bulk_create(lines, batch_size=BATCH)
+        allocations = allocate_day(
+            ledger, rules_for(d.pk for d in ledger.deployments.values() if d.is_shared)
+        )
+        for allocation in allocations:
+            allocation.run = run
+        AllocationLine.objects.bulk_create(allocations, batch_size=BATCH)
+        counts["ledger"] += len(lines)
+        counts["allocation"] += len(allocations)
+        total += sum((line.billed_cost for line in lines), Decimal(0))
+    AllocationRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.COMPLETED,
+        finished_at=timezone.now(),
+        ledger_lines=counts["ledger"],
+        allocation_lines=counts["allocation"],
+        total=total,
+    )
+
+
+def costs_previous_day(today: date | None = None) -> AllocationRun:
+    """The daily run: yesterday (UTC)."""
+    today = today or timezone.now().date()
+    yesterday = today - timedelta(days=1)
+    return costs_run(yesterday, yesterday, trigger="cron", today=today)
