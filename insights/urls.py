@@ -15,11 +15,21 @@ urlpatterns = [
     path("costs/tenants/<uuid:tenant_id>/export.csv", costs.cost_tenant_export, name="cost_tenant_export"),
     path("costs/tenants/<uuid:tenant_id>/budget/", finance.cost_tenant_budget, name="cost_tenant_budget"),
     path("costs/tenants/<uuid:tenant_id>/sharing/", finance.cost_sharing, name="cost_sharing"),
+    path(
+        "costs/tenants/<uuid:tenant_id>/shared/<dbid:deployment_id>/",
+        costs.cost_tenant_shared,
+        name="cost_tenant_shared",
+    ),
     path("costs/budgets/", finance.cost_budgets, name="cost_budgets"),
     path("costs/rates/", finance.cost_rates, name="cost_rates"),
     path("costs/notices/", finance.cost_notices, name="cost_notices"),
     # A tenant's admins: their own cost, once an operator shares it.
     path("tenants/<uuid:tenant_id>/costs/", costs.tenant_costs, name="tenant_costs"),
+    path(
+        "tenants/<uuid:tenant_id>/costs/shared/<dbid:deployment_id>/",
+        costs.tenant_costs_shared,
+        name="tenant_costs_shared",
+    ),
     path(
         "tenants/<uuid:tenant_id>/costs/export.csv",
         costs.tenant_costs_export,

@@ -25,7 +25,7 @@ from insights.finance.overview import days_counted, overview, sort_rows
 from insights.finance.rates import rates_on, to_usd
 from insights.finance.services import cost_shared_with_tenant
 from insights.finance.silo import silo_estimates
-from insights.finance.tenant import TenantCost, history, tenant_cost
+from insights.finance.tenant import TenantCost, history, shared_days, tenant_cost
 from insights.forms_finance import CostSharingForm, OverviewFilters, TenantBudgetForm
 from insights.models_costs import CostKind
 from insights.models_finance import CostSharing
@@ -187,6 +187,37 @@ def tenant_costs(request: HttpRequest, tenant_id: str) -> HttpResponseBase:
     except MonthRefused as refused:
         return refused.response
     return render(request, "insights/cost_tenant.html", _tenant_context(request, tenant, month, vendor=False))
+
+
+def _shared_days(
+    request: HttpRequest, tenant: Tenant, deployment_id: int, *, vendor: bool
+) -> HttpResponseBase:
+    """One shared endpoint's day-by-day numbers for the tenant: a fragment the cost page loads when its
+    "Day by day" opens (a page of its own without JavaScript)."""
+    try:
+        month = _month(request)
+    except MonthRefused as refused:
+        return refused.response
+    context = {
+        "tenant": tenant,
+        "month": month,
+        "vendor": vendor,
+        "endpoint": shared_days(tenant=tenant, month=month, deployment_id=deployment_id),
+        "base_template": "_fragment.html" if getattr(request, "htmx", False) else "base.html",
+    }
+    return render(request, "insights/cost_shared_days.html", context)
+
+
+@requires("costs.view")
+def cost_tenant_shared(request: HttpRequest, tenant_id: str, deployment_id: int) -> HttpResponseBase:
+    tenant = get_tenant_or_404(request.user, tenant_id)
+    return _shared_days(request, tenant, deployment_id, vendor=True)
+
+
+@requires("costs.view_own")
+def tenant_costs_shared(request: HttpRequest, tenant_id: str, deployment_id: int) -> HttpResponseBase:
+    tenant = _own_tenant(request, tenant_id)
+    return _shared_days(request, tenant, deployment_id, vendor=False)
 
 
 @requires("costs.view")

@@ -111,6 +111,7 @@ PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
     "deployment_mark_removed": {"deployment_id": lambda world, tenant: _failed_delete(tenant)},
     "tenant_costs": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
     "tenant_costs_export": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
+    "tenant_costs_shared": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
 }
 # Views whose answer to an allowed GET is not the plain 200.
 SPECIAL_GET: dict[str, Callable[[str | None], int]] = {

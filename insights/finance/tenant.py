@@ -278,6 +278,19 @@ def _shared(lines: list[dict[str, Any]]) -> list[SharedEndpoint]:
     return sorted(endpoints.values(), key=lambda e: -(e.cost + e.idle_cost))
 
 
+def shared_days(*, tenant: Tenant, month: Month, deployment_id: int) -> SharedEndpoint | None:
+    """The tenant's days on one shared endpoint in `month` (one query), or None if it was not on it."""
+    lines = list(
+        AllocationLine.objects.filter(
+            tenant=tenant, deployment_id=deployment_id, day__gte=month.start, day__lt=month.end
+        )
+        .order_by("day", "id")
+        .values(*LINE_FIELDS)
+    )
+    found = _shared(lines)
+    return found[0] if found else None
+
+
 def history(*, tenant: Tenant, month: Month, months: int = 12) -> list[tuple[Month, Decimal]]:
     """The tenant's cost in each of the `months` months up to `month`, oldest first (one query)."""
     span = months_back(month, months)

@@ -213,3 +213,26 @@ def test_operators_share_and_stop_sharing_a_tenants_cost(client: Any, costs: Sim
     assert not CostSharing.objects.get(tenant=costs.tenant_a).visible
     client.force_login(costs.finance)
     assert client.post(url, {"visible": "on"}).status_code == 403
+
+
+def test_the_day_by_day_split_shows_the_numbers_that_made_it(client: Any, costs: SimpleNamespace) -> None:
+    month = costs.previous.key
+    url = reverse("cost_tenant_shared", args=[costs.tenant_a.pk, costs.shared_mm.pk])
+    client.force_login(costs.finance)
+    body = client.get(url, {"month": month}, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in body
+    assert "75.00 %" in body
+    assert ">400<" in body
+    assert "$2.25" in body
+    cost_sharing_set(actor=costs.operator, tenant=costs.tenant_a, visible=True)
+    client.force_login(costs.admin_a)
+    own = client.get(
+        reverse("tenant_costs_shared", args=[costs.tenant_a.pk, costs.shared_mm.pk]), {"month": month}
+    )
+    text = own.content.decode()
+    assert own.status_code == 200
+    assert "$2.25" in text
+    assert ">400<" not in text
+    assert "bridge-mme" not in text
+    other = reverse("tenant_costs_shared", args=[costs.tenant_b.pk, costs.shared_mm.pk])
+    assert client.get(other, {"month": month}).status_code == 404
