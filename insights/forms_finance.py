@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from insights.finance.overview import SORTS
 from insights.models_finance import COST_CURRENCY, ExchangeRate
@@ -40,6 +41,12 @@ class ExchangeRateForm(forms.ModelForm):
         model = ExchangeRate
         fields = ["currency", "valid_from", "usd", "source"]
         widgets = {"valid_from": forms.DateInput(attrs={"type": "date"})}
+        error_messages = {
+            NON_FIELD_ERRORS: {
+                "unique_together": "There is a rate for this currency from that day already: rates are kept "
+                "as history, so add one from another day."
+            }
+        }
         help_texts = {
             "usd": "What one unit of the currency is worth in US dollars, e.g. 1.08 for the euro.",
             "valid_from": "Plan prices of every month whose last day is on or after this date use it, "

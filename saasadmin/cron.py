@@ -5,6 +5,7 @@ from __future__ import annotations
 from rq import cron
 
 from deployments.tasks import deployments_reconcile, usage_flush
+from insights.finance.tasks import budgets_check_job
 from tenants.tasks import tokens_last_used_flush
 
 # Every minute: resume lost jobs, repair endpoints deleted or failed out of band, start due batch runs,
@@ -22,3 +23,6 @@ cron.register(
 cron.register(tokens_last_used_flush, "default", interval=60, job_timeout=120, name="tokens-last-used")
 # Every minute: metered API usage moves from Redis into the usage table (a failed flush is retried here).
 cron.register(usage_flush, "default", interval=60, job_timeout=300, name="usage-flush")
+# Hourly: the running month's projection against each tenant's budget; a notice at 80 % and 100 %, once each
+# per tenant and month (insights.finance.budgets), after the nightly cost run has added a day.
+cron.register(budgets_check_job, "default", cron="20 * * * *", job_timeout=300, name="budgets-check")
