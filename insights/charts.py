@@ -164,20 +164,25 @@ def cost_daily_figure(
     return {"data": data, "layout": _cost_layout(320, xaxis=xaxis)}
 
 
-def cost_months_figure(months: Sequence[tuple[str, Decimal]], *, selected: str = "") -> dict[str, object]:
-    """Cost per month (label, amount), oldest first; the selected month's bar in the brand colour."""
-    colours = [PALETTE[0] if label == selected else "#c7d2fe" for label, _ in months]
+def cost_months_figure(
+    months: Sequence[tuple[date, Decimal]], *, selected: date | None = None
+) -> dict[str, object]:
+    """Cost per month (its first day, amount), oldest first; the selected month's bar in the brand colour."""
+    colours = [PALETTE[0] if start == selected else "#c7d2fe" for start, _ in months]
     data = [
         {
             "type": "bar",
             "name": "Cost",
-            "x": [label for label, _ in months],
+            "x": [start.isoformat() for start, _ in months],
             "y": [_dollars(amount) for _, amount in months],
             "marker": {"color": colours},
-            "hovertemplate": "%{x}: %{y:$,.2f}<extra></extra>",
+            "hovertemplate": "%{x|%B %Y}: %{y:$,.2f}<extra></extra>",
+            "xperiod": "M1",
+            "xperiodalignment": "middle",
         }
     ]
-    layout = _cost_layout(220, showlegend=False, hovermode="closest", xaxis={"type": "category"})
+    xaxis = {"type": "date", "tickformat": "%b %y", "dtick": "M3", "showgrid": False}
+    layout = _cost_layout(220, showlegend=False, hovermode="closest", xaxis=xaxis)
     return {"data": data, "layout": layout}
 
 
@@ -205,7 +210,7 @@ def cost_kinds_figure(
         for name, column, colour in ((previous, 3, "#c7d2fe"), (month, 2, PALETTE[0]))
     ]
     layout = _cost_layout(
-        max(180, 48 * len(rows)),
+        max(200, 56 * len(rows)),
         barmode="group",
         hovermode="closest",
         xaxis=MONEY_AXIS,

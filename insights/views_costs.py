@@ -118,20 +118,20 @@ def _tenant_context(request: HttpRequest, tenant: Tenant, month: Month, *, vendo
         "projected": projected,
         "daily_figure": cost_daily_figure(cost.daily, days=days, labels=labels) if cost.daily else None,
         "months_figure": cost_months_figure(
-            [(m.start.strftime("%b %Y"), amount) for m, amount in cost.history],
-            selected=month.start.strftime("%b %Y"),
+            [(m.start, amount) for m, amount in cost.history], selected=month.start
         ),
-        "change": _change(cost),
+        "change": _change(cost, projected),
     }
     if vendor:
         context.update(_vendor_context(request, tenant, month, cost, counted, projected))
     return context
 
 
-def _change(cost: TenantCost) -> Decimal | None:
+def _change(cost: TenantCost, projected: Decimal) -> Decimal | None:
+    """Month over month in percent; a running month by its projection."""
     if not cost.previous:
         return None
-    return ((cost.total - cost.previous) / cost.previous * 100).quantize(Decimal("0.1"))
+    return ((projected - cost.previous) / cost.previous * 100).quantize(Decimal("0.1"))
 
 
 def _vendor_context(
@@ -140,7 +140,8 @@ def _vendor_context(
     """What only vendor staff read: plan price in dollars and margin, budget, sharing, Silo estimates."""
     rate = rates_on(min(month.last_day, today_utc())).get(tenant.currency)
     price_usd = to_usd(tenant.plan_price, rate)
-    budget = budgets_load().for_tenant(tenant.pk, tenant.tier)
+    budgets = budgets_load()
+    budget = budgets.for_tenant(tenant.pk, tenant.tier)
     sharing = CostSharing.objects.filter(tenant=tenant).first()
     return {
         "rate": rate,
@@ -156,7 +157,8 @@ def _vendor_context(
         "shared_with_tenant": bool(sharing and sharing.visible),
         "can_manage": user_can(request.user, "costs.manage"),
         "can_share": user_can(request.user, "costs.share"),
-        "budget_form": TenantBudgetForm(initial={"monthly": budget}),
+        "budget_own": tenant.pk in budgets.by_tenant,
+        "budget_form": TenantBudgetForm(initial={"monthly": budgets.by_tenant.get(tenant.pk)}),
         "sharing_form": CostSharingForm(initial={"visible": bool(sharing and sharing.visible)}),
     }
 

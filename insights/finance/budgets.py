@@ -114,5 +114,12 @@ def _raise_new(notices: list[BudgetNotice], month: Month) -> list[BudgetNotice]:
 
 
 def notices_for(month: Month) -> list[BudgetNotice]:
-    """The month's notices, newest first, with their tenants (one query)."""
-    return list(BudgetNotice.objects.filter(month=month.start).select_related("tenant"))
+    """The month's notices with their tenants (one query): each tenant's highest threshold, highest first."""
+    found: dict[object, BudgetNotice] = {}
+    for notice in (
+        BudgetNotice.objects.filter(month=month.start)
+        .select_related("tenant")
+        .order_by("-threshold", "-projected")
+    ):
+        found.setdefault(notice.tenant_id, notice)
+    return list(found.values())

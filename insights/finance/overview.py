@@ -46,10 +46,10 @@ class TenantMonth:
 
     @property
     def change(self) -> Decimal | None:
-        """Month over month, in percent (None when last month cost nothing)."""
+        """Month over month in percent, a running month by its projection (None: nothing last month)."""
         if not self.previous:
             return None
-        return ((self.cost - self.previous) / self.previous * 100).quantize(PERCENT, ROUND_HALF_UP)
+        return ((self.projected - self.previous) / self.previous * 100).quantize(PERCENT, ROUND_HALF_UP)
 
     @property
     def margin(self) -> Decimal | None:
@@ -79,7 +79,7 @@ class Overview:
     idle: Decimal
     idle_previous: Decimal
     rates: dict[str, Rate | None]
-    totals: dict[str, Decimal] = field(default_factory=dict)
+    totals: dict[str, Any] = field(default_factory=dict)
 
 
 def _project(spent: Decimal, month: Month, days_counted: int) -> Decimal:
@@ -185,7 +185,7 @@ def _tenant_rows(
 
 def _totals(
     result: Overview, costs: dict[Any, tuple[Decimal, Decimal]], month: Month, counted: int
-) -> dict[str, Decimal]:
+) -> dict[str, Any]:
     allocated = sum((c for c, _ in costs.values()), ZERO)
     previous = sum((p for _, p in costs.values()), ZERO)
     revenue = sum((row.price_usd or ZERO for row in result.rows), ZERO)
@@ -198,6 +198,13 @@ def _totals(
         "projected": projected,
         "revenue": revenue,
         "margin": revenue - projected,
+        "change": (
+            (
+                (projected - previous - result.idle_previous) / (previous + result.idle_previous) * 100
+            ).quantize(PERCENT, ROUND_HALF_UP)
+            if previous + result.idle_previous
+            else None
+        ),
     }
 
 

@@ -32,7 +32,7 @@ def budget_set(
     if (tenant is None) == (not tier) or (tier and tier not in Tier.values):
         raise ValueError("A budget is for one tenant or one tier.")
     lookup: dict[str, Any] = {"tenant": tenant} if tenant is not None else {"tenant": None, "tier": tier}
-    existing = Budget.objects.select_for_update().filter(**lookup).first()
+    existing = Budget.objects.select_for_update().filter(**lookup).order_by("pk").first()
     before = snapshot(existing, ["monthly"]) if existing else {}
     if monthly is None:
         if existing is not None:

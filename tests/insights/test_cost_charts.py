@@ -35,7 +35,10 @@ def test_the_daily_chart_stacks_kinds_over_every_day_of_the_month() -> None:
 
 def test_the_months_chart_marks_the_selected_month() -> None:
     figure = go.Figure(
-        cost_months_figure([("Jan 2026", Decimal("10")), ("Feb 2026", Decimal("12.5"))], selected="Feb 2026")
+        cost_months_figure(
+            [(date(2026, 1, 1), Decimal("10")), (date(2026, 2, 1), Decimal("12.5"))],
+            selected=date(2026, 2, 1),
+        )
     )
     bar = figure.data[0]
     assert list(bar.y) == [10.0, 12.5]
