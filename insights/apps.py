@@ -9,10 +9,13 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         """Plug the usage and cost pages into the navigation and the tenant page (tenants imports nothing
-        of ours), and teach the audit log the finance actions."""
-        from insights import views, views_costs
-        from insights.finance import audit_phrases
+        of ours), and teach the audit log the cost and finance actions."""
+        from insights import audit_phrases, views, views_cost_pages
+        from insights.finance import audit_phrases as finance_phrases
         from tenants import audit_text, extensions
+
+        audit_text.audit_vocabulary_add(phrases=audit_phrases.PHRASES, fields=audit_phrases.fields())
+        audit_text.audit_vocabulary_add(phrases=finance_phrases.PHRASES, fields=finance_phrases.FIELDS)
 
         if any(item.url_name == "tenant_usage" for item in extensions.NAVIGATION):
             return  # ready() ran already (tests that reload apps)
@@ -29,12 +32,11 @@ class InsightsConfig(AppConfig):
         )
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
-                "insights/_tenant_cost.html", "costs.view", views_costs.tenant_cost_section
+                "insights/_tenant_cost.html", "costs.view", views_cost_pages.tenant_cost_section
             )
         )
         extensions.TENANT_SECTIONS.append(
             extensions.TenantSection(
-                "insights/_tenant_cost.html", "costs.view_own", views_costs.tenant_own_cost_section
+                "insights/_tenant_cost.html", "costs.view_own", views_cost_pages.tenant_own_cost_section
             )
         )
-        audit_text.audit_vocabulary_add(phrases=audit_phrases.PHRASES, fields=audit_phrases.FIELDS)

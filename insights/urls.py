@@ -3,11 +3,18 @@ from __future__ import annotations
 from django.urls import path
 
 from insights import views
-from insights import views_costs as costs
+from insights import views_cost_pages as costs
+from insights import views_costs as cost_rules
 from insights import views_finance as finance
 
 urlpatterns = [
     path("tenants/<uuid:tenant_id>/usage/", views.tenant_usage, name="tenant_usage"),
+    # Operators: how a shared deployment's cost is split (finance reads it).
+    path(
+        "deployments/<int:deployment_id>/cost-split/",
+        cost_rules.deployment_cost_rule,
+        name="deployment_cost_rule",
+    ),
     # Finance and operators: every tenant's cost.
     path("costs/", costs.cost_overview, name="cost_overview"),
     path("costs/export.csv", costs.cost_export, name="cost_export"),

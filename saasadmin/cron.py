@@ -6,6 +6,7 @@ from rq import cron
 
 from deployments.tasks import deployments_reconcile, usage_flush
 from insights.finance.tasks import budgets_check_job
+from insights.tasks import capacity_sample_job, costs_daily
 from tenants.tasks import tokens_last_used_flush
 
 # Every minute: resume lost jobs, repair endpoints deleted or failed out of band, start due batch runs,
@@ -23,6 +24,11 @@ cron.register(
 cron.register(tokens_last_used_flush, "default", interval=60, job_timeout=120, name="tokens-last-used")
 # Every minute: metered API usage moves from Redis into the usage table (a failed flush is retried here).
 cron.register(usage_flush, "default", interval=60, job_timeout=300, name="usage-flush")
+# Daily at 00:30 UTC: yesterday's S3 bytes, the cost ledger and allocation of every day since the last run,
+# then Cost Explorer's figures of the last days (insights/tasks.py).
+cron.register(costs_daily, "default", cron="30 0 * * *", job_timeout=3600, name="costs-daily")
+# Every five minutes: the async endpoints' instance counts, which the ledger bills hour by hour.
+cron.register(capacity_sample_job, "default", interval=300, job_timeout=240, name="capacity-sample")
 # Hourly: the running month's projection against each tenant's budget; a notice at 80 % and 100 %, once each
 # per tenant and month (insights.finance.budgets), after the nightly cost run has added a day.
 cron.register(budgets_check_job, "default", cron="20 * * * *", job_timeout=300, name="budgets-check")

@@ -112,6 +112,7 @@ PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
     "tenant_costs": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
     "tenant_costs_export": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
     "tenant_costs_shared": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
+    "deployment_cost_rule": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
 }
 # Views whose answer to an allowed GET is not the plain 200.
 SPECIAL_GET: dict[str, Callable[[str | None], int]] = {

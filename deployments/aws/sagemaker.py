@@ -70,6 +70,8 @@ class EndpointState:
     status: str
     config_name: str
     failure_reason: str = ""
+    # The variant's CurrentInstanceCount (an async endpoint scaled to zero says 0); None when not reported.
+    instance_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,9 @@ def endpoint_describe(name: str) -> EndpointState:
         status=answer["EndpointStatus"],
         config_name=answer.get("EndpointConfigName", ""),
         failure_reason=answer.get("FailureReason", ""),
+        instance_count=next(
+            (v.get("CurrentInstanceCount") for v in answer.get("ProductionVariants", [])), None
+        ),
     )
 
 

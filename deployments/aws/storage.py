@@ -92,6 +92,22 @@ def object_names(prefix: str) -> list[str]:
         token = {"ContinuationToken": page["NextContinuationToken"]}
 
 
+def prefix_size(prefix: str) -> tuple[int, int]:
+    """(bytes, objects) stored under an s3:// prefix, summed over every page of the listing."""
+    bucket, key_prefix = uri_split(prefix)
+    size = count = 0
+    token: dict[str, str] = {}
+    while True:
+        # API: ListObjectsV2
+        page = call(S3, "list_objects_v2", prefix, Bucket=bucket, Prefix=key_prefix, **token)
+        contents = page.get("Contents", [])
+        size += sum(int(item.get("Size", 0)) for item in contents)
+        count += len(contents)
+        if not page.get("IsTruncated"):
+            return size, count
+        token = {"ContinuationToken": page["NextContinuationToken"]}
+
+
 def object_delete(uri: str) -> None:
     bucket, key = uri_split(uri)
     # API: DeleteObject (a missing key is not an error in S3)

@@ -12,7 +12,7 @@ import logging
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from insights.costs.allocation import allocate_day, rules_for
@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 # A rerun covers at most this many days: a year and a month of lines in one transaction.
 MAX_DAYS = 400
+# Two runs at once over overlapping days would each delete what was there and insert: on PostgreSQL they
+# take turns on this advisory lock (SQLite lets one writer in at a time anyway).
+LOCK_KEY = 120_012
+# A run still "running" after this long died with its worker: it is marked failed when the next one starts.
+STALE_AFTER = timedelta(hours=2)
 
 
 class RangeError(ValueError):
@@ -56,6 +61,12 @@ def costs_run(
     problem = range_problem(first_day, last_day, today)
     if problem:
         raise RangeError(problem)
+    AllocationRun.objects.filter(
+        status=RunStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
+    ).update(
+        status=RunStatus.FAILED,
+        error="It stopped before it finished (its worker was killed): nothing of it was kept.",
+    )
     run = AllocationRun.objects.create(first_day=first_day, last_day=last_day, trigger=trigger)
     try:
         with transaction.atomic():
@@ -71,6 +82,9 @@ def costs_run(
 
 
 def _replace(run: AllocationRun, days: list[date]) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
     # Allocation lines first: their ledger FK is DO_NOTHING, so each delete is one statement.
     AllocationLine.objects.filter(day__gte=days[0], day__lte=days[-1]).delete()
     LedgerLine.objects.filter(day__gte=days[0], day__lte=days[-1]).delete()

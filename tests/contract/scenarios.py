@@ -8,12 +8,16 @@ the settings the product accepts, the ones AWS is most likely to refuse (see `dr
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from deployments.models import ModelPackage
 from deployments.resources import NAME_PREFIX, TAG_DEPLOYMENT
 from deployments.services import Draft, deployments_reconcile
+from insights.costs.reconcile import aws_costs_fetch
+from insights.costs.samples import capacity_sample, storage_sample
 from tests.contract.driving import Driver, accepted_each
 from tests.contract.shapes import enum_of
 
@@ -52,6 +56,8 @@ def asynchronous(driver: Driver) -> None:
     driver.change(
         "update instance type", deployment, settings={**deployment.settings, "instance_type": "ml.m5.xlarge"}
     )
+    # The cost ledger samples its instance count (DescribeEndpoint's CurrentInstanceCount).
+    driver.call("capacity sample", capacity_sample)
     driver.delete("delete", deployment)
 
 
@@ -140,6 +146,13 @@ def reconcile(driver: Driver) -> None:
     driver.call("deep reconcile", lambda: deployments_reconcile(deep=True))
 
 
+def costs(driver: Driver) -> None:
+    # The daily cost job: each tenant's bytes in S3 (ListObjectsV2), then Cost Explorer's daily figures.
+    yesterday = timezone.now().date() - timedelta(days=1)
+    driver.call("storage sample", lambda: storage_sample(yesterday))
+    driver.call("cost explorer", lambda: aws_costs_fetch(yesterday - timedelta(days=2), yesterday))
+
+
 # scenario → (deployment kind, steps)
 SCENARIOS: dict[str, tuple[str, Callable[[Driver], None]]] = {
     "realtime": ("realtime", realtime),
@@ -151,4 +164,5 @@ SCENARIOS: dict[str, tuple[str, Callable[[Driver], None]]] = {
     "multi-model-accelerated": ("multi_model", multi_model_accelerated),
     "multi-container": ("multi_container", multi_container),
     "reconcile": ("", reconcile),
+    "costs": ("", costs),
 }

@@ -16,7 +16,7 @@ from tests.contract.shapes import operation_names
 pytestmark = pytest.mark.django_db
 
 SEAM = Path(__file__).resolve().parents[2] / "deployments" / "aws"
-SERVICES = ("sagemaker", "s3", "application-autoscaling", "cloudwatch", "pricing", "sagemaker-runtime")
+SERVICES = ("sagemaker", "s3", "application-autoscaling", "cloudwatch", "pricing", "sagemaker-runtime", "ce")
 
 # (service, operation) → why no scenario sends it; a captured one must leave this list.
 NOT_DRIVEN = {
