@@ -6,6 +6,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 FIRST_YEAR = 2000
@@ -34,7 +35,7 @@ class Month:
     def last_day(self) -> date:
         return self.end - timedelta(days=1)
 
-    @property
+    @cached_property
     def days(self) -> int:
         return calendar.monthrange(self.start.year, self.start.month)[1]
 

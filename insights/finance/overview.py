@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Max, Q, Sum
@@ -44,25 +45,25 @@ class TenantMonth:
     price_usd: Decimal | None = None
     budget: Decimal | None = None
 
-    @property
+    @cached_property
     def change(self) -> Decimal | None:
         """Month over month in percent, a running month by its projection (None: nothing last month)."""
         if not self.previous:
             return None
         return ((self.projected - self.previous) / self.previous * 100).quantize(PERCENT, ROUND_HALF_UP)
 
-    @property
+    @cached_property
     def margin(self) -> Decimal | None:
         """Plan price in dollars − cost (the projected cost for a running month)."""
         return None if self.price_usd is None else self.price_usd - self.projected
 
-    @property
+    @cached_property
     def margin_pct(self) -> Decimal | None:
         if self.margin is None or not self.price_usd:
             return None
         return (self.margin / self.price_usd * 100).quantize(PERCENT, ROUND_HALF_UP)
 
-    @property
+    @cached_property
     def budget_pct(self) -> Decimal | None:
         if not self.budget:
             return None
@@ -168,12 +169,14 @@ def _tenant_rows(
     search: str,
 ) -> list[TenantMonth]:
     """Tenants that existed by the month's end (or cost something in it), matching `search`."""
-    tenants = Tenant.objects.filter(Q(created_at__date__lt=month.end) | Q(pk__in=list(costs)))
+    tenants = Tenant.objects.all()
     if search:
         tenants = tenants.filter(Q(name__icontains=search) | Q(slug__icontains=search))
-    fields = ("pk", "name", "slug", "tier", "isolation", "status", "currency", "plan_price")
+    fields = ("pk", "name", "slug", "tier", "isolation", "status", "currency", "plan_price", "created_at")
     rows = []
-    for values in tenants.values_list(*fields):
+    for *values, created_at in tenants.values_list(*fields):
+        if created_at.date() >= month.end and values[0] not in costs:
+            continue  # onboarded after the month, and nothing charged to it in it
         row = TenantMonth(*values)
         row.cost, row.previous = costs.get(row.tenant_id, (ZERO, ZERO))
         row.projected = _project(row.cost, month, counted)
