@@ -157,6 +157,7 @@ def _vendor_context(
         "shared_with_tenant": bool(sharing and sharing.visible),
         "can_manage": user_can(request.user, "costs.manage"),
         "can_share": user_can(request.user, "costs.share"),
+        "can_set_split": user_can(request.user, "deployments.manage"),
         "budget_own": tenant.pk in budgets.by_tenant,
         "budget_form": TenantBudgetForm(initial={"monthly": budgets.by_tenant.get(tenant.pk)}),
         "sharing_form": CostSharingForm(initial={"visible": bool(sharing and sharing.visible)}),
