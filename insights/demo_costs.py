@@ -149,8 +149,9 @@ def _timeline(
         tenant = tenants.get(slug)
         if tenant is None:
             continue
-        for outcome, days_ago in (("joined", joined), ("left", left)):
-            if days_ago is None:
+        moves: list[tuple[str, int | None]] = [("joined", joined), ("left", left)]
+        for outcome, ago in moves:
+            if ago is None:
                 continue
             events.append(
                 DeploymentEvent(
@@ -160,7 +161,7 @@ def _timeline(
                     outcome=outcome,
                     resource=f"{slug} {outcome} the endpoint (demo history)",
                     detail={"tenant": str(tenant.pk), "member": outcome},
-                    created_at=_day_of(start, today, days_ago, 10 if days_ago < 400 else 0),
+                    created_at=_day_of(start, today, ago, 10 if ago < 400 else 0),
                 )
             )
     DeploymentEvent.objects.bulk_create(events)
@@ -170,7 +171,7 @@ def _timeline(
 def _usage_tenants(
     deployment: Deployment, life: Life, tenants: dict[str, Tenant]
 ) -> list[tuple[Tenant, int, int | None]]:
-    if deployment.tenant_id:
+    if deployment.tenant is not None:
         return [(deployment.tenant, 400, None)]
     return [(tenants[slug], joined, left) for slug, joined, left in life.members if slug in tenants]
 

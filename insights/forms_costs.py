@@ -11,7 +11,7 @@ from deployments.models import Deployment
 from insights.costs.rules import MAX_WEIGHT
 from insights.models_costs import CostRule, IdlePolicy, SplitBasis
 
-BASIS_HELP = {
+BASIS_HELP: dict[str, str] = {
     SplitBasis.INVOCATIONS: "each member's requests that day over all members' requests",
     SplitBasis.LATENCY: "each member's model time (latency × requests) over all members'",
     SplitBasis.EVEN: "each member's hours as a member over all members' hours",
@@ -28,7 +28,8 @@ class CostRuleForm(forms.Form):
     )
 
     def __init__(self, *args: Any, deployment: Deployment, rule: CostRule, **kwargs: Any) -> None:
-        super().__init__(*args, initial={"basis": rule.basis, "idle_policy": rule.idle_policy}, **kwargs)
+        kwargs["initial"] = {"basis": rule.basis, "idle_policy": rule.idle_policy}
+        super().__init__(*args, **kwargs)
         self.members = [m.tenant for m in deployment.members.all()]
         for tenant in self.members:
             self.fields[f"weight_{tenant.pk}"] = forms.DecimalField(

@@ -9,15 +9,27 @@ together, by `insights.costs.runs.costs_run` (one transaction per rerun).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings as django_settings
 from django.db import models
 
 from deployments.models import CatalogueVersion, Deployment
 from tenants.models import Tenant
 
-MONEY = {"max_digits": 20, "decimal_places": 8}
-CENTS = {"max_digits": 14, "decimal_places": 2}
-QUANTITY = {"max_digits": 24, "decimal_places": 6}
+
+def money_field(**options: Any) -> models.DecimalField:
+    """An exact amount: 8 decimal places."""
+    return models.DecimalField(max_digits=20, decimal_places=8, **options)
+
+
+def cents_field(**options: Any) -> models.DecimalField:
+    """An amount in cents."""
+    return models.DecimalField(max_digits=14, decimal_places=2, **options)
+
+
+def quantity_field(**options: Any) -> models.DecimalField:
+    return models.DecimalField(max_digits=24, decimal_places=6, **options)
 
 
 class CostKind(models.TextChoices):
@@ -133,11 +145,11 @@ class LedgerLine(models.Model):
     kind = models.CharField(max_length=16, choices=CostKind.choices)
     isolation = models.CharField(max_length=10)  # silo / bridge / pool
     usage_type = models.CharField(max_length=80)  # AWS's, e.g. USE1-Host:ml.m5.large
-    quantity = models.DecimalField(**QUANTITY)
+    quantity = quantity_field()
     unit = models.CharField(max_length=20)  # Hrs, GB-Second, GB, GB-Mo
     unit_price = models.DecimalField(max_digits=20, decimal_places=10)
-    cost = models.DecimalField(**MONEY)
-    billed_cost = models.DecimalField(**CENTS)
+    cost = money_field()
+    billed_cost = cents_field()
     seconds = models.PositiveIntegerField(default=0)
     instance_type = models.CharField(max_length=40, blank=True)
     instance_count = models.PositiveIntegerField(
@@ -183,15 +195,15 @@ class AllocationLine(models.Model):
     isolation = models.CharField(max_length=10)
     usage_type = models.CharField(max_length=80)
     basis = models.CharField(max_length=12, choices=AllocationBasis.choices)
-    share_numerator = models.DecimalField(**QUANTITY)
-    share_denominator = models.DecimalField(**QUANTITY)
+    share_numerator = quantity_field()
+    share_denominator = quantity_field()
     invocations = models.PositiveBigIntegerField(default=0)  # the tenant's on this resource that day
     hours_present = models.DecimalField(max_digits=8, decimal_places=4, default=0)
     is_idle = models.BooleanField(default=False)
     # Idle lines: overhead (tenant NULL) or spread (the tenant's part of the idle share, is_idle True).
     idle_policy = models.CharField(max_length=10, choices=IdlePolicy.choices, blank=True)
-    cost = models.DecimalField(**MONEY)
-    billed_cost = models.DecimalField(**CENTS)
+    cost = money_field()
+    billed_cost = cents_field()
     currency = models.CharField(max_length=3, default="USD")
     run = models.ForeignKey("AllocationRun", on_delete=models.SET_NULL, null=True, related_name="+")
 
@@ -225,7 +237,7 @@ class AllocationRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     ledger_lines = models.PositiveIntegerField(default=0)
     allocation_lines = models.PositiveIntegerField(default=0)
-    total = models.DecimalField(**CENTS, default=0)
+    total = cents_field(default=0)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -242,7 +254,7 @@ class AwsCostLine(models.Model):
     tag_value = models.CharField(max_length=100)  # the saasadmin:tenant tag: a slug, "shared" or ""
     tenant = models.ForeignKey(Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     usage_type = models.CharField(max_length=80)
-    cost = models.DecimalField(**MONEY)
+    cost = money_field()
     currency = models.CharField(max_length=3, default="USD")
     fetched_at = models.DateTimeField(auto_now_add=True)
 

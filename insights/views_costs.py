@@ -13,8 +13,12 @@ from django.utils import timezone
 from deployments import selectors
 from insights.costs.rules import cost_rule_effect, cost_rule_for, cost_rule_set
 from insights.forms_costs import BASIS_HELP, CostRuleForm
+from insights.models_costs import SplitBasis
 from saasadmin.submissions import submit_once
 from tenants.access import requires
+
+SHORT_BASIS = {"invocations": "Invocations", "latency": "Model time", "even": "Even", "weights": "Weights"}
+SHORT_IDLE = {"overhead": "Vendor's", "spread": "Spread"}
 
 
 @requires("deployments.manage")
@@ -49,8 +53,9 @@ def deployment_cost_rule(request: HttpRequest, deployment_id: int) -> HttpRespon
         "deployment": deployment,
         "rule": rule,
         "form": form,
-        "basis_help": [(value, label, BASIS_HELP[value]) for value, label in form.fields["basis"].choices],
+        "basis_help": [(value, label, BASIS_HELP[value]) for value, label in SplitBasis.choices],
         "effect": effect,
         "effect_rows": [(members.get(m.tenant_id), m) for m in effect.members],
+        "short": {"basis": SHORT_BASIS[rule.basis], "idle": SHORT_IDLE[rule.idle_policy]},
     }
     return render(request, "insights/deployment_cost_rule.html", context)

@@ -77,9 +77,10 @@ def allocate_day(ledger: Day, rules: dict[int, Rule]) -> list[AllocationLine]:
         if line.tenant_id is not None:
             parts = [_silo(drafted)]
         else:
-            uses = ledger.usage.get(line.deployment_id, {})
-            every = ledger.pieces.get(line.deployment_id, [])
-            parts = _shared(drafted, uses, every, rules.get(line.deployment_id, Rule()))
+            deployment_id = line.deployment_id or 0
+            uses = ledger.usage.get(deployment_id, {})
+            every = ledger.pieces.get(deployment_id, [])
+            parts = _shared(drafted, uses, every, rules.get(deployment_id, Rule()))
         lines += _with_cents(drafted, parts)
     return lines
 

@@ -205,7 +205,7 @@ def _batch_lines(
         values = settings_normalise(Kind.BATCH, deployment.settings)
         instance_type, count = values["instance_type"], int(values["instance_count"])
         until = min(run.finished_at or end, end)
-        seconds = max(0, int((until - max(run.started_at, start)).total_seconds()))
+        seconds = max(0, int((until - max(run.started_at or start, start)).total_seconds()))
         price = prices.hourly(version, instance_type, "transform")
         line = _line(
             day,

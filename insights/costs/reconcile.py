@@ -54,7 +54,8 @@ def aws_costs_fetch(first_day: date, last_day: date) -> int:
 
 @dataclass(frozen=True)
 class ReconcileRow:
-    """One day and tag value: the ledger's cents, AWS's cents and AWS minus the ledger."""
+    """One day and tag value: the ledger's and AWS's figures in cents (each rounded once from exact sums)
+    and AWS minus the ledger."""
 
     day: date
     tag_value: str
@@ -81,7 +82,7 @@ def reconcile_rows(first_day: date, last_day: date) -> list[ReconcileRow]:
     lines = (
         LedgerLine.objects.filter(day__gte=first_day, day__lte=last_day)
         .values("day", "kind", "tenant_id", "tenant__slug")
-        .annotate(total=Sum("billed_cost"))
+        .annotate(total=Sum("cost"))  # exact, rounded once per group as AWS rounds its own figure
         .order_by()
     )
     for row in lines:
@@ -96,10 +97,10 @@ def reconcile_rows(first_day: date, last_day: date) -> list[ReconcileRow]:
         .annotate(total=Sum("cost"))
         .order_by()
     )
-    for row in billed:
-        aws[(row["day"], row["tag_value"])] += row["total"]
-        if row["tenant_id"]:
-            tenant_of[row["tag_value"]] = row["tenant_id"]
+    for group in billed:
+        aws[(group["day"], group["tag_value"])] += group["total"]
+        if group["tenant_id"]:
+            tenant_of[group["tag_value"]] = group["tenant_id"]
     return [
         ReconcileRow(
             day,
