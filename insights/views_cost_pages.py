@@ -80,6 +80,9 @@ def cost_overview(request: HttpRequest) -> HttpResponseBase:
     params["below"] = f"{threshold.normalize():f}"
     data = overview(month=month, today=today_utc(), search=params["q"])
     rows = sort_rows(data.rows, params["sort"])
+    for row in rows:  # a margin below the threshold, or below zero (a free plan that costs something)
+        below = row.margin_pct is not None and row.margin_pct < threshold
+        row.low = below or (row.margin is not None and row.margin < 0)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         **_month_nav(month),
@@ -87,7 +90,7 @@ def cost_overview(request: HttpRequest) -> HttpResponseBase:
         "page": page,
         "params": params,
         "threshold": threshold,
-        "below_count": sum(1 for r in rows if r.margin_pct is not None and r.margin_pct < threshold),
+        "below_count": sum(1 for r in rows if r.low),
         "notices": notices_for(month),
         "kinds_figure": cost_kinds_figure(
             data.by_kind,

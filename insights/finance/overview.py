@@ -44,6 +44,7 @@ class TenantMonth:
     projected: Decimal = ZERO
     price_usd: Decimal | None = None
     budget: Decimal | None = None
+    low: bool = False  # below the page's margin threshold (set by the page)
 
     @cached_property
     def change(self) -> Decimal | None:

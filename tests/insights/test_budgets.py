@@ -116,3 +116,26 @@ def test_the_overview_lists_the_months_notices(client: Any, costs: SimpleNamespa
     assert "Budget notices" in body
     assert "$155.31" in body
     assert client.get(reverse("cost_notices")).status_code == 200
+
+
+def test_the_demo_seed_gives_rates_budgets_and_acmes_sharing_once(costs: SimpleNamespace) -> None:
+    from insights.finance.demo import demo_finance_seed
+    from insights.models_finance import CostSharing
+    from tests.factories import make_tenant
+
+    acme = make_tenant(name="Acme", slug="acme")
+    first = demo_finance_seed()
+    assert first["rates"] == 4
+    assert demo_finance_seed() == {"rates": 0, "notices": 0}
+    assert CostSharing.objects.get(tenant=acme).visible
+    assert Budget.objects.filter(tenant=None).count() == 2
+
+
+def test_a_free_plan_that_costs_something_is_flagged(client: Any, costs: SimpleNamespace) -> None:
+    costs.tenant_b.plan_price = Decimal("0.00")
+    costs.tenant_b.save()
+    client.force_login(costs.finance)
+    response = client.get(reverse("cost_overview"), {"month": costs.previous.key, "below": "-100"})
+    beta = next(row for row in response.context["page"].object_list if row.slug == "beta")
+    assert beta.margin_pct is None
+    assert beta.low

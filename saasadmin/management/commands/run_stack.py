@@ -71,7 +71,7 @@ class Command(BaseCommand):
             ("cron", ["run_cron"]),
         ):
             self.supervisor.add(name, functools.partial(self._manage, *args))
-        for command in ("seed_demo", "seed_deployments", "seed_costs"):
+        for command in ("seed_demo", "seed_deployments", "seed_costs", "seed_finance"):
             call_command(command, stdout=self.stdout)
         self.supervisor.add(
             "web", functools.partial(self._manage, "runserver", f"127.0.0.1:{port}", "--noreload")
