@@ -293,6 +293,8 @@ def main() -> None:
               f"ratio={overview_page / overview_sql:.2f}")  # fmt: skip
         print(f"tenant_page_ms={tenant_page * 1000:.1f} tenant_sql_ms={tenant_sql * 1000:.1f} "
               f"ratio={tenant_page / tenant_sql:.2f}")  # fmt: skip
+        floor = _median(_page(client, "/healthz"))
+        print(f"request_floor_ms={floor * 1000:.1f} (a request that reads nothing: middleware and client)")
         day = _ledger_day_seconds()
         print(f"allocation_one_day_s={day:.2f}" if day is not None else "allocation_one_day_s=n/a "
               "(bench/finance_ledger.py offers no function for it)")  # fmt: skip

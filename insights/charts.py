@@ -203,7 +203,7 @@ def cost_kinds_figure(
             "orientation": "h",
             "name": name,
             "y": labels,
-            "x": [_dollars(row[column]) for row in rows],
+            "x": [_dollars(row[column]) for row in rows],  # type: ignore[arg-type]  # columns 2, 3: Decimal
             "marker": {"color": colour},
             "hovertemplate": "%{y}: %{x:$,.2f}<extra>" + name + "</extra>",
         }

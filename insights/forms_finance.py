@@ -12,14 +12,20 @@ from insights.finance.overview import SORTS
 from insights.models_finance import COST_CURRENCY, ExchangeRate
 from tenants.models import Currency, Tier
 
-BUDGET_LIMITS = {"min_value": Decimal("0.01"), "max_value": Decimal("1000000000"), "decimal_places": 2}
-
 
 class BudgetField(forms.DecimalField):
+    """US dollars a month, cents at most, 0.01 to a billion (Budget.monthly's bounds); empty: no budget."""
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("help_text", "US dollars a month; leave empty for no budget.")
-        super().__init__(max_digits=12, **BUDGET_LIMITS, **kwargs)
+        super().__init__(
+            max_digits=12,
+            decimal_places=2,
+            min_value=Decimal("0.01"),
+            max_value=Decimal("1000000000"),
+            **kwargs,
+        )
         self.widget.attrs.update({"step": "0.01", "inputmode": "decimal", "placeholder": "No budget"})
 
 
@@ -56,7 +62,9 @@ class ExchangeRateForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [c for c in Currency.choices if c[0] != COST_CURRENCY]
+        currency = self.fields["currency"]
+        assert isinstance(currency, forms.ChoiceField)
+        currency.choices = [c for c in Currency.choices if c[0] != COST_CURRENCY]
 
 
 class CostSharingForm(forms.Form):

@@ -49,7 +49,8 @@ def cost_tenant_budget(request: HttpRequest, tenant_id: str) -> HttpResponseBase
     form = TenantBudgetForm(request.POST)
     back = reverse("cost_tenant", args=[tenant.pk])
     if not form.is_valid():
-        messages.error(request, f"The budget was not saved: {' '.join(form.errors.get('monthly', []))}")
+        why = " ".join(str(error) for error in form.errors.get("monthly", []))
+        messages.error(request, f"The budget was not saved: {why}")
         return redirect(back)
     monthly = form.cleaned_data["monthly"]
     services.budget_set(actor=request.user, tenant=tenant, monthly=monthly)

@@ -43,7 +43,8 @@ class Budgets:
 
 
 def budgets_load() -> Budgets:
-    by_tenant, by_tier = {}, {}
+    by_tenant: dict[Any, Decimal] = {}
+    by_tier: dict[str, Decimal] = {}
     for tenant_id, tier, monthly in Budget.objects.values_list("tenant_id", "tier", "monthly"):
         if tenant_id is not None:
             by_tenant[tenant_id] = monthly
