@@ -217,6 +217,10 @@ TENANT_SQL = [
        WHERE a.tenant_id = %(tenant)s AND a.day >= %(start)s AND a.day < %(end)s ORDER BY a.day, a.id""",
     """SELECT date_trunc('month', day), sum(billed_cost) FROM insights_allocationline
        WHERE tenant_id = %(tenant)s AND day >= %(year)s AND day < %(end)s GROUP BY 1""",
+    # The Silo estimate's input: the tenant's metered use of its shared endpoints that month.
+    """SELECT deployment_id, sum(invocations), sum(latency_ms_sum), max(invocations), sum(bytes_in)
+       FROM deployments_usageminute WHERE tenant_id = %(tenant)s AND minute >= %(start)s
+       AND minute < %(end)s GROUP BY 1""",
 ]
 
 

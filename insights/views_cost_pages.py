@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from insights.charts import cost_daily_figure, cost_kinds_figure, cost_months_figure
-from insights.finance.budgets import budgets_load, notices_for
+from insights.finance.budgets import budget_for, notices_for
 from insights.finance.export import focus_lines, month_lines
 from insights.finance.focus import focus_csv_response
 from insights.finance.months import BadMonth, FutureMonth, Month, month_parse, today_utc
@@ -143,8 +143,7 @@ def _vendor_context(
     """What only vendor staff read: plan price in dollars and margin, budget, sharing, Silo estimates."""
     rate = rates_on(min(month.last_day, today_utc())).get(tenant.currency)
     price_usd = to_usd(tenant.plan_price, rate)
-    budgets = budgets_load()
-    budget = budgets.for_tenant(tenant.pk, tenant.tier)
+    budget, own = budget_for(tenant)
     sharing = CostSharing.objects.filter(tenant=tenant).first()
     return {
         "rate": rate,
@@ -161,8 +160,8 @@ def _vendor_context(
         "can_manage": user_can(request.user, "costs.manage"),
         "can_share": user_can(request.user, "costs.share"),
         "can_set_split": user_can(request.user, "deployments.manage"),
-        "budget_own": tenant.pk in budgets.by_tenant,
-        "budget_form": TenantBudgetForm(initial={"monthly": budgets.by_tenant.get(tenant.pk)}),
+        "budget_own": own,
+        "budget_form": TenantBudgetForm(initial={"monthly": budget if own else None}),
         "sharing_form": CostSharingForm(initial={"visible": bool(sharing and sharing.visible)}),
     }
 

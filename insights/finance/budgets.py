@@ -13,7 +13,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Max, Sum
+from django.db.models import Max, Q, Sum
 
 from insights.finance.months import Month, current_month, today_utc
 from insights.finance.rates import cents
@@ -51,6 +51,18 @@ def budgets_load() -> Budgets:
         else:
             by_tier[tier] = monthly
     return Budgets(by_tenant, by_tier)
+
+
+def budget_for(tenant: Tenant) -> tuple[Decimal | None, bool]:
+    """The tenant's monthly budget and whether it is its own (else its tier's), in one query."""
+    found = dict(
+        Budget.objects.filter(Q(tenant=tenant) | Q(tenant=None, tier=tenant.tier)).values_list(
+            "tenant_id", "monthly"
+        )
+    )
+    if tenant.pk in found:
+        return found[tenant.pk], True
+    return found.get(None), False
 
 
 def _projection(spent: Decimal, month: Month, counted: int) -> Decimal:

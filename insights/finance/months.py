@@ -26,7 +26,7 @@ class Month:
 
     start: date
 
-    @property
+    @cached_property
     def end(self) -> date:
         """The next month's first day (exclusive)."""
         return (self.start + timedelta(days=32)).replace(day=1)

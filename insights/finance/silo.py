@@ -5,6 +5,7 @@ share costs now."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -37,11 +38,19 @@ class SiloEstimate:
         return None if self.silo_monthly is None else self.silo_monthly - self.today_monthly
 
 
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
 def _usage(tenant: Tenant, month: Month, deployment_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The tenant's metered use of each endpoint in the month (one grouped query)."""
     rows = (
         UsageMinute.objects.for_tenant(tenant)
-        .filter(deployment_id__in=deployment_ids, minute__date__gte=month.start, minute__date__lt=month.end)
+        .filter(
+            deployment_id__in=deployment_ids,
+            minute__gte=_instant(month.start),
+            minute__lt=_instant(month.end),
+        )
         .values("deployment_id")
         .annotate(
             n=Sum("invocations"),
