@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+import time as time_module
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -95,9 +96,14 @@ def _at(day: date, hour: int = 0) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC)
 
 
-@transaction.atomic
-def demo_costs_history(today: date | None = None) -> dict[str, int]:
-    """Write the demo's simulated year unless it is there; counts of what was written (empty when not)."""
+def demo_costs_history(today: date | None = None, *, pause: float = 0.0) -> dict[str, int]:
+    """Write the demo's simulated year unless it is there; counts of what was written (empty when not).
+
+    One transaction per deployment (the stack's workers write meanwhile, and SQLite lets one writer in at a
+    time, and a waiting one needs a moment between two: `pause` seconds); the marker goes last, so a seed
+    stopped half-way writes again (usage and samples are unique per minute and day, a second copy of a
+    timeline line changes no cost).
+    """
     if UsageFlushBatch.objects.filter(batch=DEMO_COST_BATCH).exists():
         return {}
     today = today or timezone.now().date()
@@ -109,15 +115,29 @@ def demo_costs_history(today: date | None = None) -> dict[str, int]:
     counts = {"events": 0, "usage_rows": 0, "capacity_samples": 0, "storage_samples": 0}
     for name, deployment in fleet.items():
         life = LIVES[name]
-        counts["events"] += _timeline(deployment, life, start, today, tenants)
-        counts["usage_rows"] += _usage(deployment, life, start, today, tenants)
-        if deployment.kind == "async":
-            counts["capacity_samples"] += _capacity(deployment, start, today)
-        if name in RULES:
-            CostRule.objects.get_or_create(deployment=deployment, defaults=RULES[name])
-    counts["storage_samples"] = _storage(start, today, tenants)
-    UsageFlushBatch.objects.create(batch=DEMO_COST_BATCH, rows=counts["usage_rows"])
+        with transaction.atomic():
+            counts["events"] += _timeline(deployment, life, start, today, tenants)
+            counts["usage_rows"] += _usage(deployment, life, start, today, tenants)
+            if deployment.kind == "async":
+                counts["capacity_samples"] += _capacity(deployment, start, today)
+            if name in RULES:
+                CostRule.objects.get_or_create(deployment=deployment, defaults=RULES[name])
+        time_module.sleep(pause)
+    with transaction.atomic():
+        counts["storage_samples"] = _storage(start, today, tenants)
+        UsageFlushBatch.objects.create(batch=DEMO_COST_BATCH, rows=counts["usage_rows"])
     return counts
+
+
+def history_months(today: date) -> list[tuple[date, date]]:
+    """The history's months (the running one up to yesterday): the demo computes one run per month, so
+    that no transaction holds the database for long while the stack's workers run."""
+    months, first, last = [], history_start(today), today - timedelta(days=1)
+    while first <= last:
+        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        months.append((first, min(last, following - timedelta(days=1))))
+        first = following
+    return months
 
 
 def _day_of(start: date, today: date, days_ago: int, hour: int) -> datetime:

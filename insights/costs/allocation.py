@@ -180,7 +180,7 @@ def _shared(drafted: Drafted, uses: dict[UUID, MemberUse], every: list[Piece], r
             _q(numerators.get(tenant_id, ZERO)),
             _q(denominator),
             exact(used_cost * numerators.get(tenant_id, ZERO) / denominator) if denominator else ZERO,
-            invocations=int(sum(uses[tenant_id].invocations)) if tenant_id in uses else 0,
+            invocations=_invocations(tenant_id, uses, numerators, rule.basis),
             hours_present=_q(present.get(tenant_id, ZERO), 4),
         )
         for tenant_id in members
@@ -189,6 +189,16 @@ def _shared(drafted: Drafted, uses: dict[UUID, MemberUse], every: list[Piece], r
     if idle > 0 or not parts:
         parts += _idle_parts(idle, total_x - used_x, total_x, numerators, present, rule)
     return parts
+
+
+def _invocations(
+    tenant_id: UUID, uses: dict[UUID, MemberUse], numerators: dict[UUID, Decimal], basis: str
+) -> int:
+    """The member's invocations on this line: its numerator when split by invocations (a day with two
+    instance types shares each hour's requests between its lines), else all of its day."""
+    if basis == SplitBasis.INVOCATIONS:
+        return int(numerators.get(tenant_id, ZERO).to_integral_value())
+    return uses[tenant_id].total_invocations if tenant_id in uses else 0
 
 
 def _idle_parts(

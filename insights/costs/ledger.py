@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q
 
@@ -230,25 +231,27 @@ def _batch_lines(
 
 def _storage_lines(day: date, version: CatalogueVersion) -> list[Drafted]:
     """A day of each tenant's S3 bytes: bytes / GiB × 1/days-in-month GB-months."""
-    samples = StorageSample.objects.filter(
-        day__lte=day, day__gte=day - timedelta(days=STORAGE_LOOKBACK_DAYS)
-    ).order_by("tenant_id", "-day")
-    latest: dict[object, StorageSample] = {}
-    for sample in samples:
-        latest.setdefault(sample.tenant_id, sample)
+    samples = (
+        StorageSample.objects.filter(day__lte=day, day__gte=day - timedelta(days=STORAGE_LOOKBACK_DAYS))
+        .order_by("tenant_id", "-day")
+        .values_list("tenant_id", "prefix", "bytes")
+    )
+    latest: dict[Any, tuple[str, int]] = {}
+    for tenant_id, prefix, size in samples:
+        latest.setdefault(tenant_id, (prefix, size))
     days_in_month = calendar.monthrange(day.year, day.month)[1]
     price = prices.s3_per_gb_month(version)
     drafted = []
-    for sample in latest.values():
-        if not sample.bytes:
+    for tenant_id, (prefix, size) in latest.items():
+        if not size:
             continue
-        quantity = Decimal(sample.bytes) / prices.GIB / days_in_month
+        quantity = Decimal(size) / prices.GIB / days_in_month
         line = _line(
             day,
             version,
             deployment_id=None,
-            tenant_id=sample.tenant_id,
-            resource_id=sample.prefix,
+            tenant_id=tenant_id,
+            resource_id=prefix,
             kind=CostKind.S3,
             isolation="",
             usage_type=prices.usage_type("TimedStorage-ByteHrs"),

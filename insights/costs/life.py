@@ -50,10 +50,10 @@ def _fallback_variant(deployment: Deployment) -> dict[str, Any]:
     }
 
 
-def _variant_of(event: DeploymentEvent, deployment: Deployment) -> dict[str, Any] | None:
+def _variant_of(outcome: str, detail: dict[str, Any] | None, deployment: Deployment) -> dict[str, Any] | None:
     """The variant live from this status line on; None when nothing runs from then on."""
-    detail = event.detail or {}
-    if event.outcome == Status.DELETED or detail.get("live") is False:
+    detail = detail or {}
+    if outcome == Status.DELETED or detail.get("live") is False:
         return None
     return detail.get("variant") or _fallback_variant(deployment)
 
@@ -72,15 +72,14 @@ def running_pieces(
             created_at__lt=end,
         )
         .order_by("deployment_id", "created_at", "id")
-        .only("deployment_id", "outcome", "detail", "created_at")
+        .values_list("deployment_id", "outcome", "detail", "created_at")
     )
     spans: dict[int, list[tuple[datetime, datetime, dict[str, Any]]]] = defaultdict(list)
     current: dict[int, tuple[datetime, dict[str, Any]] | None] = {}
-    for event in events:
-        deployment = by_id[event.deployment_id]
-        _close(spans, current, event.deployment_id, event.created_at, start)
-        variant = _variant_of(event, deployment)
-        current[event.deployment_id] = (event.created_at, variant) if variant is not None else None
+    for deployment_id, outcome, detail, created_at in events:
+        _close(spans, current, deployment_id, created_at, start)
+        variant = _variant_of(outcome, detail, by_id[deployment_id])
+        current[deployment_id] = (created_at, variant) if variant is not None else None
     for deployment_id in list(current):
         _close(spans, current, deployment_id, end, start)
     asyncs = [pk for pk, d in by_id.items() if d.kind == Kind.ASYNC and spans.get(pk)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,7 @@ REGION_CODES = {
     "ap-northeast-1": "APN1",
 }
 GIB = Decimal(1024**3)
+log = logging.getLogger(__name__)
 
 
 def region() -> str:
@@ -55,9 +57,13 @@ def decimal(value: Any) -> Decimal:
 
 
 def hourly(version: CatalogueVersion, instance_type: str, use: str) -> Decimal:
-    """USD per instance-hour of `instance_type` for `use` (realtime, async, transform); 0 when unpriced."""
+    """USD per instance-hour of `instance_type` for `use` (realtime, async, transform); 0, with a warning in
+    the log, when the version does not price it (the line still shows its hours)."""
     entry = region_prices(version).get("instances", {}).get(instance_type, {})
-    return decimal(entry.get(f"{use}_per_hour", entry.get("realtime_per_hour")))
+    price = entry.get(f"{use}_per_hour", entry.get("realtime_per_hour"))
+    if price is None:
+        log.warning("%s has no %s price in %s (%s): billed at 0", instance_type, use, version, region())
+    return decimal(price)
 
 
 def serverless(version: CatalogueVersion, what: str) -> Decimal:

@@ -16,11 +16,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from insights.costs.allocation import allocate_day, rules_for
+from insights.costs.bulk import rows_insert
 from insights.costs.ledger import ledger_day
 from insights.models_costs import AllocationLine, AllocationRun, LedgerLine, RunStatus
 
 log = logging.getLogger(__name__)
-BATCH = 2000
 # A rerun covers at most this many days: a year and a month of lines in one transaction.
 MAX_DAYS = 400
 # Two runs at once over overlapping days would each delete what was there and insert: on PostgreSQL they
@@ -95,13 +95,14 @@ def _replace(run: AllocationRun, days: list[date]) -> None:
         lines = [drafted.line for drafted in ledger.lines]
         for line in lines:
             line.run = run
-        LedgerLine.objects.bulk_create(lines, batch_size=BATCH)
+        rows_insert(LedgerLine, lines, with_ids=True)
         allocations = allocate_day(
             ledger, rules_for(d.pk for d in ledger.deployments.values() if d.is_shared)
         )
         for allocation in allocations:
             allocation.run = run
-        AllocationLine.objects.bulk_create(allocations, batch_size=BATCH)
+            allocation.ledger_line_id = allocation.ledger_line.pk if allocation.ledger_line else None
+        rows_insert(AllocationLine, allocations)
         counts["ledger"] += len(lines)
         counts["allocation"] += len(allocations)
         total += sum((line.billed_cost for line in lines), Decimal(0))

@@ -71,11 +71,15 @@ class Command(BaseCommand):
             ("cron", ["run_cron"]),
         ):
             self.supervisor.add(name, functools.partial(self._manage, *args))
-        for command in ("seed_demo", "seed_deployments", "seed_costs", "seed_finance"):
+        for command in ("seed_demo", "seed_deployments"):
             call_command(command, stdout=self.stdout)
         self.supervisor.add(
             "web", functools.partial(self._manage, "runserver", f"127.0.0.1:{port}", "--noreload")
         )
+        # A year of demo costs (computed by the ledger, half a minute the first time) while the web starts.
+        call_command("seed_costs", stdout=self.stdout)
+        # Then finance's settings: dated exchange rates, tier budgets and their notices (insights/finance).
+        call_command("seed_finance", stdout=self.stdout)
         # The demo tenants' software: a few predictions a minute each, over HTTP (DEMO_TRAFFIC=0: none).
         if os.environ.get("DEMO_TRAFFIC", "1") != "0":
             self.supervisor.add(

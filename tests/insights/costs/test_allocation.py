@@ -182,6 +182,8 @@ def test_a_shared_endpoint_changing_type_splits_each_line_by_the_hours_it_ran() 
     usage(deployment, b, DAY, range(12, 24), 10)
     costs_run(DAY, DAY)
     assert billed() == {"a": D("1.20"), "b": D("2.40")}
+    on_large = AllocationLine.objects.get(tenant=a, usage_type="USE1-Host:ml.m5.large")
+    assert (on_large.invocations, on_large.share_numerator, on_large.share_denominator) == (120, 120, 120)
     assert reconciles()
 
 
