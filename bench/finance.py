@@ -167,11 +167,11 @@ def _lines(first_day: date, last_day: date) -> None:
     """Every day's ledger lines, then their allocation, with INSERT … SELECT over generate_series."""
     from django.db import connection
 
-    from deployments.models import CatalogueVersion
+    from deployments.catalogue import catalogue_version_record
 
-    version = CatalogueVersion.objects.create(
-        valid_from=first_day, retrieved=first_day, sha256="b" * 64, data={}, source="bench"
-    )
+    # The real catalogue, valid from the first day: the ledger's own timing (run later in this database)
+    # prices its day with it too.
+    version = catalogue_version_record(valid_from=first_day)
     with connection.cursor() as cursor:
         # A bulk load: indexes built once at the end, and foreign keys not checked row by row (the rows
         # reference what _fleet just made; session_replication_role needs the superuser CI connects as).
