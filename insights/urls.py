@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     # Finance and operators: every tenant's cost.
     path("costs/", costs.cost_overview, name="cost_overview"),
+    path("costs/compared-with-aws/", costs.cost_compare, name="cost_compare"),
     path("costs/export.csv", costs.cost_export, name="cost_export"),
     path("costs/tenants/<uuid:tenant_id>/", costs.cost_tenant, name="cost_tenant"),
     path("costs/tenants/<uuid:tenant_id>/export.csv", costs.cost_tenant_export, name="cost_tenant_export"),

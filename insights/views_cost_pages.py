@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from insights.charts import cost_daily_figure, cost_kinds_figure, cost_months_figure
+from insights.finance.aws_compare import month_comparison
 from insights.finance.budgets import budget_for, notices_for
 from insights.finance.export import focus_lines, month_lines
 from insights.finance.focus import focus_csv_response
@@ -223,6 +224,21 @@ def cost_tenant_shared(request: HttpRequest, tenant_id: str, deployment_id: int)
 def tenant_costs_shared(request: HttpRequest, tenant_id: str, deployment_id: int) -> HttpResponseBase:
     tenant = _own_tenant(request, tenant_id)
     return _shared_days(request, tenant, deployment_id, vendor=False)
+
+
+@requires("costs.view")
+def cost_compare(request: HttpRequest) -> HttpResponseBase:
+    """The month's ledger against Cost Explorer, per tenant tag and per day."""
+    try:
+        month = _month(request)
+    except MonthRefused as refused:
+        return refused.response
+    context = {
+        **_month_nav(month),
+        "params": {"month": month.key},
+        "data": month_comparison(month, today_utc()),
+    }
+    return render(request, "insights/cost_compare.html", context)
 
 
 @requires("costs.view")

@@ -55,7 +55,7 @@ def budgets_load() -> Budgets:
 
 def budget_for(tenant: Tenant) -> tuple[Decimal | None, bool]:
     """The tenant's monthly budget and whether it is its own (else its tier's), in one query."""
-    found = dict(
+    found: dict[Any, Decimal] = dict(
         Budget.objects.filter(Q(tenant=tenant) | Q(tenant=None, tier=tenant.tier)).values_list(
             "tenant_id", "monthly"
         )

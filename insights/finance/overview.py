@@ -180,11 +180,13 @@ def _tenant_rows(
     nothing = (ZERO, ZERO)
     usd: dict[tuple[str, Decimal], Decimal | None] = {}  # plan prices repeat: convert each once
     rows = []
-    for *values, late in tenants.values_list(*fields):
-        if late and values[0] not in costs:
+    for pk, name, slug, tier, isolation, status, currency, price, late in tenants.values_list(*fields):
+        if late and pk not in costs:
             continue  # onboarded after the month, and nothing charged to it in it
-        cost, previous = costs.get(values[0], nothing)
-        row = TenantMonth(*values, cost=cost, previous=previous)
+        cost, previous = costs.get(pk, nothing)
+        row = TenantMonth(
+            pk, name, slug, tier, isolation, status, currency, price, cost=cost, previous=previous
+        )
         row.projected = _project(cost, month, counted)
         key = (row.currency, row.plan_price)
         if key not in usd:

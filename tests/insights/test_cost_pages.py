@@ -236,3 +236,29 @@ def test_the_day_by_day_split_shows_the_numbers_that_made_it(client: Any, costs:
     assert "bridge-mme" not in text
     other = reverse("tenant_costs_shared", args=[costs.tenant_b.pk, costs.shared_mm.pk])
     assert client.get(other, {"month": month}).status_code == 404
+
+
+def test_the_ledger_is_compared_with_aws_per_tag_and_day(client: Any, costs: SimpleNamespace) -> None:
+    from decimal import Decimal
+
+    from insights.models_costs import AwsCostLine
+
+    day = costs.previous.start
+    # AWS billed Alpha's own endpoint a cent more on the first day, the shared endpoint as the ledger did.
+    AwsCostLine.objects.create(
+        day=day, tag_value="alpha", tenant=costs.tenant_a, usage_type="u", cost=Decimal("2.77")
+    )
+    AwsCostLine.objects.create(day=day, tag_value="shared", usage_type="u", cost=Decimal("4.00"))
+    client.force_login(costs.finance)
+    response = client.get(reverse("cost_compare"), {"month": costs.previous.key})
+    assert response.status_code == 200
+    data = response.context["data"]
+    alpha = next(t for t in data.tags if t.tag == "alpha")
+    assert alpha.ledger == Decimal("2.76")  # the one day AWS has billed; the others are pending
+    assert alpha.aws == Decimal("2.77")
+    assert data.pending == Decimal("6.76") * (costs.previous.days - 1)
+    first = next(r for r in data.days if r.tag_value == "alpha" and r.day == day)
+    assert first.difference == Decimal("0.01")
+    assert "Alpha Corp" in response.content.decode()
+    client.force_login(costs.admin_a)
+    assert client.get(reverse("cost_compare")).status_code == 403
