@@ -167,3 +167,4 @@ from insights.models_costs import (  # noqa: E402, F401
     LedgerLine,
     StorageSample,
 )
+from insights.models_finance import Budget, BudgetNotice, CostSharing, ExchangeRate  # noqa: E402, F401

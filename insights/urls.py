@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from insights import views, views_costs, views_dashboard, views_datasets
+from insights import views, views_dashboard, views_datasets
+from insights import views_cost_pages as costs
+from insights import views_costs as cost_rules
+from insights import views_finance as finance
 
 urlpatterns = [
     path("tenants/<uuid:tenant_id>/usage/", views.tenant_usage, name="tenant_usage"),
@@ -33,9 +36,38 @@ urlpatterns = [
         views_dashboard.insights_settings,
         name="insights_settings",
     ),
+    # Operators: how a shared deployment's cost is split (finance reads it).
     path(
         "deployments/<int:deployment_id>/cost-split/",
-        views_costs.deployment_cost_rule,
+        cost_rules.deployment_cost_rule,
         name="deployment_cost_rule",
+    ),
+    # Finance and operators: every tenant's cost.
+    path("costs/", costs.cost_overview, name="cost_overview"),
+    path("costs/compared-with-aws/", costs.cost_compare, name="cost_compare"),
+    path("costs/export.csv", costs.cost_export, name="cost_export"),
+    path("costs/tenants/<uuid:tenant_id>/", costs.cost_tenant, name="cost_tenant"),
+    path("costs/tenants/<uuid:tenant_id>/export.csv", costs.cost_tenant_export, name="cost_tenant_export"),
+    path("costs/tenants/<uuid:tenant_id>/budget/", finance.cost_tenant_budget, name="cost_tenant_budget"),
+    path("costs/tenants/<uuid:tenant_id>/sharing/", finance.cost_sharing, name="cost_sharing"),
+    path(
+        "costs/tenants/<uuid:tenant_id>/shared/<dbid:deployment_id>/",
+        costs.cost_tenant_shared,
+        name="cost_tenant_shared",
+    ),
+    path("costs/budgets/", finance.cost_budgets, name="cost_budgets"),
+    path("costs/rates/", finance.cost_rates, name="cost_rates"),
+    path("costs/notices/", finance.cost_notices, name="cost_notices"),
+    # A tenant's admins: their own cost, once an operator shares it.
+    path("tenants/<uuid:tenant_id>/costs/", costs.tenant_costs, name="tenant_costs"),
+    path(
+        "tenants/<uuid:tenant_id>/costs/shared/<dbid:deployment_id>/",
+        costs.tenant_costs_shared,
+        name="tenant_costs_shared",
+    ),
+    path(
+        "tenants/<uuid:tenant_id>/costs/export.csv",
+        costs.tenant_costs_export,
+        name="tenant_costs_export",
     ),
 ]

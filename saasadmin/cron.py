@@ -5,6 +5,7 @@ from __future__ import annotations
 from rq import cron
 
 from deployments.tasks import deployments_reconcile, usage_flush
+from insights.finance.tasks import budgets_check_job
 from insights.tasks import ingest_resume
 from insights.tasks_costs import capacity_sample_job, costs_daily
 from tenants.tasks import tokens_last_used_flush
@@ -31,3 +32,6 @@ cron.register(ingest_resume, "default", interval=60, job_timeout=120, name="inge
 cron.register(costs_daily, "default", cron="30 0 * * *", job_timeout=3600, name="costs-daily")
 # Every five minutes: the async endpoints' instance counts, which the ledger bills hour by hour.
 cron.register(capacity_sample_job, "default", interval=300, job_timeout=240, name="capacity-sample")
+# Hourly: the running month's projection against each tenant's budget; a notice at 80 % and 100 %, once each
+# per tenant and month (insights.finance.budgets), after the nightly cost run has added a day.
+cron.register(budgets_check_job, "default", cron="20 * * * *", job_timeout=300, name="budgets-check")

@@ -257,6 +257,9 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )  # fmt: skip
 
+# The finance overview highlights tenants whose margin is below this share of their plan price (percent).
+FINANCE_MARGIN_THRESHOLD_PERCENT = envint("FINANCE_MARGIN_THRESHOLD_PERCENT", 20)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -49,6 +49,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "insights.configure": frozenset({Role.TENANT_ADMIN}),
     # Load a run's outputs again (after a fix, or a load that stopped): the tenant's admins and operators.
     "insights.reingest": frozenset({Role.OPERATOR, Role.TENANT_ADMIN}),
+    # Every tenant's costs, margins and budgets (insights): the month overview, a tenant's cost page,
+    # the CSV export. Money only: no model internals, no tokens.
+    "costs.view": frozenset({Role.OPERATOR, Role.FINANCE}),
+    # Set budgets and the exchange rates plan prices are converted at.
+    "costs.manage": frozenset({Role.OPERATOR, Role.FINANCE}),
+    # Let a tenant's admins read their own cost (never the margin), or stop it.
+    "costs.share": frozenset({Role.OPERATOR}),
+    # A tenant's own cost, when an operator has shared it: its admins only.
+    "costs.view_own": frozenset({Role.TENANT_ADMIN}),
 }
 
 

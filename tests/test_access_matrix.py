@@ -108,6 +108,14 @@ def _run(tenant: Tenant) -> int:
     return run.pk
 
 
+def _cost_shared(tenant: Tenant) -> Any:
+    """The tenant, with its cost shown to its admins (else its own cost pages are a 404 to them too)."""
+    from insights.finance.services import cost_sharing_set
+
+    cost_sharing_set(actor=None, tenant=tenant, visible=True)
+    return tenant.pk
+
+
 def _finished_job() -> Any:
     """A job that ran, so that the queue dashboard has a job and a result to show."""
     # A plain rq Queue: django-rq's own would wait for the test's transaction to commit.
@@ -150,6 +158,9 @@ PATTERN_BUILDERS: dict[str, dict[str, Builder]] = {
     "member_change": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
     "deployment_mark_removed": {"deployment_id": lambda world, tenant: _failed_delete(tenant)},
     "transform_run_now": {"deployment_id": lambda world, tenant: _batch(tenant).pk},
+    "tenant_costs": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
+    "tenant_costs_export": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
+    "tenant_costs_shared": {"tenant_id": lambda world, tenant: _cost_shared(tenant)},
     "deployment_cost_rule": {"deployment_id": lambda world, tenant: _deployment(tenant, shared=True).pk},
 }
 # Views whose answer to an allowed GET is not the plain 200.
@@ -172,6 +183,8 @@ SPECIAL_GET: dict[str, Callable[[str | None], int]] = {
     "dataset_delete": lambda role: 405,
     "input_area_point": lambda role: 405,
     "notices_read": lambda role: 405,
+    "cost_tenant_budget": lambda role: 405,  # POST only: the form is on the tenant's cost page
+    "cost_sharing": lambda role: 405,
     # django-rq answers 404 for a cron scheduler that is not running, and sends GETs of its
     # POST-only actions back to the queue page.
     "django_rq:cron_scheduler_detail": lambda role: 404,

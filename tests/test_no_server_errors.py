@@ -42,7 +42,7 @@ def _bad_urls(pattern: URLPattern, name: str, world: SimpleNamespace) -> list[st
 
 
 # What the pages read from the query string, each set to what a person might paste or mistype.
-QUERY_KEYS = ["page", "q", "status", "isolation", "sort", "kind", "tenant", "action"]
+QUERY_KEYS = ["page", "q", "status", "isolation", "sort", "kind", "tenant", "action", "month", "below"]
 BAD_QUERY_VALUES = ["99999999999999999999999", "-1", "1e30", "nan", "\x00", "x" * 2000, "'\"<>%"]
 
 

@@ -78,6 +78,8 @@ class Command(BaseCommand):
         )
         # A year of demo costs (computed by the ledger, half a minute the first time) while the web starts.
         call_command("seed_costs", stdout=self.stdout)
+        # Then finance's settings: dated exchange rates, tier budgets and their notices (insights/finance).
+        call_command("seed_finance", stdout=self.stdout)
         # The demo tenants' software: a few predictions a minute each, over HTTP (DEMO_TRAFFIC=0: none).
         if os.environ.get("DEMO_TRAFFIC", "1") != "0":
             self.supervisor.add(
