@@ -159,9 +159,13 @@ def test_scores_are_joined_with_their_inputs_when_sagemaker_did_not(
 ) -> None:
     runs.deployment(world.tenant_a, join_source="None")
     inputs = b"1,2\n3,4\n5,6\n"
-    runs.s3.put_object(Bucket="saasadmin-tests", Key="datasets/alpha/input/plain.csv", Body=inputs)
-    run = runs.run(world.tenant_a, {"plain.csv": b"0.1\n0.9\n0.5\n"})
-    _ingest(run)
+    key = "datasets/alpha/input/plain.csv"
+    runs.s3.put_object(Bucket="saasadmin-tests", Key=key, Body=inputs)
+    try:
+        run = runs.run(world.tenant_a, {"plain.csv": b"0.1\n0.9\n0.5\n"})
+        _ingest(run)
+    finally:  # the emulator's S3 lives for the session: tenant alpha's input area must stay as found
+        runs.s3.delete_object(Bucket="saasadmin-tests", Key=key)
     stored = list(ResultRow.objects.filter(run=run).order_by("line").values_list("x1", "x2", "score"))
     assert stored == [(1.0, 2.0, 0.1), (3.0, 4.0, 0.9), (5.0, 6.0, 0.5)]
 
