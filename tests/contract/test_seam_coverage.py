@@ -33,9 +33,6 @@ NOT_DRIVEN = {
         "HeadObject",
     ): "object_exists serves the demo seeding (deployments/demo.py), not a deployment step",
     ("sagemaker", "DescribeModel"): "model_exists has no caller in the services",
-    ("s3", "GetObject"): "runtime.outcome_read serves the inference API's async outcomes "
-    "(tests/deployments/test_inference_api.py drives it against the emulator) and streams.object_chunks "
-    "insights' ingestion (tests/insights/test_ingestion.py), not a deployment step",
 }
 
 
