@@ -37,6 +37,15 @@ DEMO_DEPLOYMENTS: list[
         [],
     ),
     (
+        "Globex weekly scoring",
+        "batch",
+        "silo",
+        "globex",
+        "globex",
+        {"schedule": "weekly", "instance_type": "ml.m5.large", "join_source": "Input"},
+        [],
+    ),
+    (
         "Globex serverless",
         "serverless",
         "silo",

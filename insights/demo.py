@@ -27,6 +27,8 @@ from deployments.services.runs import transform_run_start
 from insights.models import InsightSettings, RunSummary
 from tenants.models import Tenant, TenantStatus
 
+# The demo tenants with a batch deployment (deployments/demo.py) and so a history.
+DEMO_HISTORY_TENANTS = ("acme", "globex")
 RUNS = 10  # per demo tenant: nine ended, the last in progress
 SPACING = timedelta(days=18)  # about six months of history
 FAILED_RUN = 7  # this run's input holds a file the model refuses (five columns for six features)
@@ -127,7 +129,7 @@ def _tenant_step(tenant: Tenant) -> bool:
     return run.sequence >= RUNS
 
 
-def demo_history_step(slugs: tuple[str, ...] = ("acme",)) -> dict[str, Any]:
+def demo_history_step(slugs: tuple[str, ...] = DEMO_HISTORY_TENANTS) -> dict[str, Any]:
     """One step for each demo tenant; enqueues the next step until every history is complete."""
     from deployments.queueing import enqueue_now
 

@@ -52,6 +52,11 @@ Chunks = Callable[[], Iterator[bytes]]  # a fresh stream of the file's bytes eac
 def file_load(target: Target, chunks: Chunks, *, rows_in: int | None) -> Figures:
     """Replace the file's rows with the file's content; Malformed when any row is malformed or the file
     is not whole. Called inside the caller's transaction, which a Malformed (or anything) rolls back."""
+    if target.inputs < 1:
+        raise Malformed(
+            "The output holds scores without their input rows: the deployment must join them "
+            "(DataProcessing JoinSource=Input), or the input file was gone when the run was ingested."
+        )
     if target.inputs > len(INPUT_COLUMNS):
         raise Malformed(
             f"Rows have {target.inputs} input columns; the results table holds at most {len(INPUT_COLUMNS)}."

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from deployments.models import TransformRun
+from deployments.queueing import enqueue_now
 from insights.ingestion import ENDED_RUN_STATUSES, insight_settings_of
 from insights.models import FileResult, InsightSettings, ResultRow, RunSummary
 from tenants.audit import audit_record, snapshot
@@ -21,8 +22,9 @@ SETTINGS_FIELDS = ["threshold", "column_names"]
 def insight_settings_update(
     *, actor: Any, tenant: Tenant, threshold: float, column_names: str
 ) -> InsightSettings:
-    """Change the tenant's threshold and column names; a new threshold recounts the flagged rows of
-    every run (one grouped query over the tenant's rows), so that pages keep reading stored figures."""
+    """Change the tenant's threshold and column names. A new threshold has the flagged rows of every run
+    recounted by a job (one grouped query over all the tenant's rows, too long for a request), so that
+    pages keep reading stored figures; until it ran, the dashboard says the counts are being updated."""
     found = insight_settings_of(tenant.pk)
     found = InsightSettings.objects.select_for_update().get(pk=found.pk)
     before = snapshot(found, SETTINGS_FIELDS)
@@ -40,7 +42,9 @@ def insight_settings_update(
             after=after,
         )
     if before["threshold"] != after["threshold"]:
-        rows_above_recount(tenant=tenant, threshold=threshold)
+        from insights.tasks import RECOUNT
+
+        transaction.on_commit(lambda: enqueue_now(RECOUNT, str(tenant.pk)))
     return found
 
 

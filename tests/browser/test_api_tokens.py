@@ -24,6 +24,8 @@ def test_a_tenant_admin_creates_a_token_and_copies_it(
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_url("**/insights/")  # tenant members land on their dashboard
+    page.click("nav >> text=My organisation")
     page.wait_for_selector("#api-tokens")
     page.fill("#api-tokens input[name=name]", "Scoring service")
     page.click("#api-tokens button[type=submit]")

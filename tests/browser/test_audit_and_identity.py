@@ -107,6 +107,8 @@ def test_a_tenant_admin_reads_the_audit_log_without_aws_internals(
     page: Any, live_server: Any, world: SimpleNamespace, live_alpha: Deployment
 ) -> None:
     _sign_in(page, live_server.url, "alice")
+    page.wait_for_url("**/insights/")  # tenant members land on their dashboard
+    page.click("nav >> text=My organisation")
     log = page.inner_text(".audit")
     assert "Ops Person changed the infrastructure settings of Alpha real-time." in log
     assert "Ops Person did “resource forget” on the deployment Alpha real-time." in log

@@ -57,6 +57,8 @@ def test_a_viewer_sees_only_their_tenant_and_cannot_reach_operator_pages(
     page: Any, live_server: Any, world: SimpleNamespace
 ) -> None:
     _sign_in(page, live_server.url, "victor")
+    page.wait_for_url("**/insights/")  # tenant members land on their dashboard
+    page.click("nav >> text=My organisation")
     page.wait_for_selector("h1:has-text('Alpha Corp')")
     nav = page.inner_text("nav")
     assert "Tenants" not in nav

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from tests.deployments.conftest import BUCKET, REGION, client_for, emulator_handle, queue  # noqa: F401
+from tests.deployments.conftest import (  # noqa: F401 - fixtures
+    BUCKET,
+    REGION,
+    client_for,
+    emulator_handle,
+    queue,
+    run_worker,
+)
 from tests.insights.runs import RunMaker
 
 

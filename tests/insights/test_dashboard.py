@@ -211,7 +211,12 @@ def test_csv_cells() -> None:
 
 
 def test_a_tenant_admin_sets_the_threshold_and_the_flagged_counts_follow(
-    client: Any, world: SimpleNamespace, runs: RunMaker
+    client: Any,
+    world: SimpleNamespace,
+    runs: RunMaker,
+    queue: Any,
+    run_worker: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     run = _ingested(runs, world.tenant_a, n=100)
     url = reverse("insights_settings", kwargs={"tenant_id": world.tenant_a.pk})
@@ -223,8 +228,12 @@ def test_a_tenant_admin_sets_the_threshold_and_the_flagged_counts_follow(
     assert refused.status_code == 200
     assert "Ensure this value is less than or equal to 1.0." in refused.content.decode()
     assert 'value="a, b"' in refused.content.decode()  # what was typed is kept
-    saved = client.post(url, {"threshold": "0.9", "column_names": "tenure, charges", "submit_key": "k2"})
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(url, {"threshold": "0.9", "column_names": "tenure, charges", "submit_key": "k2"})
     assert saved.status_code == 302
+    stale = _dashboard(client, world.viewer_a, world.tenant_a).content.decode()
+    assert "being brought up to date with the new threshold of 0.9" in stale
+    run_worker()  # the recount job
     summary = RunSummary.objects.get(run=run)
     from insights.models import ResultRow
 
@@ -233,6 +242,7 @@ def test_a_tenant_admin_sets_the_threshold_and_the_flagged_counts_follow(
     event = AuditEvent.objects.get(action="insights.settings_update")
     assert event.tenant == world.tenant_a
     html = _dashboard(client, world.viewer_a, world.tenant_a).content.decode()
+    assert "being brought up to date" not in html
     assert "tenure" in html
     assert "score ≥ 0.9" in html
     client.force_login(world.viewer_a)

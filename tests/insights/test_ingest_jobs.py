@@ -11,7 +11,8 @@ import pytest
 
 from deployments.models import TransformRun, TransformRunFile
 from deployments.signals import transform_run_finished
-from insights.models import ResultRow, RunSummary
+from insights.ingestion import transform_run_ingest
+from insights.models import InsightSettings, ResultRow, RunSummary
 from insights.tasks import ingest_resume
 from tests.deployments.conftest import queue, run_worker  # noqa: F401 - fixtures
 from tests.insights.runs import RunMaker, out_body, rows_of
@@ -55,3 +56,21 @@ def test_the_resume_pass_enqueues_runs_left_waiting_or_loading_once(
     assert ResultRow.objects.filter(run=lost).count() == 10
     assert ResultRow.objects.filter(run=killed).count() == 20
     assert ingest_resume() == {"resumed": 0}
+
+
+def test_the_resume_pass_recounts_after_a_threshold_change_whose_job_was_lost(
+    world: SimpleNamespace,
+    runs: RunMaker,
+    queue: Any,  # noqa: F811
+    run_worker: Callable[[], int],  # noqa: F811
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    run = runs.run(world.tenant_a, {"a.csv": out_body(rows_of(100))})
+    transform_run_ingest(run_id=run.pk, tenant_id=str(world.tenant_a.pk))
+    InsightSettings.objects.filter(tenant=world.tenant_a).update(threshold=0.9)  # no recount enqueued
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_resume()
+    run_worker()
+    summary = RunSummary.objects.get(run=run)
+    assert summary.threshold == 0.9
+    assert summary.rows_above == ResultRow.objects.filter(run=run, score__gte=0.9).count()

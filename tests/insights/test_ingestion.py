@@ -174,3 +174,13 @@ def test_a_run_of_another_tenant_id_is_refused(world: SimpleNamespace, runs: Run
     run = runs.run(world.tenant_a, {"a.csv": out_body(rows_of(3))})
     assert transform_run_ingest(run_id=run.pk, tenant_id=str(world.tenant_b.pk)) == "missing"
     assert not ResultRow.objects.exists()
+
+
+def test_scores_without_inputs_are_quarantined_with_the_reason(
+    world: SimpleNamespace, runs: RunMaker
+) -> None:
+    run = runs.run(world.tenant_a, {"scores-only.csv": b"0.1\n0.9\n"})
+    _ingest(run)
+    file = _files(run)["scores-only.csv"]
+    assert file.ingest_status == "quarantined"
+    assert "JoinSource=Input" in file.ingest_reason
