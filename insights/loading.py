@@ -13,7 +13,6 @@ shape, same results.
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,8 +29,6 @@ from insights.partitions import TABLE, partition_ensure
 
 log = logging.getLogger(__name__)
 INSERT_BATCH = 2000
-SPOOL_BYTES = 16 * 1024 * 1024  # the staged rows' binary copy stays in memory up to this, then on disk
-CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -123,36 +120,20 @@ def _load_postgresql(target: Target, chunks: Chunks) -> Figures:
 
 
 def _move_into_place(raw: Any, stage: str, target: Target) -> None:
-    """Replace the file's rows with the staged ones: COPY them out in binary (to a spool that moves to
-    disk past SPOOL_BYTES), delete the file's previous rows, COPY the spool into the results table.
+    """Replace the file's rows with the staged ones: delete the file's previous rows (one partition, by
+    the primary key's prefix), then INSERT … SELECT the staged rows with the file's keys.
 
-    A COPY into the table rather than INSERT … SELECT: COPY writes rows in batches (fewer WAL records,
-    buffered per partition), which measured about a fifth faster here (bench/ingest.py); the binary
-    round trip parses nothing again."""
+    A binary COPY out of the stage and back in was tried (bench/ingest.py): PostgreSQL took as long to
+    take the rows in either way, and the round trip added its own time and a spool on disk."""
     columns = ", ".join(INPUT_COLUMNS[: target.inputs])
-    # Binary COPY needs the exact column types: the keys are cast to them.
-    keys = sql.SQL("{}::uuid, {}::date, {}::bigint, {}::bigint").format(
-        sql.Literal(str(target.tenant_id)),
-        sql.Literal(target.run_month.isoformat()),
-        sql.Literal(target.run_id),
-        sql.Literal(target.file_id),
+    _delete_previous(raw, target)
+    raw.execute(
+        sql.SQL(
+            "INSERT INTO {} (tenant_id, run_month, run_id, file_id, line, {}, score) "
+            "SELECT %s, %s, %s, %s, line, {}, score FROM {}"
+        ).format(sql.Identifier(TABLE), sql.SQL(columns), sql.SQL(columns), sql.Identifier(stage)),
+        [target.tenant_id, target.run_month, target.run_id, target.file_id],
     )
-    out = sql.SQL("COPY (SELECT {}, line, {}, score FROM {}) TO STDOUT (FORMAT binary)").format(
-        keys, sql.SQL(columns), sql.Identifier(stage)
-    )
-    into = (
-        f"COPY {TABLE} (tenant_id, run_month, run_id, file_id, line, {columns}, score) "
-        "FROM STDIN (FORMAT binary)"
-    )
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-        with raw.copy(out) as copy:
-            for block in copy:
-                spool.write(block)
-        _delete_previous(raw, target)
-        spool.seek(0)
-        with raw.copy(into) as copy:
-            while block := spool.read(CHUNK_BYTES):
-                copy.write(block)
 
 
 def _stage_figures(cursor: Any, stage: str, target: Target) -> Figures:
