@@ -344,6 +344,9 @@ def main() -> None:
         print(f"tenant_page_first_view_ms={first_view * 1000:.1f} (Silo estimate worked out, not cached)")
         floor = _median(_page(client, "/healthz"))
         print(f"request_floor_ms={floor * 1000:.1f} (a request that reads nothing: middleware and client)")
+        signed_in = _median(_page(client, "/notices/"))
+        print(f"signed_in_floor_ms={signed_in * 1000:.1f} (the notices page: session, user, membership, "
+              "unread count and the layout every signed-in page pays)")  # fmt: skip
         day = None if "--skip-ledger" in sys.argv else _ledger_day_seconds()
         print(f"allocation_one_day_s={day:.2f}" if day is not None else "allocation_one_day_s=n/a "
               "(bench/finance_ledger.py offers no function for it)")  # fmt: skip
