@@ -36,9 +36,11 @@ def tenant_facts_or_404(user: Any, tenant_id: UUID | str, *, rate_day: date) -> 
     rates = ExchangeRate.objects.filter(currency=OuterRef("currency"), valid_from__lte=rate_day).order_by(
         "-valid_from"
     )
+    budgets = Budget.objects.order_by()
     found = tenants_for(user).annotate(
-        own_budget=Subquery(Budget.objects.filter(tenant=OuterRef("pk")).values("monthly")[:1]),
-        tier_budget=Subquery(Budget.objects.filter(tenant=None, tier=OuterRef("tier")).values("monthly")[:1]),
+        # One row each at most (a unique tenant, a unique tier): no ordering, hence no join to order by.
+        own_budget=Subquery(budgets.filter(tenant=OuterRef("pk")).values("monthly")[:1]),
+        tier_budget=Subquery(budgets.filter(tenant=None, tier=OuterRef("tier")).values("monthly")[:1]),
         rate_usd=Subquery(rates.values("usd")[:1]),
         rate_from=Subquery(rates.values("valid_from")[:1]),
         shared=Exists(CostSharing.objects.filter(tenant=OuterRef("pk"), visible=True)),
