@@ -98,6 +98,9 @@ class BudgetNotice(models.Model):
     projected = models.DecimalField(max_digits=14, decimal_places=2)
     days_counted = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When finance and operators were told through the notices (the bell, email); empty until then, so a
+    # check killed between raising the notice and telling them tells them on its next run.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -18,18 +18,18 @@ from django.urls import reverse
 
 from insights.charts import cost_daily_figure, cost_kinds_figure, cost_months_figure
 from insights.finance.aws_compare import month_comparison
-from insights.finance.budgets import budget_for, notices_for
+from insights.finance.budgets import notices_for
 from insights.finance.export import focus_lines, month_lines
+from insights.finance.facts import TenantFacts, tenant_facts_or_404
 from insights.finance.focus import focus_csv_response
 from insights.finance.months import BadMonth, FutureMonth, Month, month_parse, today_utc
 from insights.finance.overview import days_counted, overview, sort_rows
-from insights.finance.rates import rates_on, to_usd
+from insights.finance.rates import to_usd
 from insights.finance.services import cost_shared_with_tenant
-from insights.finance.silo import silo_estimates
+from insights.finance.silo import silo_estimates_once
 from insights.finance.tenant import TenantCost, history, shared_days, tenant_cost
 from insights.forms_finance import CostSharingForm, OverviewFilters, TenantBudgetForm
 from insights.models_costs import CostKind
-from insights.models_finance import CostSharing
 from tenants.access import get_tenant_or_404, requires, user_can
 from tenants.models import Tenant
 
@@ -106,7 +106,11 @@ def cost_overview(request: HttpRequest) -> HttpResponseBase:
     return render(request, template, context)
 
 
-def _tenant_context(request: HttpRequest, tenant: Tenant, month: Month, *, vendor: bool) -> dict[str, Any]:
+def _tenant_context(
+    request: HttpRequest, tenant: Tenant, month: Month, *, facts: TenantFacts | None = None
+) -> dict[str, Any]:
+    """The tenant cost page's context; vendor staff's (with `facts`) adds margin, budget and Silo."""
+    vendor = facts is not None
     cost = tenant_cost(tenant=tenant, month=month)
     nav = _month_nav(month)
     counted = days_counted(month, cost.last_day) if nav["running"] else month.days
@@ -126,8 +130,8 @@ def _tenant_context(request: HttpRequest, tenant: Tenant, month: Month, *, vendo
         ),
         "change": _change(cost, projected),
     }
-    if vendor:
-        context.update(_vendor_context(request, tenant, month, cost, counted, projected))
+    if facts is not None:
+        context.update(_vendor_context(request, facts, month, cost, counted, projected))
     return context
 
 
@@ -138,14 +142,17 @@ def _change(cost: TenantCost, projected: Decimal) -> Decimal | None:
     return ((projected - cost.previous) / cost.previous * 100).quantize(Decimal("0.1"))
 
 
+def _rate_day(month: Month) -> Any:
+    """The day whose exchange rate converts the month's plan price: its last, or today in a running one."""
+    return min(month.last_day, today_utc())
+
+
 def _vendor_context(
-    request: HttpRequest, tenant: Tenant, month: Month, cost: TenantCost, counted: int, projected: Decimal
+    request: HttpRequest, facts: TenantFacts, month: Month, cost: TenantCost, counted: int, projected: Decimal
 ) -> dict[str, Any]:
     """What only vendor staff read: plan price in dollars and margin, budget, sharing, Silo estimates."""
-    rate = rates_on(min(month.last_day, today_utc())).get(tenant.currency)
+    tenant, rate, budget, own = facts.tenant, facts.rate, facts.budget, facts.budget_own
     price_usd = to_usd(tenant.plan_price, rate)
-    budget, own = budget_for(tenant)
-    sharing = CostSharing.objects.filter(tenant=tenant).first()
     return {
         "rate": rate,
         "price_usd": price_usd,
@@ -156,25 +163,27 @@ def _vendor_context(
         "threshold": Decimal(settings.FINANCE_MARGIN_THRESHOLD_PERCENT),
         "budget": budget,
         "budget_pct": (projected / budget * 100).quantize(Decimal("0.1")) if budget else None,
-        "silo": silo_estimates(tenant=tenant, month=month, shared=cost.shared, days_counted=counted),
-        "shared_with_tenant": bool(sharing and sharing.visible),
+        "silo": silo_estimates_once(tenant=tenant, month=month, shared=cost.shared, days_counted=counted),
+        "shared_with_tenant": facts.shared_with_tenant,
         "can_manage": user_can(request.user, "costs.manage"),
         "can_share": user_can(request.user, "costs.share"),
         "can_set_split": user_can(request.user, "deployments.manage"),
         "budget_own": own,
         "budget_form": TenantBudgetForm(initial={"monthly": budget if own else None}),
-        "sharing_form": CostSharingForm(initial={"visible": bool(sharing and sharing.visible)}),
+        "sharing_form": CostSharingForm(initial={"visible": facts.shared_with_tenant}),
     }
 
 
 @requires("costs.view")
 def cost_tenant(request: HttpRequest, tenant_id: str) -> HttpResponseBase:
-    tenant = get_tenant_or_404(request.user, tenant_id)
     try:
         month = _month(request)
     except MonthRefused as refused:
+        get_tenant_or_404(request.user, tenant_id)  # another tenant's page is a 404 whatever the month
         return refused.response
-    return render(request, "insights/cost_tenant.html", _tenant_context(request, tenant, month, vendor=True))
+    facts = tenant_facts_or_404(request.user, tenant_id, rate_day=_rate_day(month))
+    context = _tenant_context(request, facts.tenant, month, facts=facts)
+    return render(request, "insights/cost_tenant.html", context)
 
 
 def _own_tenant(request: HttpRequest, tenant_id: str) -> Tenant:
@@ -192,7 +201,7 @@ def tenant_costs(request: HttpRequest, tenant_id: str) -> HttpResponseBase:
         month = _month(request)
     except MonthRefused as refused:
         return refused.response
-    return render(request, "insights/cost_tenant.html", _tenant_context(request, tenant, month, vendor=False))
+    return render(request, "insights/cost_tenant.html", _tenant_context(request, tenant, month))
 
 
 def _shared_days(

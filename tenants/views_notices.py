@@ -1,4 +1,5 @@
-"""The signed-in user's notices (batch runs that finished or failed): the list, and marking them read."""
+"""The signed-in user's notices (batch runs that finished or failed, budgets crossed): the list, and
+marking them read."""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 `budgets_check` projects the running month from the days allocated so far; a tenant whose projection
 reaches 80 % or 100 % of its budget gets a notice for that threshold, once per month (a unique
 constraint: the cron may run it any number of times, and two at once, and still raise each notice once).
+Each notice then reaches every finance and operator user through the product's notices (the bell with
+its unread count, `/notices/`, an email): once per user, keyed by the notice, however often the check runs.
 """
 
 from __future__ import annotations
@@ -13,13 +15,19 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Max, Q, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import Max, Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils import timezone
 
 from insights.finance.months import Month, current_month, today_utc
 from insights.finance.rates import cents
 from insights.models_costs import AllocationLine
 from insights.models_finance import Budget, BudgetNotice
+from tenants.formatting import money_text as money
 from tenants.models import Tenant
+from tenants.notices import notice_send
+from tenants.roles import VENDOR_ROLES
 
 log = logging.getLogger(__name__)
 THRESHOLDS = (80, 100)
@@ -106,7 +114,9 @@ def budgets_check(*, today: date | None = None) -> list[BudgetNotice]:
                         days_counted=counted,
                     )
                 )
-    return _raise_new(notices, month)
+    fresh = _raise_new(notices, month)
+    notices_tell(month)
+    return fresh
 
 
 def _raise_new(notices: list[BudgetNotice], month: Month) -> list[BudgetNotice]:
@@ -124,6 +134,44 @@ def _raise_new(notices: list[BudgetNotice], month: Month) -> list[BudgetNotice]:
             month.key,
         )
     return fresh
+
+
+def _staff() -> QuerySet[Any]:
+    """Who hears about budgets: the vendor's finance and operator users (active)."""
+    return get_user_model().objects.filter(is_active=True, membership__role__in=VENDOR_ROLES).distinct()
+
+
+def notices_tell(month: Month) -> int:
+    """Tell finance and operators about the month's budget notices not told yet; returns how many users
+    were told now. A notice's key names it, so a user hears of it once even when two checks overlap."""
+    told = 0
+    pending = BudgetNotice.objects.filter(month=month.start, notified_at__isnull=True).select_related(
+        "tenant"
+    )
+    staff = list(_staff()) if pending else []
+    for notice in pending:
+        tenant = notice.tenant
+        told += notice_send(
+            users=staff,
+            tenant=tenant,
+            key=f"budget:{tenant.pk}:{month.key}:{notice.threshold}",
+            level="error" if notice.threshold >= 100 else "info",
+            title=f"{tenant.name} is heading past {notice.threshold} % of its budget in {month.label}",
+            body=(
+                f"{tenant.name} has cost {money(notice.spent)} in the first {notice.days_counted} days of "
+                f"{month.label}: {money(notice.projected)} projected over the month, against a monthly "
+                f"budget of {money(notice.budget)} ({_source(notice)})."
+            ),
+            url=f"{reverse('cost_tenant', args=[tenant.pk])}?month={month.key}",
+        )
+        BudgetNotice.objects.filter(pk=notice.pk).update(notified_at=timezone.now())
+    return told
+
+
+def _source(notice: BudgetNotice) -> str:
+    if notice.budget_source == "tenant":
+        return "its own"
+    return f"the {notice.budget_source} tier's"
 
 
 def notices_for(month: Month) -> list[BudgetNotice]:

@@ -4,11 +4,13 @@ share costs now."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Max, Sum
 
 from deployments.advisor import Needs, NeedsError, advise
@@ -20,6 +22,9 @@ from tenants.models import Isolation, Tenant
 
 DEFAULT_INSTANCE = "ml.m5.large"
 DEFAULT_INFERENCE_MS = 100.0
+# How long an estimate is reused when the ledger's figures it is made of have not changed: the metered
+# traffic it also reads only moves within the running month, by minutes.
+CACHE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -115,3 +120,30 @@ def silo_estimates(
         best = fits[0]
         found.append(SiloEstimate(endpoint, today, best.label, best.monthly, best.reasons[0], described))
     return found
+
+
+def _cache_key(tenant: Tenant, month: Month, shared: list[SharedEndpoint], days_counted: int) -> str:
+    """The estimate's inputs from the ledger, so that a rerun of the allocation makes a new entry."""
+    inputs = repr(
+        [(e.deployment_id, e.cost, e.idle_cost, e.invocations, e.instance_type, e.kind) for e in shared]
+    )
+    digest = hashlib.sha256(inputs.encode()).hexdigest()[:24]
+    return f"silo-estimates:{tenant.pk}:{month.key}:{days_counted}:{digest}"
+
+
+def silo_estimates_once(
+    *, tenant: Tenant, month: Month, shared: list[SharedEndpoint], days_counted: int
+) -> list[SiloEstimate]:
+    """`silo_estimates`, worked out once per tenant, month and ledger figures (for CACHE_SECONDS): the
+    cost page then reads no metered traffic and runs no advisor on each view."""
+    if not shared:
+        return []
+    key = _cache_key(tenant, month, shared, days_counted)
+    kept = cache.get(key)
+    if kept is None:
+        estimates = silo_estimates(tenant=tenant, month=month, shared=shared, days_counted=days_counted)
+        kept = [(e.endpoint.deployment_id, e.today_monthly, e.kind_label, e.silo_monthly, e.basis, e.usage)
+                for e in estimates]  # fmt: skip
+        cache.set(key, kept, CACHE_SECONDS)
+    endpoints = {e.deployment_id: e for e in shared}
+    return [SiloEstimate(endpoints[d], today, *rest) for d, today, *rest in kept]

@@ -38,3 +38,28 @@ def test_finance_reads_the_overview_and_a_tenants_split(
     assert "25.00 %" in page.inner_text("details.share-days")
     screenshot("cost-tenant")
     assert problems == []
+
+
+def test_a_budget_crossing_rings_finances_bell(
+    page: Any, live_server: Any, world: SimpleNamespace, screenshot: Any
+) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from insights.finance.budgets import budgets_check
+    from insights.finance.services import budget_set
+
+    today = date(2026, 10, 11)
+    costs = cost_world(world, today=today)
+    budget_set(actor=costs.finance, tenant=costs.tenant_a, monthly=Decimal("150.00"))  # 104 % projected
+    budgets_check(today=today)
+    _sign_in(page, live_server.url, "fred")
+    expect(page.locator("a.bell .bell-count")).to_have_text("2")
+    page.click("a.bell")
+    expect(page.locator(".notice-list li.unread")).to_have_count(2)
+    expect(page.locator(".notice-list")).to_contain_text("Alpha Corp is heading past 100 % of its budget")
+    screenshot("notices-budget")
+    page.click("text=Mark all read")
+    expect(page.locator("a.bell .bell-count")).to_have_count(0)
+    page.click("text=Alpha Corp is heading past 100 % of its budget in October 2026")
+    expect(page.locator("h1")).to_contain_text("Alpha Corp")

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from insights.finance.budgets import budgets_check
+from insights.finance.budgets import budgets_check, notices_tell
 from insights.finance.months import Month
 from insights.finance.services import budget_set
 from insights.models_finance import Budget, BudgetNotice, ExchangeRate
-from tenants.models import AuditEvent
+from tenants.models import AuditEvent, Notice
+from tenants.roles import Role
+from tests.factories import make_user
 from tests.insights.cost_factories import cost_world
 
 # The 11th: ten days counted. Alpha costs $5.01 a day ($50.10 so far, $155.31 projected over 31 days).
@@ -44,6 +46,47 @@ def test_notices_at_80_and_100_percent_of_the_projection_once_each(costs: Simple
     assert [n.threshold for n in budgets_check(today=TODAY)] == [100]
     assert budgets_check(today=TODAY) == []
     assert _notices() == [("alpha", 80), ("alpha", 100)]
+
+
+def test_a_crossing_reaches_each_finance_and_operator_user_once_through_the_notices(
+    costs: SimpleNamespace, mailoutbox: list[Any], client: Any
+) -> None:
+    second_finance = make_user(Role.FINANCE, username="fiona")
+    make_user(Role.OPERATOR, username="gone", is_active=False)  # a former operator hears nothing
+    staff = {costs.operator.username, costs.finance.username, second_finance.username}
+    budget_set(actor=costs.finance, tenant=costs.tenant_a, monthly=Decimal("150.00"))  # 104 % projected
+    budgets_check(today=TODAY)
+    budgets_check(today=TODAY)  # the cron again: nobody is told twice
+    told = sorted(Notice.objects.values_list("user__username", "key", "level"))
+    key = f"budget:{costs.tenant_a.pk}:2026-10"
+    assert told == sorted(
+        (name, f"{key}:{threshold}", level)
+        for name in staff
+        for threshold, level in ((80, "info"), (100, "error"))
+    )
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        f"{name}@example.com" for name in staff for _ in "ab"
+    )
+    notice = Notice.objects.get(user=costs.finance, key=f"{key}:100")
+    assert notice.title == "Alpha Corp is heading past 100 % of its budget in October 2026"
+    assert "$155.31 projected over the month" in notice.body
+    assert "a monthly budget of $150.00 (its own)" in notice.body
+    assert notice.url == f"/costs/tenants/{costs.tenant_a.pk}/?month=2026-10"
+    assert not BudgetNotice.objects.filter(notified_at=None).exists()
+    # The bell counts them until read.
+    client.force_login(costs.finance)
+    assert 'aria-label="Notices: 2 unread"' in client.get(reverse("notices")).content.decode()
+
+
+def test_a_check_killed_before_telling_anyone_tells_them_on_its_next_run(costs: SimpleNamespace) -> None:
+    budget_set(actor=costs.finance, tenant=costs.tenant_a, monthly=Decimal("180.00"))  # 86 % projected
+    budgets_check(today=TODAY)
+    Notice.objects.all().delete()
+    BudgetNotice.objects.update(notified_at=None)  # as if killed between the two steps
+    assert budgets_check(today=TODAY) == []  # no new budget notice…
+    assert Notice.objects.filter(key__endswith=":80").count() == 2  # …but operator and finance told
+    assert notices_tell(Month(date(2026, 10, 1))) == 0
+    assert not Notice.objects.filter(user__in=[costs.admin_a, costs.viewer_a]).exists()
 
 
 def test_a_tier_budget_applies_unless_the_tenant_has_its_own(costs: SimpleNamespace) -> None:
