@@ -51,9 +51,7 @@ def runs_recent(tenant: Tenant, limit: int = 30) -> list[TransformRun]:
 
 def run_of_tenant(tenant: Tenant, run_id: Any) -> TransformRun | None:
     try:
-        return (
-            TransformRun.objects.for_tenant(tenant).select_related("summary").get(pk=int(run_id))
-        )
+        return TransformRun.objects.for_tenant(tenant).select_related("summary").get(pk=int(run_id))
     except (TransformRun.DoesNotExist, TypeError, ValueError):
         return None
 
