@@ -56,6 +56,11 @@ def main(argv: list[str] | None = None) -> None:
         default=0.0,
         help="how long a transform job works on each input object (to watch or stop a job half-way)",
     )
+    parser.add_argument(
+        "--transform-paced-jobs",
+        default="*",
+        help="shell pattern of the job names that pace applies to (default: every job)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -72,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         archive_max_members=args.archive_max_members,
         accelerated_delay_factor=args.accelerated_delay_factor,
         transform_seconds_per_object=args.transform_seconds_per_object,
+        transform_paced_jobs=args.transform_paced_jobs,
         model_load_budget_seconds=None
         if args.model_load_budget_ms is None
         else args.model_load_budget_ms / 1000,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import threading
 from pathlib import Path
@@ -56,9 +57,9 @@ class EmulatorHandle:
 def _job_run(store: Store, job: dict[str, Any], stop: threading.Event) -> tuple[str, str | None]:
     # The settings are read when each job starts, so a test can pace the jobs of a running emulator.
     settings = store.settings
-    return run_transform_job(
-        job, stop, limits=settings.archive_limits, seconds_per_object=settings.transform_seconds_per_object
-    )
+    paced = fnmatch.fnmatchcase(str(job.get("TransformJobName", "")), settings.transform_paced_jobs)
+    pace = settings.transform_seconds_per_object if paced else 0.0
+    return run_transform_job(job, stop, limits=settings.archive_limits, seconds_per_object=pace)
 
 
 def start(

@@ -42,6 +42,9 @@ class Settings:
     archive_max_members: int = ArchiveLimits.max_members
     # How long a transform job works on each input object (0: at once), so jobs can be watched and stopped.
     transform_seconds_per_object: float = 0.0
+    # Which jobs that pace applies to: a shell pattern on the job's name ("*": every job). `make run` paces
+    # only the demo's last run, so that it stays in progress for minutes while the history runs at once.
+    transform_paced_jobs: str = "*"
     catalogue: InstanceCatalogue = field(init=False)
 
     def __post_init__(self) -> None:

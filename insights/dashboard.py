@@ -40,21 +40,18 @@ def batch_deployments(tenant: Tenant) -> list[Deployment]:
 
 
 def runs_recent(tenant: Tenant, limit: int = 30) -> list[TransformRun]:
-    """The tenant's latest runs, newest first, each with its summary (None before ingestion)."""
+    """The tenant's latest runs, newest first, each with its summary (None before ingestion). No
+    deployment: the dashboard never shows it, and its JSON settings and specs cost more than the runs."""
     return list(
         TransformRun.objects.for_tenant(tenant)
-        .select_related("summary", "deployment")
+        .select_related("summary")
         .order_by("-created_at", "-id")[:limit]
     )
 
 
 def run_of_tenant(tenant: Tenant, run_id: Any) -> TransformRun | None:
     try:
-        return (
-            TransformRun.objects.for_tenant(tenant)
-            .select_related("summary", "deployment")
-            .get(pk=int(run_id))
-        )
+        return TransformRun.objects.for_tenant(tenant).select_related("summary").get(pk=int(run_id))
     except (TransformRun.DoesNotExist, TypeError, ValueError):
         return None
 

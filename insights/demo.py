@@ -6,7 +6,8 @@ It goes through the product's own paths: files uploaded with `dataset_upload`, r
 `transform_run_start`, jobs run by the worker, outputs ingested on the run's end. Only the dates are
 made up: each run's creation is moved back in time, one run every SPACING, so that the dashboard has
 months to show. `demo_history_step` does one step and is enqueued again until the history is complete
-(a run at a time: a deployment never runs two jobs at once).
+(a run at a time: a deployment never runs two jobs at once). In `make run` the emulator paces the last run's
+job alone (run_stack: `--transform-paced-jobs "*-r10"`), so that it stays in progress for minutes.
 """
 
 from __future__ import annotations

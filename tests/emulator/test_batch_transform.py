@@ -262,3 +262,22 @@ def test_a_job_stopped_half_way_keeps_the_outputs_it_wrote(s3: Any, demo: Any, n
         assert wait_job(sagemaker, name)["TransformJobStatus"] == "Stopped"
     written = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{name}/out/").get("Contents", [])
     assert 1 <= len(written) < 6
+
+
+def test_only_the_jobs_the_pattern_names_are_paced(s3: Any, demo: Any, name: str) -> None:
+    """`make run` paces only the demo's last run; every other job still runs at once."""
+    with emulator.start(port=0, transform_seconds_per_object=30.0, transform_paced_jobs="*-slow") as paced:
+        sagemaker = boto3.client("sagemaker", **client_kwargs(paced.url))
+        sagemaker.create_model(
+            ModelName=f"{name}-m", ExecutionRoleArn=ROLE, **xgboost_model(demo.models["acme"])
+        )
+        s3.put_object(Bucket=BUCKET, Key=f"{name}/in/0.csv", Body=b"1,2,3,4,5,6\n")
+        for job in (f"{name}-fast", f"{name}-slow"):
+            sagemaker.create_transform_job(
+                **job_request(job, f"{name}-m", f"s3://{BUCKET}/{name}/in/", f"s3://{BUCKET}/{job}/out/")
+            )
+        assert wait_job(sagemaker, f"{name}-fast")["TransformJobStatus"] == "Completed"
+        slow = sagemaker.describe_transform_job(TransformJobName=f"{name}-slow")
+        assert slow["TransformJobStatus"] == "InProgress"
+        sagemaker.stop_transform_job(TransformJobName=f"{name}-slow")  # a stop ends the wait
+        assert wait_job(sagemaker, f"{name}-slow")["TransformJobStatus"] == "Stopped"

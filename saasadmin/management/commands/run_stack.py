@@ -19,9 +19,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from deployments.demo import ALWAYS_DECLARED
+from insights.demo import RUNS as DEMO_HISTORY_RUNS
 from saasadmin.embedded import redis_start
 from saasadmin.supervise import Supervisor
 from tenants.demo import DEMO_TENANTS, DEMO_USERS, demo_credentials, demo_tokens
+
+DEMO_LAST_RUN_SECONDS_PER_FILE = 120.0
 
 
 def _answers(url: str) -> bool:
@@ -125,9 +128,13 @@ class Command(BaseCommand):
         port = url.rsplit(":", 1)[-1].strip("/")
         data_dir = settings.DATA_DIR / "emulator"
         # GPU endpoints take 200 x the delay (ten minutes at 3 s): the demo keeps one provisioning to watch.
+        # The demo history's last run (job "<deployment>-r10") works two minutes on each of its input
+        # files, so it stays in progress for minutes; every other job runs at once.
         command = [
             sys.executable, "-m", "emulator", "--port", port, "--data-dir", str(data_dir),
             "--delay", str(delay), "--accelerated-delay-factor", "200",
+            "--transform-seconds-per-object", str(DEMO_LAST_RUN_SECONDS_PER_FILE),
+            "--transform-paced-jobs", f"*-r{DEMO_HISTORY_RUNS}",
         ]  # fmt: skip
         # Its own session, like Redis: stopped after the workers that call it.
         process = subprocess.Popen(command, start_new_session=True)  # noqa: S603
