@@ -347,9 +347,10 @@ def main() -> None:
         signed_in = _median(_page(client, "/notices/"))
         print(f"signed_in_floor_ms={signed_in * 1000:.1f} (the notices page: session, user, membership, "
               "unread count and the layout every signed-in page pays)")  # fmt: skip
-        day = None if "--skip-ledger" in sys.argv else _ledger_day_seconds()
-        print(f"allocation_one_day_s={day:.2f}" if day is not None else "allocation_one_day_s=n/a "
-              "(bench/finance_ledger.py offers no function for it)")  # fmt: skip
+        skipped = "--skip-ledger" in sys.argv
+        day = None if skipped else _ledger_day_seconds()
+        why = "left out by --skip-ledger" if skipped else "bench/finance_ledger.py offers no function for it"
+        print(f"allocation_one_day_s={day:.2f}" if day is not None else f"allocation_one_day_s=n/a ({why})")
         print(f"finance_vs_sql_ratio={max(overview_page / overview_sql, tenant_page / tenant_sql):.2f}")
     finally:
         from django.db import connections
