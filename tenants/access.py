@@ -80,6 +80,15 @@ def tenants_for(user: Any) -> models.QuerySet[Tenant]:
 
 
 def get_tenant_or_404(user: Any, tenant_id: UUID | str) -> Tenant:
+    membership = membership_of(user)
+    # A tenant member's own tenant was read with the membership in this request: no second query.
+    if (
+        membership is not None
+        and membership.role not in VENDOR_ROLES
+        and membership.tenant is not None
+        and str(membership.tenant_id) == str(tenant_id)
+    ):
+        return membership.tenant
     try:
         return tenants_for(user).get(pk=tenant_id)
     except (Tenant.DoesNotExist, ValueError, ValidationError):  # ValidationError: not a UUID at all
