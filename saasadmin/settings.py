@@ -158,7 +158,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that reads the user, their membership and unread count in one query per request.
+    "tenants.auth_backend.MembershipBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

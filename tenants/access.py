@@ -34,6 +34,11 @@ def membership_of(user: Any) -> Membership | None:
     return getattr(user, _CACHE_ATTR)
 
 
+def remember_membership(user: Any, membership: Membership | None) -> None:
+    """Keep a membership read with the user (the sign-in backend reads both in one query)."""
+    setattr(user, _CACHE_ATTR, membership)
+
+
 def role_of(user: Any) -> str | None:
     membership = membership_of(user)
     return membership.role if membership else None

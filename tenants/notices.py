@@ -55,10 +55,23 @@ def notice_send(
     return told
 
 
+_UNREAD_ATTR = "_saasadmin_unread_notices"
+
+
+def remember_unread(user: Any, count: int) -> None:
+    """Keep the unread count read with the user at the start of the request (the sign-in backend)."""
+    setattr(user, _UNREAD_ATTR, count)
+
+
 def notices_unread(user: Any) -> int:
+    """The user's unread notices: as read with the user for this request, else counted now."""
+    known = getattr(user, _UNREAD_ATTR, None)
+    if known is not None:
+        return int(known)
     return Notice.objects.filter(user=user, read_at__isnull=True).count()
 
 
 def notices_mark_read(*, user: Any) -> int:
     """Mark every notice of the user read; returns how many were unread."""
+    remember_unread(user, 0)
     return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

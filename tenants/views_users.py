@@ -15,6 +15,7 @@ from saasadmin.submissions import submit_once
 from tenants import services
 from tenants.access import get_tenant_or_404, public, requires, user_can
 from tenants.audit_text import audit_lines
+from tenants.auth_backend import PATH as MEMBERSHIP_BACKEND
 from tenants.forms import AcceptInvitationForm, InviteForm
 from tenants.models import AuditEvent, Invitation, Membership
 
@@ -118,7 +119,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=MEMBERSHIP_BACKEND)
             messages.success(request, f"Welcome to {invitation.tenant.name}.")
             return redirect("home")
     return render(request, "tenants/invitation_accept.html", {"invitation": invitation, "form": form})
