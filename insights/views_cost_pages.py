@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from insights.charts import cost_daily_figure, cost_kinds_figure, cost_months_figure
+from insights.costs.runs import lines_version
 from insights.finance.aws_compare import month_comparison
 from insights.finance.budgets import notices_for
 from insights.finance.export import focus_lines, month_lines
@@ -27,7 +28,7 @@ from insights.finance.overview import days_counted, overview, sort_rows
 from insights.finance.rates import to_usd
 from insights.finance.services import cost_shared_with_tenant
 from insights.finance.silo import silo_estimates_once
-from insights.finance.tenant import TenantCost, history, shared_days, tenant_cost
+from insights.finance.tenant import TenantCost, history, shared_days, tenant_cost_once
 from insights.forms_finance import CostSharingForm, OverviewFilters, TenantBudgetForm
 from insights.models_costs import CostKind
 from tenants.access import get_tenant_or_404, requires, user_can
@@ -111,7 +112,8 @@ def _tenant_context(
 ) -> dict[str, Any]:
     """The tenant cost page's context; vendor staff's (with `facts`) adds margin, budget and Silo."""
     vendor = facts is not None
-    cost = tenant_cost(tenant=tenant, month=month)
+    version = facts.lines_version if facts is not None else lines_version()
+    cost = tenant_cost_once(tenant=tenant, month=month, version=version)
     nav = _month_nav(month)
     counted = days_counted(month, cost.last_day) if nav["running"] else month.days
     projected = (cost.total / counted * month.days).quantize(Decimal("0.01")) if counted else cost.total

@@ -14,8 +14,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import IntegerField
+from django.db.models.expressions import RawSQL
 
 from tenants.access import remember_membership
 from tenants.models import Notice
@@ -24,26 +25,27 @@ from tenants.notices import remember_unread
 PATH = "tenants.auth_backend.MembershipBackend"
 
 
-def _unread() -> Subquery:
-    counted = (
-        Notice.objects.filter(user=OuterRef("pk"), read_at__isnull=True)
-        .order_by()
-        .values("user")
-        .annotate(n=Count("id"))
-        .values("n")
+def _unread() -> RawSQL:
+    """The user's unread notices as a correlated count. Written as SQL: the same Subquery through the ORM
+    costs a millisecond of query building per request, more than the whole read."""
+    quote = connection.ops.quote_name
+    notice, user = quote(Notice._meta.db_table), quote(get_user_model()._meta.db_table)
+    sql = (
+        f"SELECT COUNT(*) FROM {notice} WHERE {notice}.{quote('user_id')} = {user}.{quote('id')} "  # noqa: S608
+        f"AND {notice}.{quote('read_at')} IS NULL"
     )
-    return Subquery(counted, output_field=IntegerField())
+    return RawSQL(sql, (), output_field=IntegerField())  # noqa: S611 - table names only, no input
 
 
 class MembershipBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
-        user = (
+        found = (
             get_user_model()
             ._default_manager.select_related("membership__tenant")
-            .annotate(unread_notices=Coalesce(_unread(), 0))
-            .filter(pk=user_id)
-            .first()
+            .annotate(unread_notices=_unread())
+            .filter(pk=user_id)[:1]
         )
+        user = next(iter(found), None)
         if user is None or not self.user_can_authenticate(user):
             return None
         try:

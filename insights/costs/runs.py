@@ -120,3 +120,25 @@ def costs_previous_day(today: date | None = None) -> AllocationRun:
     today = today or timezone.now().date()
     yesterday = today - timedelta(days=1)
     return costs_run(yesterday, yesterday, trigger="cron", today=today)
+
+
+def lines_version_sql() -> str:
+    """SQL for a text that changes whenever a run's lines are committed: how many runs completed and
+    when the last one finished (a run is marked completed in the transaction that writes its lines).
+    Pages that keep figures worked out from the lines key them by it, and read it in a query they make
+    anyway."""
+    quote = connection.ops.quote_name
+    table, status, finished = (
+        quote(AllocationRun._meta.db_table),
+        quote("status"),
+        quote("finished_at"),
+    )
+    version = f"CAST(COUNT(*) AS TEXT) || ':' || COALESCE(CAST(MAX({finished}) AS TEXT), '')"
+    return f"SELECT {version} FROM {table} WHERE {status} = '{RunStatus.COMPLETED.value}'"  # noqa: S608
+
+
+def lines_version() -> str:
+    """`lines_version_sql`'s text, read on its own."""
+    with connection.cursor() as cursor:
+        cursor.execute(lines_version_sql())
+        return str(cursor.fetchone()[0])

@@ -7,12 +7,14 @@ endpoint's cost) and grouped here; the history is one grouped query more.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
@@ -22,6 +24,8 @@ from insights.models_costs import AllocationBasis, AllocationLine, CostKind
 from tenants.models import Tenant
 
 ZERO = Decimal("0.00")
+# A month's figures are kept per tenant, month and lines version; a version is replaced by the next run.
+CACHE_SECONDS = 24 * 3600
 LINE_FIELDS = (
     "day",
     "kind",
@@ -145,7 +149,7 @@ class SharedEndpoint:
 
 @dataclass
 class TenantCost:
-    tenant: Tenant
+    tenant: Tenant | None  # None only while kept in the cache
     month: Month
     total: Decimal
     daily: dict[date, dict[str, Decimal]]  # day → kind → cost
@@ -186,6 +190,18 @@ def tenant_cost(*, tenant: Tenant, month: Month) -> TenantCost:
         history=history(tenant=tenant, month=month),
         by_kind=[(k, labels.get(k, k), c) for k, c in sorted(kinds.items(), key=lambda item: -item[1])],
     )
+
+
+def tenant_cost_once(*, tenant: Tenant, month: Month, version: str) -> TenantCost:
+    """`tenant_cost`, worked out once per tenant, month and lines version (`costs.runs.lines_version`):
+    the figures only change when a run commits new lines, which changes the version, so a page shows
+    what a fresh read would show without grouping the month's lines on every view."""
+    key = f"tenant-cost:{tenant.pk}:{month.key}:{hashlib.sha256(version.encode()).hexdigest()[:16]}"
+    kept = cache.get(key)
+    if kept is None:
+        kept = tenant_cost(tenant=tenant, month=month)
+        cache.set(key, replace(kept, tenant=None), CACHE_SECONDS)
+    return replace(kept, tenant=tenant)
 
 
 def _is_shared(line: dict[str, Any]) -> bool:

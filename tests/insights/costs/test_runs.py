@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from insights.costs import runs
 from insights.costs.runs import RangeError, costs_previous_day, costs_run
 from insights.models_costs import AllocationLine, AllocationRun, LedgerLine
+from tenants.roles import Role
+from tests.factories import make_user
 from tests.insights.costs.world import DAY, at, billed, endpoint, live, prices, reconciles, tenants, then
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +88,16 @@ def test_a_range_that_cannot_run_says_why(first: object, last: object, message: 
     with pytest.raises(RangeError, match=message):
         costs_run(first, last, today=then(DAY, 1))
     assert not AllocationRun.objects.exists()
+
+
+def test_the_tenant_cost_page_shows_a_rerun_at_once(acme_endpoint: Any, client: Any) -> None:
+    """The page keeps a month's figures per lines version: a rerun that changes them shows on the very
+    next view, although nothing else about the tenant changed."""
+    costs_run(then(DAY, -2), DAY)
+    client.force_login(make_user(Role.FINANCE))
+    url = reverse("cost_tenant", args=[acme_endpoint.tenant_id]) + "?month=2026-03"
+    assert client.get(url).context["cost"].total == D("7.20")
+    assert client.get(url).context["cost"].total == D("7.20")  # kept, the same
+    prices(then(DAY, -1), large="0.20")  # the price doubles from the day before DAY, and they are run again
+    costs_run(then(DAY, -2), DAY)
+    assert client.get(url).context["cost"].total == D("12.00")
