@@ -35,8 +35,14 @@ class TrendPoint:
         return self.rows_above / self.rows if self.rows else 0.0
 
 
-def batch_deployments(tenant: Tenant) -> list[Deployment]:
-    return list(Deployment.objects.for_tenant(tenant).filter(kind=Kind.BATCH).order_by("name"))
+def batch_deployments(tenant: Tenant) -> list[str]:
+    """The names of the tenant's batch deployments (all the dashboard shows of them)."""
+    return list(
+        Deployment.objects.for_tenant(tenant)
+        .filter(kind=Kind.BATCH)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
 
 
 def runs_recent(tenant: Tenant, limit: int = 30) -> list[TransformRun]:
@@ -101,7 +107,9 @@ def sorts_for(columns: int) -> dict[str, str]:
 def flagged_page(
     *, tenant: Tenant, run: TransformRun, summary: RunSummary, threshold: float, sort: str, page: Any
 ) -> Page:
-    """One page of the run's rows at or above the threshold, sorted; counted from the stored figures."""
+    """One page of the run's rows at or above the threshold, sorted; counted from the stored figures.
+    Rows are `(score, file_id, line, *inputs)` tuples: the table shows nothing else, and fifty model
+    instances cost more to build than the query takes."""
     key = sort.lstrip("-")
     column = sorts_for(summary.columns).get(key, "score")
     descending = sort.startswith("-") or key not in sorts_for(summary.columns)
@@ -111,8 +119,8 @@ def flagged_page(
         order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
     rows = (
         ResultRow.objects.filter(tenant=tenant, run=run, score__gte=threshold)
-        .select_related(None)
         .order_by(order, *(("-file_id", "-line") if descending else ("file_id", "line")))
+        .values_list("score", "file_id", "line", *INPUT_COLUMNS[: summary.columns])
     )
     paginator = Paginator(rows, PAGE_SIZE)
     paginator.count = summary.rows_above  # stored at ingest: no COUNT(*) over the rows per page view

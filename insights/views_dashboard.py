@@ -33,10 +33,10 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
 
 
-def _table_row(row: Any, columns: int, names_by_file: dict[int, str]) -> tuple[str, str, str, list[str]]:
-    """(score, file, line, input cells) of a flagged row, formatted."""
-    cells = [_number(value) for value in row.inputs(columns)]
-    return f"{row.score:.4f}", names_by_file.get(row.file_id, ""), f"{row.line:,}", cells
+def _table_row(row: tuple[Any, ...], names_by_file: dict[int, str]) -> tuple[str, str, str, list[str]]:
+    """(score, file, line, input cells) of a flagged row (`sel.flagged_page`'s tuple), formatted."""
+    score, file_id, line, *inputs = row
+    return f"{score:.4f}", names_by_file.get(file_id, ""), f"{line:,}", [_number(value) for value in inputs]
 
 
 def landing_url(tenant: Tenant) -> str:
@@ -89,7 +89,7 @@ def insights_dashboard(request: HttpRequest, tenant_id: str) -> HttpResponse:
                 "files": files,
                 "stuck": any(f.ingest_status == IngestStatus.LOADING for f in files),
                 "page": page,
-                "rows": [_table_row(row, summary.columns, names_by_file) for row in page.object_list],
+                "rows": [_table_row(row, names_by_file) for row in page.object_list],
                 "sort": sort,
                 "params": {"run": run.pk, "sort": sort},
                 "headers": [(name, f"x{i + 1}") for i, name in enumerate(names)],

@@ -167,6 +167,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # An admin console's session: signed out this many hours after sign-in (the cookie is not renewed on
 # each request, so the lifetime is not extended by activity).
+# Database sessions whose per-request read is one written statement (saasadmin/sessions.py).
+SESSION_ENGINE = "saasadmin.sessions"
 SESSION_COOKIE_AGE = int(envfloat("SESSION_HOURS", 8.0) * 3600)
 
 # django-axes: lock a username+address pair after repeated failures. The address is the client's, also

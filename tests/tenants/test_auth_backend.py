@@ -3,6 +3,8 @@ them afresh on every request: a change made anywhere shows on the next request."
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -80,3 +82,20 @@ def test_a_user_without_a_role_is_read_with_no_membership():
     assert found == user
     assert membership_of(found) is None
     assert notices_unread(found) == 0
+
+
+def _fields(instance: Any) -> dict[str, Any]:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+def test_it_reads_the_same_user_membership_and_tenant_as_the_orm():
+    tenant = make_tenant()
+    user = make_user(Role.TENANT_VIEWER, tenant)
+    found = MembershipBackend().get_user(user.pk)
+    expected = Membership.objects.select_related("user", "tenant").get(user=user)
+    assert _fields(found) == _fields(expected.user)
+    assert _fields(membership_of(found)) == _fields(expected)
+    assert _fields(membership_of(found).tenant) == _fields(expected.tenant)
+    assert membership_of(found).user is found
+    assert MembershipBackend().get_user(10**9) is None
+    assert MembershipBackend().get_user("not a number") is None
