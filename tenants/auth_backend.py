@@ -46,13 +46,19 @@ def _read(alias: str) -> _Read:
     parts = tuple((model, list(model._meta.concrete_fields)) for model in (user_model, Membership, Tenant))
     aliases = ("u", "m", "t")
     columns = ", ".join(
-        f"{alias_}.{quote(field.column)}"
+        f"{alias_}.{quote(str(field.column))}"
         for (_, fields), alias_ in zip(parts, aliases, strict=True)
         for field in fields
     )
-    user_pk, membership_user = quote(user_model._meta.pk.column), quote(Membership.user.field.column)
-    membership_tenant, tenant_pk = quote(Membership.tenant.field.column), quote(Tenant._meta.pk.column)
-    notice, notice_user = quote(Notice._meta.db_table), quote(Notice.user.field.column)
+    user_pk, membership_user = (
+        quote(str(user_model._meta.pk.column)),
+        quote(str(Membership.user.field.column)),
+    )
+    membership_tenant, tenant_pk = (
+        quote(str(Membership.tenant.field.column)),
+        quote(str(Tenant._meta.pk.column)),
+    )
+    notice, notice_user = quote(Notice._meta.db_table), quote(str(Notice.user.field.column))
     sql = (
         f"SELECT {columns}, (SELECT COUNT(*) FROM {notice} n WHERE n.{notice_user} = u.{user_pk} "  # noqa: S608
         f"AND n.{quote('read_at')} IS NULL) "
@@ -66,11 +72,11 @@ def _read(alias: str) -> _Read:
     return _Read(sql, parts, compiler, compiler.get_converters(expressions))
 
 
-def _instances(alias: str, read: _Read, row: tuple[Any, ...]) -> list[models.Model | None]:
+def _instances(alias: str, read: _Read, row: tuple[Any, ...]) -> list[Any]:
     """The row's user, membership and tenant (None where the outer join found none)."""
     if read.converters:
         row = next(iter(read.compiler.apply_converters([list(row)], read.converters)))
-    found: list[models.Model | None] = []
+    found: list[Any] = []
     start = 0
     for model, fields in read.parts:
         values = row[start : start + len(fields)]
