@@ -6,6 +6,7 @@ A month is `?month=YYYY-MM`: one that is not a month answers 400 with why, one t
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -134,7 +135,25 @@ def _tenant_context(
     }
     if facts is not None:
         context.update(_vendor_context(request, facts, month, cost, counted, projected))
+    context["body_key"] = _body_key(context, version)
     return context
+
+
+def _body_key(context: dict[str, Any], version: str) -> str:
+    """What the page's body (all of it but the forms) is made from, as a digest: the template renders the
+    body once per digest (`{% cache %}`). The month's figures come from the lines `version`; the rest
+    of what the body shows is the tenant's own fields, today (a running month's projection), what only
+    vendor staff see and may do, and the Silo estimates."""
+    tenant, month, rate = context["tenant"], context["month"], context.get("rate")
+    silo = [(e.endpoint.deployment_id, e.today_monthly, e.kind_label, e.silo_monthly, e.basis, e.usage)
+            for e in context.get("silo") or []]  # fmt: skip
+    made_of = (
+        version, month.key, today_utc(), context["vendor"], settings.FINANCE_MARGIN_THRESHOLD_PERCENT,
+        tenant.pk, tenant.name, tenant.plan_price, tenant.currency, tenant.tier,
+        rate and (rate.currency, rate.usd, rate.valid_from), context.get("budget"), context.get("budget_own"),
+        context.get("can_set_split"), silo,
+    )  # fmt: skip
+    return hashlib.sha256(repr(made_of).encode()).hexdigest()
 
 
 def _change(cost: TenantCost, projected: Decimal) -> Decimal | None:

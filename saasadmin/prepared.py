@@ -9,9 +9,9 @@ values, notes where each stand-in landed in the compiled parameters, and from th
 SQL with the call's values in those places. Rows become model instances (with their select_related
 objects) or tuples exactly as the ORM's own iterables make them, through the same compiler.
 
-Values are ids: UUIDs or ints. A queryset whose SQL depends on the values' shape (a list of varying
-length, a value the ORM folds into the SQL text) is not for this; the first call checks that every
-stand-in was found, and a test per use checks the rows against the plain ORM.
+Values are ids and days: UUIDs, ints or dates. A queryset whose SQL depends on the values' shape (a
+list of varying length, a value the ORM folds into the SQL text) is not for this; the first call checks
+that every stand-in was found, and a test per use checks the rows against the plain ORM.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connections, router
@@ -40,7 +41,7 @@ class PrepareError(TypeError):
 class _Compiled:
     sql: str
     params: tuple[Any, ...]  # the stand-ins' places hold None
-    places: dict[str, list[tuple[int, bool]]]  # value name → (place, as hex text) for each place
+    places: dict[str, list[tuple[int, str]]]  # value name → (place, its form there) for each place
     compiler: Any  # compiled once: its select, klass_info and converters serve every call
     iterable: type
 
@@ -50,7 +51,24 @@ def _stand_in(kind: type, index: int) -> Any:
         return uuid.UUID(int=0x5A5A_0000_0000_0000_0000_0000_0000_0000 + index)
     if kind is int:
         return 2_000_000_000 - 7919 * (index + 1)
-    raise PrepareError(f"Only UUID and int values can be prepared, not {kind.__name__}.")
+    if kind is date:
+        return date(1901, 2, 3) + timedelta(days=index)
+    raise PrepareError(f"Only UUID, int and date values can be prepared, not {kind.__name__}.")
+
+
+# How a value stands among a compiled query's parameters: as it is (PostgreSQL), or as the text SQLite
+# is sent (a UUID's hex digits, a date's ISO form).
+_FORMS: dict[str, Callable[[Any], Any]] = {"value": lambda v: v, "hex": lambda v: v.hex, "text": str}
+
+
+def _form(param: Any, stand_in: Any) -> str | None:
+    if param == stand_in and type(param) is type(stand_in):
+        return "value"
+    if isinstance(stand_in, uuid.UUID) and param == stand_in.hex:
+        return "hex"
+    if isinstance(stand_in, date) and param == stand_in.isoformat():
+        return "text"
+    return None
 
 
 class Prepared:
@@ -71,13 +89,13 @@ class Prepared:
             raise PrepareError("Only model rows and values_list() tuples can be prepared.")
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        places: dict[str, list[tuple[int, bool]]] = {name: [] for name in stand_ins}
+        places: dict[str, list[tuple[int, str]]] = {name: [] for name in stand_ins}
         kept = list(params)
         for place, param in enumerate(params):
             for name, stand_in in stand_ins.items():
-                as_hex = isinstance(stand_in, uuid.UUID) and param == stand_in.hex
-                if param == stand_in or as_hex:
-                    places[name].append((place, as_hex))
+                form = _form(param, stand_in)
+                if form is not None:
+                    places[name].append((place, form))
                     kept[place] = None
         missing = [name for name, found in places.items() if not found]
         if missing:
@@ -101,8 +119,8 @@ class Prepared:
         for name, places in compiled.places.items():
             kind, given = self.kinds[name], values[name]
             value: Any = given if isinstance(given, kind) else kind(given)  # ValueError for a malformed id
-            for place, as_hex in places:
-                params[place] = value.hex if as_hex else value
+            for place, form in places:
+                params[place] = _FORMS[form](value)
         with connections[alias].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()

@@ -72,12 +72,18 @@ def public(view: V) -> V:
     return view
 
 
+def sees_every_tenant(user: Any) -> bool:
+    """Vendor staff see every tenant (`tenants_for` is all of them)."""
+    membership = membership_of(user)
+    return membership is not None and membership.role in VENDOR_ROLES
+
+
 def tenants_for(user: Any) -> models.QuerySet[Tenant]:
     """The tenants `user` may see: all of them for vendor staff, their own for tenant members."""
     membership = membership_of(user)
     if membership is None:
         return Tenant.objects.none()
-    if membership.role in VENDOR_ROLES:
+    if sees_every_tenant(user):
         return Tenant.objects.all()
     if membership.tenant_id is None:  # the membership constraint forbids this; never widen access
         return Tenant.objects.none()

@@ -23,7 +23,8 @@ from django.http import Http404
 from insights.costs.runs import lines_version_sql
 from insights.finance.rates import Rate
 from insights.models_finance import COST_CURRENCY, Budget, CostSharing, ExchangeRate
-from tenants.access import tenants_for
+from saasadmin.prepared import Prepared
+from tenants.access import sees_every_tenant, tenants_for
 from tenants.models import Tenant
 
 
@@ -76,15 +77,28 @@ def _facts(rate_day: date) -> dict[str, RawSQL]:
     }
 
 
+# Vendor staff's read (`tenants_for` is every tenant for them), compiled once per process.
+_FACTS = Prepared(
+    lambda tenant_id, rate_day: Tenant.objects.all().annotate(**_facts(rate_day)).filter(pk=tenant_id),
+    tenant_id=UUID,
+    rate_day=date,
+)
+
+
 def tenant_facts_or_404(user: Any, tenant_id: UUID | str, *, rate_day: date) -> TenantFacts:
     """The tenant (404 when `user` may not see it, as `get_tenant_or_404`) with its budget, its rate in
     force on `rate_day` (None when its currency has none yet), its sharing switch and the cost lines'
     version, in one query."""
-    found = tenants_for(user).annotate(**_facts(rate_day))
     try:
-        tenant = found.get(pk=tenant_id)
-    except (Tenant.DoesNotExist, ValueError, ValidationError):
+        if sees_every_tenant(user):  # vendor staff, whose scope is every tenant: the prepared read
+            found = _FACTS(tenant_id=tenant_id, rate_day=rate_day)
+        else:
+            found = list(tenants_for(user).annotate(**_facts(rate_day)).filter(pk=tenant_id))
+    except (ValueError, TypeError, ValidationError):  # not a UUID at all
         raise Http404("No such tenant") from None
+    if not found:
+        raise Http404("No such tenant")
+    tenant = found[0]
     facts: Any = tenant  # the annotations ride on the instance
     if tenant.currency == COST_CURRENCY:
         rate: Rate | None = Rate(COST_CURRENCY, Decimal(1), None)

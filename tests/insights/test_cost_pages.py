@@ -262,3 +262,32 @@ def test_the_ledger_is_compared_with_aws_per_tag_and_day(client: Any, costs: Sim
     assert "Alpha Corp" in response.content.decode()
     client.force_login(costs.admin_a)
     assert client.get(reverse("cost_compare")).status_code == 403
+
+
+def test_vendor_staff_s_prepared_facts_read_as_the_scoped_orm_reads_them(costs: SimpleNamespace) -> None:
+    """Vendor staff's facts come from a prepared read; a tenant member's from the scoped ORM queryset.
+    For the same tenant and day they agree, budget, rate, sharing and lines version included."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.http import Http404
+
+    from insights.finance.facts import tenant_facts_or_404
+    from insights.models_finance import Budget, ExchangeRate
+
+    tenant = costs.tenant_a
+    tenant.currency = "EUR"
+    tenant.save()
+    ExchangeRate.objects.create(currency="EUR", valid_from=date(2000, 1, 1), usd=Decimal("1.10"))
+    Budget.objects.create(tenant=tenant, monthly=Decimal("250.00"))
+    cost_sharing_set(actor=costs.operator, tenant=tenant, visible=True)
+    day = date(2024, 5, 1)
+    vendor = tenant_facts_or_404(costs.finance, tenant.pk, rate_day=day)
+    member = tenant_facts_or_404(costs.admin_a, tenant.pk, rate_day=day)
+    assert vendor == member
+    assert (vendor.budget, vendor.budget_own, vendor.rate.usd, vendor.shared_with_tenant) == (
+        Decimal("250.00"), True, Decimal("1.10"), True,
+    )  # fmt: skip
+    for user, tenant_id in ((costs.finance, "not-a-uuid"), (costs.admin_a, costs.tenant_b.pk)):
+        with pytest.raises(Http404):
+            tenant_facts_or_404(user, tenant_id, rate_day=day)
