@@ -291,3 +291,34 @@ def test_vendor_staff_s_prepared_facts_read_as_the_scoped_orm_reads_them(costs: 
     for user, tenant_id in ((costs.finance, "not-a-uuid"), (costs.admin_a, costs.tenant_b.pk)):
         with pytest.raises(Http404):
             tenant_facts_or_404(user, tenant_id, rate_day=day)
+
+
+def test_the_kept_body_follows_the_tenant_its_budget_and_rate(client: Any, costs: SimpleNamespace) -> None:
+    """The page's body is rendered once per digest of what it shows: a renamed tenant, a new budget or
+    a new rate shows on the next view although the cost lines did not change (each on its own)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from insights.models_finance import Budget, ExchangeRate
+
+    def page() -> str:
+        return _get(
+            client, costs.finance, "cost_tenant", tenant.pk, month=costs.previous.key
+        ).content.decode()
+
+    tenant = costs.tenant_b
+    tenant.currency, tenant.plan_price = "EUR", Decimal(100)
+    tenant.save()
+    budget = Budget.objects.create(tenant=tenant, monthly=Decimal("41.00"))
+    first = page()
+    assert "Beta Corp" in first
+    assert "$41.00 monthly budget" in first
+    assert "no EUR rate yet" in first
+    tenant.name = "Beta Renamed"
+    tenant.save()
+    assert "Beta Renamed" in page()
+    budget.monthly = Decimal("42.00")
+    budget.save()
+    assert "$42.00 monthly budget" in page()
+    ExchangeRate.objects.create(currency="EUR", valid_from=date(2000, 1, 1), usd=Decimal("1.25"))
+    assert "$125.00" in page()  # the plan price at the rate
