@@ -62,7 +62,7 @@ _FORMS: dict[str, Callable[[Any], Any]] = {"value": lambda v: v, "hex": lambda v
 
 
 def _form(param: Any, stand_in: Any) -> str | None:
-    if param == stand_in and type(param) is type(stand_in):
+    if isinstance(param, type(stand_in)) and param == stand_in:
         return "value"
     if isinstance(stand_in, uuid.UUID) and param == stand_in.hex:
         return "hex"

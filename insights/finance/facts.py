@@ -39,7 +39,7 @@ class TenantFacts:
 
 
 def _facts(rate_day: date) -> dict[str, RawSQL]:
-    """The annotations, as correlated SQL on the tenant's row: the same five through the ORM's Subquery
+    """The annotations, as correlated SQL on the tenant's row: the same six through the ORM's Subquery
     and Exists cost more to build than the query takes to run, on a page read many times a day."""
     quote = connection.ops.quote_name
     tenant = quote(Tenant._meta.db_table)
