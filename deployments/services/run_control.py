@@ -112,11 +112,25 @@ def _run_notice_text(run: TransformRun) -> tuple[str, str, str]:
     return "error", f"{name} {verb}", f"{body} Open the run to retry its failed files."
 
 
+def _skipped_again(run: TransformRun) -> bool:
+    """A skipped run right after another skipped run of its deployment: people were told the input area
+    is empty when the first was skipped, and a daily schedule would tell them again every day."""
+    if run.status != RunStatus.SKIPPED:
+        return False
+    before = (
+        TransformRun.objects.filter(deployment_id=run.deployment_id, sequence__lt=run.sequence)
+        .order_by("-sequence")
+        .values_list("status", flat=True)
+        .first()
+    )
+    return before == RunStatus.SKIPPED
+
+
 def transform_run_notify(*, run_id: int, tenant_id: str) -> int:
     """Tell the tenant's admins and the operators that a run ended (once per person, however often the
-    end is delivered); returns how many were told now."""
+    end is delivered; a skip only when the run before was not skipped too); returns how many were told."""
     run = TransformRun.objects.select_related("deployment", "tenant").filter(pk=run_id).first()
-    if run is None or str(run.tenant_id) != str(tenant_id) or run.is_active:
+    if run is None or str(run.tenant_id) != str(tenant_id) or run.is_active or _skipped_again(run):
         return 0
     level, title, body = _run_notice_text(run)
     return notice_send(

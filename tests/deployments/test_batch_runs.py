@@ -218,6 +218,25 @@ def test_a_run_with_an_empty_input_area_is_skipped_and_told(
     assert Notice.objects.filter(user=batch.admin, key=f"run:{run.pk}:skipped").exists()
 
 
+def test_a_schedule_firing_on_an_empty_area_tells_people_once_until_a_run_happens(
+    batch: SimpleNamespace, aws: Any, run_worker: Any, django_capture_on_commit_callbacks: Capture
+) -> None:
+    skips = []
+    for _ in range(3):  # three days of a daily schedule with nothing uploaded
+        skips.append(start(batch, django_capture_on_commit_callbacks))
+        run_worker()
+    assert [Notice.objects.filter(key=f"run:{run.pk}:skipped").count() for run in skips] == [2, 0, 0]
+    put(aws, batch.input + "a.csv", input_csv("alpha", 5))
+    ran = start(batch, django_capture_on_commit_callbacks)
+    run_worker()
+    prefix_empty(aws, batch.input)
+    skipped = start(batch, django_capture_on_commit_callbacks)
+    run_worker()
+    ran.refresh_from_db()
+    assert ran.status != RunStatus.SKIPPED
+    assert Notice.objects.filter(key=f"run:{skipped.pk}:skipped").count() == 2  # told again after a run
+
+
 def test_never_two_runs_of_one_deployment_at_once(
     batch: SimpleNamespace, aws: Any, django_capture_on_commit_callbacks: Capture
 ) -> None:
