@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,15 +21,19 @@ from deployments.views import _tell
 from saasadmin.submissions import submit_once
 from tenants.access import get_scoped_or_404, get_tenant_or_404, requires
 
+FILES_PER_PAGE = 100  # a run over thousands of files lists them a page at a time
+
 
 def _run_context(request: HttpRequest, tenant_id: str, run_id: int) -> dict[str, Any]:
     tenant = get_tenant_or_404(request.user, tenant_id)
     run = selectors_runs.transform_run_get(user=request.user, tenant=tenant, run_id=run_id)
+    files = Paginator(selectors_runs.run_files(run), FILES_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "tenant": tenant,
         "run": run,
         "progress": selectors_runs.run_progress(run),
-        "files": selectors_runs.run_files(run),
+        "files": files.object_list,
+        "files_page": files,
         "timeline": selectors_runs.run_timeline(run),
         "retries": list(run.retries.order_by("sequence")),
     }

@@ -255,3 +255,35 @@ def test_notices_are_listed_and_marked_read(client: Any, area: SimpleNamespace) 
     assert 'class="bell-count">1<' in page
     assert client.post(reverse("notices_read")).status_code == 302
     assert 'class="bell-count"' not in client.get(reverse("notices")).content.decode()
+
+
+def test_a_run_over_many_files_lists_them_a_page_at_a_time(
+    client: Any, area: SimpleNamespace, settings: Any
+) -> None:
+    from deployments.views_runs import FILES_PER_PAGE
+
+    run = TransformRun.objects.create(
+        deployment=area.deployment,
+        tenant=area.tenant,
+        sequence=1,
+        job_name="sa-datacorp-bt-1-r1",
+        input_prefix=f"s3://{BUCKET}/datasets/datacorp/input/",
+        output_prefix=f"s3://{BUCKET}/datasets/datacorp/output/r1/",
+        status="completed",
+    )
+    TransformRunFile.objects.bulk_create(
+        TransformRunFile(
+            run=run, tenant=area.tenant, input_key=f"{run.input_prefix}day-{n:04}.csv", output_key="o",
+            status="succeeded",
+        )
+        for n in range(FILES_PER_PAGE + 5)
+    )  # fmt: skip
+    client.force_login(area.admin)
+    url = reverse("transform_run_detail", kwargs={"tenant_id": area.tenant.pk, "run_id": run.pk})
+    first = client.get(url).content.decode()
+    assert first.count('<td class="mono small nowrap"') == FILES_PER_PAGE
+    assert f"Files 1–{FILES_PER_PAGE} of {FILES_PER_PAGE + 5}" in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert "day-0104.csv" in second
+    assert "day-0000.csv" not in second
+    assert client.get(url, {"page": "x"}).status_code == 200  # a bad page is the first, never a 500
