@@ -54,6 +54,9 @@ class TransformRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # What its job was created on (TransformResources): its cost, whatever the deployment runs on later.
+    instance_type = models.CharField(max_length=40, blank=True)
+    instance_count = models.PositiveSmallIntegerField(null=True, blank=True)
 
     objects = TenantScopedQuerySet.as_manager()
 

@@ -221,8 +221,12 @@ def _run_begin(run: TransformRun) -> bool:
     if not run.manifest_uri:
         run.manifest_uri = run_files.run_manifest_write(run)
         TransformRun.objects.filter(pk=run.pk).update(manifest_uri=run.manifest_uri)
+    spec = resources.transform_job_spec(run)
     with contextlib.suppress(AlreadyExists):  # an attempt that crashed or timed out created it
-        sm.transform_job_create(resources.transform_job_spec(run))
+        sm.transform_job_create(spec)
+    TransformRun.objects.filter(pk=run.pk).update(
+        instance_type=spec.instance_type, instance_count=spec.instance_count
+    )
     TransformRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(
         status=RunStatus.IN_PROGRESS, started_at=timezone.now()
     )

@@ -203,8 +203,10 @@ def _batch_lines(
         deployment = fleet.get(run.deployment_id)
         if deployment is None:
             deployment = Deployment.objects.get(pk=run.deployment_id)  # deleted since: rare
+        # What the job was created on; a run from before runs recorded it, what the deployment says now.
         values = settings_normalise(Kind.BATCH, deployment.settings)
-        instance_type, count = values["instance_type"], int(values["instance_count"])
+        instance_type = run.instance_type or values["instance_type"]
+        count = run.instance_count or int(values["instance_count"])
         until = min(run.finished_at or end, end)
         seconds = max(0, int((until - max(run.started_at or start, start)).total_seconds()))
         price = prices.hourly(version, instance_type, "transform")

@@ -122,6 +122,8 @@ def test_each_file_gets_its_out_and_a_bad_file_fails_alone_with_its_line(
     run_worker()
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
+    job = aws.sagemaker.describe_transform_job(TransformJobName=run.job_name)["TransformResources"]
+    assert (run.instance_type, run.instance_count) == (job["InstanceType"], job["InstanceCount"])  # its cost
     files = {f.input_key.rsplit("/", 1)[-1]: f for f in run.files.all()}
     assert set(files) == {"a.csv", "b.csv", "c.csv"}
     assert files["a.csv"].status == files["b.csv"].status == FileStatus.SUCCEEDED

@@ -269,6 +269,31 @@ def test_batch_runs_bill_instances_times_duration_and_s3_its_bytes() -> None:
     assert reconciles()
 
 
+def test_a_batch_run_is_billed_on_what_its_job_ran_on_after_the_deployment_moved() -> None:
+    """The run's job was created on 2 × ml.m5.large ($0.20/h): 90 minutes = $0.60, also when the day is
+    run again after the deployment moved to 1 × ml.m5.xlarge ($0.40/h)."""
+    from deployments.models import TransformRun
+
+    (acme,) = tenants("acme")
+    deployment = endpoint(
+        "batch", tenant=acme, settings={"instance_type": "ml.m5.xlarge", "instance_count": 1}
+    )
+    TransformRun.objects.create(
+        deployment=deployment,
+        tenant=acme,
+        sequence=1,
+        job_name="sa-acme-run-1",
+        status="completed",
+        started_at=at(DAY, 2),
+        finished_at=at(DAY, 3, 30),
+        instance_type="ml.m5.large",
+        instance_count=2,
+    )
+    costs_run(DAY, DAY)
+    line = LedgerLine.objects.get(day=DAY, kind="batch")
+    assert (line.instance_type, line.instance_count, line.billed_cost) == ("ml.m5.large", 2, D("0.60"))
+
+
 def test_a_deleted_endpoint_stops_costing_when_deleted() -> None:
     from tests.insights.costs.world import deleted
 
