@@ -3,13 +3,17 @@ settings and re-ingest. Thin: fetch through the tenant-scoped selectors, call on
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from deployments.models import IngestStatus
@@ -23,6 +27,7 @@ from tenants.access import get_tenant_or_404, requires, user_can
 from tenants.models import Tenant
 
 CHARTS = ("distribution", "trend")
+FIGURES_SECONDS = 3600  # a run's figures are kept this long per key (they never go stale: see the key)
 
 
 def _number(value: float | None) -> str:
@@ -50,6 +55,55 @@ def _run_or_404(tenant: Tenant, run_id: Any) -> Any:
     return run
 
 
+def _figures_key(
+    run: Any, summary: Any, settings: Any, page: Any, sort: str, files: int, can_configure: bool
+) -> str:
+    """What the run's figures and flagged rows are made of. A run's rows and figures change only when
+    it is loaded again (its summary's `computed_at` moves) or recounted (its threshold and count move),
+    or the tenant's threshold or column names change; the rest is what the visitor asked for."""
+    made_of = (
+        run.pk, run.sequence, run.tenant_id, summary.pk, summary.computed_at, summary.threshold,
+        summary.rows, summary.rows_above, settings.threshold, settings.column_names, page.number, sort,
+        files, can_configure,
+    )  # fmt: skip
+    return "insights-figures:" + hashlib.sha256(repr(made_of).encode()).hexdigest()
+
+
+def _figures(request: HttpRequest, context: dict[str, Any], files: list[Any]) -> SafeString:
+    """The run's figures and the page of flagged rows asked for, as HTML: made (one query for the rows)
+    when its key is new, else as made before."""
+    run, summary, settings = context["run"], context["summary"], context["settings"]
+    sort = request.GET.get("sort", "-score")
+    page = sel.flagged_page(
+        tenant=context["tenant"],
+        run=run,
+        summary=summary,
+        threshold=settings.threshold,
+        sort=sort,
+        page=request.GET.get("page"),
+    )  # lazy: the rows are read only when the HTML is made
+    key = _figures_key(run, summary, settings, page, sort, len(files), context["can_configure"])
+    html = cache.get(key)
+    if html is None:
+        names = settings.names(summary.columns)
+        names_by_file = {f.pk: f.input_key.removeprefix(run.input_prefix) for f in files}
+        html = render_to_string(
+            "insights/_run_figures.html",
+            {
+                **context,
+                "files": files,
+                "page": page,
+                "rows": [_table_row(row, names_by_file) for row in page.object_list],
+                "sort": sort,
+                "params": {"run": run.pk, "sort": sort},
+                "headers": [(name, f"x{i + 1}") for i, name in enumerate(names)],
+                "threshold_stale": summary.threshold != settings.threshold,
+            },
+        )
+        cache.set(key, html, FIGURES_SECONDS)
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine above, escaped there
+
+
 @requires("insights.view")
 @require_GET
 def insights_dashboard(request: HttpRequest, tenant_id: str) -> HttpResponse:
@@ -73,27 +127,11 @@ def insights_dashboard(request: HttpRequest, tenant_id: str) -> HttpResponse:
     }
     if run is not None and summary is not None:
         files = sel.run_files(run)
-        sort = request.GET.get("sort", "-score")
-        page = sel.flagged_page(
-            tenant=tenant,
-            run=run,
-            summary=summary,
-            threshold=settings.threshold,
-            sort=sort,
-            page=request.GET.get("page"),
-        )
-        names = settings.names(summary.columns)
-        names_by_file = {f.pk: f.input_key.removeprefix(run.input_prefix) for f in files}
         context.update(
             {
                 "files": files,
                 "stuck": any(f.ingest_status == IngestStatus.LOADING for f in files),
-                "page": page,
-                "rows": [_table_row(row, names_by_file) for row in page.object_list],
-                "sort": sort,
-                "params": {"run": run.pk, "sort": sort},
-                "headers": [(name, f"x{i + 1}") for i, name in enumerate(names)],
-                "threshold_stale": summary.threshold != settings.threshold,
+                "figures": _figures(request, context, files),
             }
         )
     return render(request, "insights/dashboard.html", context)
