@@ -42,8 +42,9 @@ class _Compiled:
     sql: str
     params: tuple[Any, ...]  # the stand-ins' places hold None
     places: dict[str, list[tuple[int, str]]]  # value name → (place, its form there) for each place
-    compiler: Any  # compiled once: its select, klass_info and converters serve every call
+    compiler: Any  # compiled once: its select and klass_info serve every call
     iterable: type
+    converters: dict[int, Any]  # the database's and the fields' converters of each column, found once
 
 
 def _stand_in(kind: type, index: int) -> Any:
@@ -100,7 +101,9 @@ class Prepared:
         missing = [name for name, found in places.items() if not found]
         if missing:
             raise PrepareError(f"The compiled query does not carry {', '.join(missing)} as a parameter.")
-        return _Compiled(sql, tuple(kept), places, compiler, queryset._iterable_class)
+        selected = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        converters = compiler.get_converters(selected)
+        return _Compiled(sql, tuple(kept), places, compiler, queryset._iterable_class, converters)
 
     def compiled(self, alias: str) -> _Compiled:
         found = self._compiled.get(alias)
@@ -136,10 +139,12 @@ class Prepared:
 def _rows(compiled: _Compiled, alias: str, fetched: list[Any]) -> list[Any]:
     """The fetched rows as the ORM's iterable for the queryset would yield them."""
     compiler = compiled.compiler
+    # As the compiler's results_iter does, with the converters found when it was compiled.
+    rows = list(compiler.apply_converters(fetched, compiled.converters)) if compiled.converters else fetched
     if compiled.iterable is FlatValuesListIterable:
-        return [row[0] for row in compiler.results_iter([fetched])]
+        return [row[0] for row in rows]
     if compiled.iterable is ValuesListIterable:
-        return list(compiler.results_iter([fetched], tuple_expected=True))
+        return [tuple(row) for row in rows]
     # ModelIterable, as Django 5.2 writes it (known related objects aside: prepared querysets have none).
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
     model_cls = klass_info["model"]
@@ -148,7 +153,7 @@ def _rows(compiled: _Compiled, alias: str, fetched: list[Any]) -> list[Any]:
     init_list = [f[0].target.attname for f in select[start:end]]
     related_populators = get_related_populators(klass_info, select, alias)  # type: ignore[call-arg]  # 5.2
     instances = []
-    for row in compiler.results_iter([fetched]):
+    for row in rows:
         obj = model_cls.from_db(alias, init_list, row[start:end])
         for populator in related_populators:
             populator.populate(row, obj)
