@@ -179,19 +179,23 @@ def test_a_tenant_admin_cannot_point_the_input_area(client: Any, area: SimpleNam
     assert client.post(url, {"s3_prefix": f"s3://{BUCKET}/elsewhere/"}).status_code == 403
 
 
-def test_a_tenant_sees_only_its_own_files_runs_and_run_files(
-    client: Any, area: SimpleNamespace, aws: Any, world: SimpleNamespace
-) -> None:
-    upload(client, area, "secret.csv", input_csv("alpha", 3))
-    run = TransformRun.objects.create(
+def _run(area: SimpleNamespace, status: str) -> TransformRun:
+    return TransformRun.objects.create(
         deployment=area.deployment,
         tenant=area.tenant,
         sequence=1,
         job_name="sa-datacorp-bt-1-r1",
         input_prefix=f"s3://{BUCKET}/datasets/datacorp/input/",
         output_prefix=f"s3://{BUCKET}/datasets/datacorp/output/r1/",
-        status="failed",
+        status=status,
     )
+
+
+def test_a_tenant_sees_only_its_own_files_runs_and_run_files(
+    client: Any, area: SimpleNamespace, aws: Any, world: SimpleNamespace
+) -> None:
+    upload(client, area, "secret.csv", input_csv("alpha", 3))
+    run = _run(area, "failed")
     TransformRunFile.objects.create(
         run=run,
         tenant=area.tenant,
@@ -262,15 +266,7 @@ def test_a_run_over_many_files_lists_them_a_page_at_a_time(
 ) -> None:
     from deployments.views_runs import FILES_PER_PAGE
 
-    run = TransformRun.objects.create(
-        deployment=area.deployment,
-        tenant=area.tenant,
-        sequence=1,
-        job_name="sa-datacorp-bt-1-r1",
-        input_prefix=f"s3://{BUCKET}/datasets/datacorp/input/",
-        output_prefix=f"s3://{BUCKET}/datasets/datacorp/output/r1/",
-        status="completed",
-    )
+    run = _run(area, "completed")
     TransformRunFile.objects.bulk_create(
         TransformRunFile(
             run=run, tenant=area.tenant, input_key=f"{run.input_prefix}day-{n:04}.csv", output_key="o",

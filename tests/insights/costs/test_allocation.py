@@ -4,6 +4,7 @@ adds up to its ledger to the cent."""
 from __future__ import annotations
 
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 
@@ -241,16 +242,13 @@ def test_a_price_change_between_two_days_prices_each_day_by_its_version() -> Non
     assert reconciles(then(DAY, 1))
 
 
-def test_batch_runs_bill_instances_times_duration_and_s3_its_bytes() -> None:
-    """A 90-minute run on 2 × ml.m5.large at $0.20 = $0.60; 31 GiB stored in March at $0.03 a GB-month
-    = $0.03 a day."""
+def _batch_run(settings: dict[str, object], **recorded: object) -> object:
+    """Acme's batch deployment with `settings`, and a 90-minute run of it on DAY (02:00–03:30)."""
     from deployments.models import TransformRun
 
     (acme,) = tenants("acme")
-    deployment = endpoint(
-        "batch", tenant=acme, settings={"instance_type": "ml.m5.large", "instance_count": 2}
-    )
-    TransformRun.objects.create(
+    deployment = endpoint("batch", tenant=acme, settings=settings)
+    return TransformRun.objects.create(
         deployment=deployment,
         tenant=acme,
         sequence=1,
@@ -258,7 +256,15 @@ def test_batch_runs_bill_instances_times_duration_and_s3_its_bytes() -> None:
         status="completed",
         started_at=at(DAY, 2),
         finished_at=at(DAY, 3, 30),
+        **recorded,
     )
+
+
+def test_batch_runs_bill_instances_times_duration_and_s3_its_bytes() -> None:
+    """A 90-minute run on 2 × ml.m5.large at $0.20 = $0.60; 31 GiB stored in March at $0.03 a GB-month
+    = $0.03 a day."""
+    run: Any = _batch_run({"instance_type": "ml.m5.large", "instance_count": 2})
+    acme = run.tenant
     StorageSample.objects.create(
         tenant=acme, day=DAY, prefix="s3://bucket/datasets/acme/", bytes=31 * 1024**3
     )
@@ -272,22 +278,8 @@ def test_batch_runs_bill_instances_times_duration_and_s3_its_bytes() -> None:
 def test_a_batch_run_is_billed_on_what_its_job_ran_on_after_the_deployment_moved() -> None:
     """The run's job was created on 2 × ml.m5.large ($0.20/h): 90 minutes = $0.60, also when the day is
     run again after the deployment moved to 1 × ml.m5.xlarge ($0.40/h)."""
-    from deployments.models import TransformRun
-
-    (acme,) = tenants("acme")
-    deployment = endpoint(
-        "batch", tenant=acme, settings={"instance_type": "ml.m5.xlarge", "instance_count": 1}
-    )
-    TransformRun.objects.create(
-        deployment=deployment,
-        tenant=acme,
-        sequence=1,
-        job_name="sa-acme-run-1",
-        status="completed",
-        started_at=at(DAY, 2),
-        finished_at=at(DAY, 3, 30),
-        instance_type="ml.m5.large",
-        instance_count=2,
+    _batch_run(
+        {"instance_type": "ml.m5.xlarge", "instance_count": 1}, instance_type="ml.m5.large", instance_count=2
     )
     costs_run(DAY, DAY)
     line = LedgerLine.objects.get(day=DAY, kind="batch")
