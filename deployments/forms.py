@@ -19,7 +19,7 @@ from deployments.rules import (
     Setting,
     is_shared,
 )
-from deployments.services.deployments import draft_members_check, member_plan
+from deployments.services.joining import draft_members_check, member_plan
 from deployments.services.plans import Draft, Plan, draft_problems
 from deployments.widgets import PackageSelect, TenantSelect
 from saasadmin.forms import EveryErrorShown

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 from deployments.services.archives import ArchiveFacts, archive_inspect
 from deployments.services.datasets import dataset_delete, dataset_upload, input_area_point, input_objects
-from deployments.services.deployments import (
-    deployment_apply,
-    deployment_delete,
+from deployments.services.deployments import deployment_apply, deployment_delete, deployment_retry
+from deployments.services.joining import (
     deployment_member_change,
     deployment_member_join,
     deployment_member_leave,
-    deployment_retry,
     member_leave_deletes,
     member_plan,
 )

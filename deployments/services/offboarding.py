@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from deployments.models import Deployment, DeploymentMember, MemberState, Status
-from deployments.services.deployments import member_leave_deletes, member_leave_problem, member_plan
+from deployments.services.joining import member_leave_deletes, member_leave_problem, member_plan
 from deployments.services.plans import Plan, deletion_plan
 from tenants.models import Tenant
 

@@ -18,7 +18,7 @@ from deployments.aws import AwsError, NotFound, recording
 from deployments.aws import sagemaker as sm
 from deployments.models import Deployment, Kind, Status
 from deployments.queueing import ADVANCE, QUEUE, rows_with_live_jobs
-from deployments.services.deployments import deployment_enqueue
+from deployments.services.desired import deployment_enqueue
 from deployments.services.runs import transform_runs_resume, transform_runs_start_all_due
 from deployments.services.teardown import offboardings_continue, tenants_offboard_if_clear
 from deployments.states import StateConflict, call_recorder, event_record, resume_status, transition

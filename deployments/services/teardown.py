@@ -13,11 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from deployments.models import Deployment, DeploymentMember, MemberState, Status
-from deployments.services.deployments import (
-    deployment_delete,
-    deployment_member_leave,
-    member_leave_problem,
-)
+from deployments.services.deployments import deployment_delete
+from deployments.services.joining import deployment_member_leave, member_leave_problem
 from deployments.services.plans import deletion_plan
 from deployments.states import event_record, transition
 from tenants.audit import audit_record
