@@ -165,10 +165,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# An admin console's session: signed out this many hours after sign-in (the cookie is not renewed on
-# each request, so the lifetime is not extended by activity).
 # Database sessions whose per-request read is one written statement (saasadmin/sessions.py).
 SESSION_ENGINE = "saasadmin.sessions"
+# An admin console's session: signed out this many hours after sign-in (the cookie is not renewed on
+# each request, so the lifetime is not extended by activity).
 SESSION_COOKIE_AGE = int(envfloat("SESSION_HOURS", 8.0) * 3600)
 
 # django-axes: lock a username+address pair after repeated failures. The address is the client's, also
