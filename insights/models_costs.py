@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.db import models
 
-from deployments.models import CatalogueVersion, Deployment
+from deployments.models import CatalogueVersion, Deployment, Kind
 from tenants.models import Tenant
 
 
@@ -32,16 +32,10 @@ def quantity_field(**options: Any) -> models.DecimalField:
     return models.DecimalField(max_digits=24, decimal_places=6, **options)
 
 
-class CostKind(models.TextChoices):
-    """What a ledger line bills: a deployment's kind, or a tenant's objects in S3."""
-
-    BATCH = "batch", "Batch transform"
-    REALTIME = "realtime", "Real-time endpoint"
-    ASYNC = "async", "Asynchronous endpoint"
-    SERVERLESS = "serverless", "Serverless endpoint"
-    MULTI_MODEL = "multi_model", "Multi-model endpoint"
-    MULTI_CONTAINER = "multi_container", "Multi-container endpoint"
-    S3 = "s3", "S3 storage"
+# What a ledger line bills: a deployment's kind (deployments.models.Kind), or a tenant's objects in S3.
+S3_KIND = "s3"
+COST_KINDS: list[tuple[str, str]] = [*Kind.choices, (S3_KIND, "S3 storage")]
+COST_KIND_LABELS: dict[str, str] = dict(COST_KINDS)
 
 
 class SplitBasis(models.TextChoices):
@@ -142,7 +136,7 @@ class LedgerLine(models.Model):
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     resource_id = models.CharField(max_length=1024)  # endpoint ARN, transform job ARN or s3:// prefix
-    kind = models.CharField(max_length=16, choices=CostKind.choices)
+    kind = models.CharField(max_length=16, choices=COST_KINDS)
     isolation = models.CharField(max_length=10)  # silo / bridge / pool
     usage_type = models.CharField(max_length=80)  # AWS's, e.g. USE1-Host:ml.m5.large
     quantity = quantity_field()
@@ -191,7 +185,7 @@ class AllocationLine(models.Model):
         Deployment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     resource_id = models.CharField(max_length=1024)
-    kind = models.CharField(max_length=16, choices=CostKind.choices)
+    kind = models.CharField(max_length=16, choices=COST_KINDS)
     isolation = models.CharField(max_length=10)
     usage_type = models.CharField(max_length=80)
     basis = models.CharField(max_length=12, choices=AllocationBasis.choices)

@@ -31,7 +31,7 @@ from insights.finance.services import cost_shared_with_tenant
 from insights.finance.silo import silo_estimates_once
 from insights.finance.tenant import TenantCost, history, shared_days, tenant_cost_once
 from insights.forms_finance import CostSharingForm, OverviewFilters, TenantBudgetForm
-from insights.models_costs import CostKind
+from insights.models_costs import COST_KIND_LABELS
 from tenants.access import get_tenant_or_404, requires, user_can
 from tenants.models import Tenant
 
@@ -118,7 +118,7 @@ def _tenant_context(
     nav = _month_nav(month)
     counted = days_counted(month, cost.last_day) if nav["running"] else month.days
     projected = (cost.total / counted * month.days).quantize(Decimal("0.01")) if counted else cost.total
-    labels = {**dict(CostKind.choices), "idle": "Idle"}
+    labels = {**COST_KIND_LABELS, "idle": "Idle"}
     days = [month.start + timedelta(days=n) for n in range(month.days)]
     context = {
         **nav,

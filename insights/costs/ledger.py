@@ -26,7 +26,7 @@ from insights.costs import prices
 from insights.costs.life import Piece, running_pieces
 from insights.costs.money import cents, exact
 from insights.costs.usage_input import MemberUse, member_usage
-from insights.models_costs import CostKind, LedgerLine, StorageSample
+from insights.models_costs import S3_KIND, LedgerLine, StorageSample
 
 HOUR = 3600
 STORAGE_LOOKBACK_DAYS = 6  # a missed daily sample reuses the latest of the week before
@@ -156,7 +156,7 @@ def _serverless_lines(
         "deployment_id": deployment.pk,
         "tenant_id": deployment.tenant_id,
         "resource_id": prices.arn(f"endpoint/{deployment.aws_name}"),
-        "kind": CostKind.SERVERLESS,
+        "kind": Kind.SERVERLESS,
         "isolation": deployment.isolation,
         "seconds": sum(p.seconds for p in found),
     }
@@ -216,7 +216,7 @@ def _batch_lines(
             deployment_id=deployment.pk,
             tenant_id=run.tenant_id,
             resource_id=prices.arn(f"transform-job/{run.job_name}"),
-            kind=CostKind.BATCH,
+            kind=Kind.BATCH,
             isolation=deployment.isolation,
             usage_type=prices.usage_type(f"Tsform:{instance_type}"),
             quantity=(Decimal(seconds * count) / HOUR).quantize(Decimal("0.000001")),
@@ -254,7 +254,7 @@ def _storage_lines(day: date, version: CatalogueVersion) -> list[Drafted]:
             deployment_id=None,
             tenant_id=tenant_id,
             resource_id=prefix,
-            kind=CostKind.S3,
+            kind=S3_KIND,
             isolation="",
             usage_type=prices.usage_type("TimedStorage-ByteHrs"),
             quantity=quantity.quantize(Decimal("0.000001")),

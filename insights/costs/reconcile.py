@@ -19,7 +19,7 @@ from django.db.models import Sum
 from deployments.aws import costexplorer
 from deployments.resources import TAG_TENANT
 from insights.costs.money import cents, exact
-from insights.models_costs import AwsCostLine, CostKind, LedgerLine
+from insights.models_costs import S3_KIND, AwsCostLine, LedgerLine
 from tenants.models import Tenant
 
 SHARED, UNTAGGED = "shared", ""
@@ -70,7 +70,7 @@ class ReconcileRow:
 
 def ledger_tag(kind: str, slug: str | None) -> str:
     """The tag value AWS would bill a ledger line under."""
-    if kind == CostKind.S3:
+    if kind == S3_KIND:
         return UNTAGGED
     return slug or SHARED
 

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 
 from insights.finance.focus import FocusLine
 from insights.finance.months import Month
-from insights.models_costs import AllocationBasis, AllocationLine, CostKind
+from insights.models_costs import COST_KIND_LABELS, AllocationBasis, AllocationLine
 from tenants.models import Tenant
 
 CHUNK = 2000
@@ -45,7 +45,7 @@ FIELDS = (
     "ledger_line__billed_cost",
     "ledger_line__invocations",
 )
-KIND_LABELS = dict(CostKind.choices)
+KIND_LABELS = COST_KIND_LABELS
 BASIS_LABELS = dict(AllocationBasis.choices)
 
 

@@ -20,7 +20,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Max, Q, Sum
 from insights.finance.budgets import Budgets, budgets_load
 from insights.finance.months import Month
 from insights.finance.rates import Rate, cents, rates_on, to_usd
-from insights.models_costs import AllocationLine, CostKind
+from insights.models_costs import COST_KIND_LABELS, AllocationLine
 from tenants.models import Tenant
 
 ZERO = Decimal("0.00")
@@ -152,9 +152,8 @@ def overview(*, month: Month, today: Any, search: str = "") -> Overview:
     budgets = budgets_load()
     rows = _tenant_rows(costs, month, counted, rates, budgets, search)
     kinds, idle, idle_previous = kind_totals(month)
-    labels = dict(CostKind.choices)
     by_kind = [
-        (kind, labels.get(kind, kind), cost, before)
+        (kind, COST_KIND_LABELS.get(kind, kind), cost, before)
         for kind, (cost, before) in sorted(kinds.items(), key=lambda item: -item[1][0])
     ]
     result = Overview(month, running, counted, rows, by_kind, idle, idle_previous, rates)

@@ -20,10 +20,11 @@ from django.db.models.functions import TruncMonth
 
 from insights.finance.months import Month, months_back
 from insights.finance.rates import cents
-from insights.models_costs import AllocationBasis, AllocationLine, CostKind
+from insights.models_costs import COST_KIND_LABELS, AllocationBasis, AllocationLine
 from tenants.models import Tenant
 
 ZERO = Decimal("0.00")
+BASIS_LABELS = dict(AllocationBasis.choices)
 # A month's figures are kept per tenant, month and lines version; a version is replaced by the next run.
 CACHE_SECONDS = 24 * 3600
 LINE_FIELDS = (
@@ -87,7 +88,7 @@ class ShareDay:
 
     @property
     def basis_label(self) -> str:
-        return dict(AllocationBasis.choices).get(self.basis, self.basis)
+        return BASIS_LABELS.get(self.basis, self.basis)
 
     @property
     def share_pct(self) -> Decimal | None:
@@ -134,8 +135,7 @@ class SharedEndpoint:
 
     @property
     def bases(self) -> list[str]:
-        labels = dict(AllocationBasis.choices)
-        return sorted({labels.get(d.basis, d.basis) for d in self.days})
+        return sorted({BASIS_LABELS.get(d.basis, d.basis) for d in self.days})
 
     @property
     def share_pct(self) -> Decimal | None:
@@ -179,7 +179,7 @@ def tenant_cost(*, tenant: Tenant, month: Month) -> TenantCost:
     for line in lines:
         daily[line["day"]][line["kind"]] += line["billed_cost"]
         kinds[line["kind"]] += line["billed_cost"]
-    labels = dict(CostKind.choices)
+    ranked = sorted(kinds.items(), key=lambda item: -item[1])
     return TenantCost(
         tenant=tenant,
         month=month,
@@ -188,7 +188,7 @@ def tenant_cost(*, tenant: Tenant, month: Month) -> TenantCost:
         invoice=_invoice(lines),
         shared=_shared(lines),
         history=history(tenant=tenant, month=month),
-        by_kind=[(k, labels.get(k, k), c) for k, c in sorted(kinds.items(), key=lambda item: -item[1])],
+        by_kind=[(k, COST_KIND_LABELS.get(k, k), c) for k, c in ranked],
     )
 
 
@@ -212,16 +212,15 @@ def _is_shared(line: dict[str, Any]) -> bool:
 
 def _invoice(lines: list[dict[str, Any]]) -> list[InvoiceLine]:
     """Lines grouped by resource and usage type (the idle share of an endpoint on a line of its own)."""
-    labels = dict(CostKind.choices)
     grouped: dict[tuple[Any, ...], InvoiceLine] = {}
     for line in lines:
         key = (line["deployment_id"], line["kind"], line["usage_type"], line["is_idle"])
         entry = grouped.get(key)
         if entry is None:
             entry = grouped[key] = InvoiceLine(
-                label=line["deployment__name"] or labels.get(line["kind"], line["kind"]),
+                label=line["deployment__name"] or COST_KIND_LABELS.get(line["kind"], line["kind"]),
                 kind=line["kind"],
-                kind_label=labels.get(line["kind"], line["kind"]),
+                kind_label=COST_KIND_LABELS.get(line["kind"], line["kind"]),
                 deployment_id=line["deployment_id"],
                 shared=_is_shared(line),
                 usage_type=line["usage_type"],
@@ -250,7 +249,6 @@ def _share_of_quantity(line: dict[str, Any]) -> Decimal:
 
 def _shared(lines: list[dict[str, Any]]) -> list[SharedEndpoint]:
     """Per shared endpoint, per day: its numbers, everyone's, its cost and its spread idle share."""
-    labels = dict(CostKind.choices)
     endpoints: dict[int, SharedEndpoint] = {}
     days: dict[tuple[int, date], ShareDay] = {}
     for line in lines:
@@ -262,7 +260,7 @@ def _shared(lines: list[dict[str, Any]]) -> list[SharedEndpoint]:
                 line["deployment_id"],
                 line["deployment__name"] or "",
                 line["kind"],
-                labels.get(line["kind"], line["kind"]),
+                COST_KIND_LABELS.get(line["kind"], line["kind"]),
                 line["isolation"],
                 line["ledger_line__instance_type"] or "",
             )
