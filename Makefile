@@ -29,7 +29,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@set -e; for f in bench/*.py; do \
-		[ -e "$$f" ] && [ "$$(basename $$f)" != "__init__.py" ] || continue; \
+		[ -e "$$f" ] && case "$$(basename $$f)" in _*|__init__.py) false;; esac || continue; \
 		echo "== $$f"; $(TEST_ENV) $(PY) $$f; \
 	done
 

@@ -29,17 +29,12 @@ from typing import Any
 
 sys.path.append(str(Path(__file__).resolve().parent))
 import provision
+from _ports import free_port
 
 ROOT = provision.ROOT
 BODY = b"12,70,1,3,12,0"
 CLIENTS = 8
 GUNICORN_WORKERS = 2
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _endpoint(url: str, package: Any) -> tuple[str, str]:
@@ -189,7 +184,7 @@ def main() -> None:
         env.update({"ALLOWED_HOSTS": "localhost", "DEBUG": "0"})
         package = provision._prepare(scratch, url)
         endpoint, secret = _endpoint(url, package)
-        port = _free_port()
+        port = free_port()
         server = _start_gunicorn(env, port)
         direct, gateway = _direct_call(url, endpoint), _gateway_call(port, secret)
         (direct_p50, direct_p99), (gateway_p50, gateway_p99) = _latencies([direct, gateway], args.requests)

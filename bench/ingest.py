@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,29 +34,13 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from _ports import free_port, wait_port
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BUCKET = "saasadmin-bench"
 DATABASE = "bench_ingest"
 INPUTS = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"nothing answered on port {port}") from None
-            time.sleep(0.1)
 
 
 def _with_database(url: str, name: str) -> str:
@@ -242,13 +225,13 @@ def main() -> None:
     if args.child:
         _child_ingest(int(args.child[0]), args.child[1])
         return
-    port = _free_port()
+    port = free_port()
     emulator = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port)], cwd=ROOT)
     database_url = _with_database(args.database_url, DATABASE)
     _admin(args.database_url, f"DROP DATABASE IF EXISTS {DATABASE}")
     _admin(args.database_url, f"CREATE DATABASE {DATABASE}")
     try:
-        _wait_port(port, emulator)
+        wait_port(port, emulator)
         with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
             scratch = Path(tmp)
             _environment(scratch, f"http://127.0.0.1:{port}", database_url)

@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -35,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import psutil
+from _ports import free_port, wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,24 +44,6 @@ SERVERS = {
     "gunicorn": ["-m", "gunicorn", "saasadmin.wsgi", "--workers", "1", "--timeout", "600", "--bind"],
     "runserver": [str(ROOT / "manage.py"), "runserver", "--noreload"],
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"nothing answered on port {port}") from None
-            time.sleep(0.1)
 
 
 def _environment(scratch: Path, emulator_url: str) -> dict[str, str]:
@@ -230,14 +212,14 @@ def _run(server: str, limit_mb: int, env: dict[str, str], small: Path, large: Pa
     """One server with MODEL_PACKAGE_MAX_BYTES at `limit_mb`: (MB above idle during the upload, status)."""
     from tests.factories import PASSWORD
 
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, *SERVERS[server], f"127.0.0.1:{port}"]
     env = {**env, "MODEL_PACKAGE_MAX_BYTES": str(limit_mb * MB)}
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        _wait_port(port, process)
+        wait_port(port, process)
         browser = Browser(port)
         browser.sign_in(PASSWORD)
         if browser.upload(small) != 302:
@@ -260,10 +242,10 @@ def main() -> None:
     parser.add_argument("--servers", default="gunicorn,runserver")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-upload-"))
-    port = _free_port()
+    port = free_port()
     emulator = subprocess.Popen([sys.executable, "-m", "emulator", "--port", str(port)], cwd=ROOT)
     try:
-        _wait_port(port, emulator)
+        wait_port(port, emulator)
         env = _environment(scratch, f"http://127.0.0.1:{port}")
         small, large = _prepare(scratch, args.mb)
         print(f"upload={large.stat().st_size / MB:.0f} MB (compressed)")
