@@ -65,6 +65,9 @@ class AllocationBasis(models.TextChoices):
     IDLE = "idle", "Idle: nobody used it"
 
 
+BASIS_LABELS: dict[str, str] = dict(AllocationBasis.choices)
+
+
 class CostRule(models.Model):
     """How one shared deployment's cost is split and what its idle share becomes (operator's setting).
 

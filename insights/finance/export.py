@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 
 from insights.finance.focus import FocusLine
 from insights.finance.months import Month
-from insights.models_costs import COST_KIND_LABELS, AllocationBasis, AllocationLine
+from insights.models_costs import BASIS_LABELS, COST_KIND_LABELS, AllocationBasis, AllocationLine
 from tenants.models import Tenant
 
 CHUNK = 2000
@@ -45,8 +45,6 @@ FIELDS = (
     "ledger_line__billed_cost",
     "ledger_line__invocations",
 )
-KIND_LABELS = COST_KIND_LABELS
-BASIS_LABELS = dict(AllocationBasis.choices)
 
 
 def month_lines(month: Month, tenant: Tenant | None = None) -> QuerySet[AllocationLine]:
@@ -84,7 +82,7 @@ def _share(row: dict[str, Any]) -> Decimal | None:
 
 
 def _vendor_description(row: dict[str, Any]) -> str:
-    kind = KIND_LABELS.get(row["kind"], row["kind"])
+    kind = COST_KIND_LABELS.get(row["kind"], row["kind"])
     name = row["deployment__name"] or kind
     if row["is_idle"] and not row["tenant__slug"]:
         return f"Idle capacity of {name}, kept as vendor overhead"
@@ -103,25 +101,32 @@ def _vendor_description(row: dict[str, Any]) -> str:
     return f"{who}'s share of {name}: {BASIS_LABELS.get(row['basis'], row['basis']).lower()} ({share or 0:%})"
 
 
+def _row_facts(row: dict[str, Any]) -> dict[str, Any]:
+    """What the vendor's and the tenant's line both say of an allocation row."""
+    return {
+        "day": row["day"],
+        "cost": row["billed_cost"],
+        "currency": row["currency"],
+        "region": _region(row["resource_id"]),
+        "quantity": _quantity(row),
+        "unit": row["ledger_line__unit"] or "",
+        "unit_price": row["ledger_line__unit_price"],
+        "tenant_slug": row["tenant__slug"] or "",
+        "tenant_name": row["tenant__name"] or "",
+        "rule": BASIS_LABELS.get(row["basis"], row["basis"]),
+        "idle": row["is_idle"],
+    }
+
+
 def _vendor_line(row: dict[str, Any]) -> FocusLine:
     return FocusLine(
-        day=row["day"],
-        cost=row["billed_cost"],
-        currency=row["currency"],
+        **_row_facts(row),
         description=_vendor_description(row),
         resource_id=row["resource_id"],
-        resource_name=row["deployment__name"] or KIND_LABELS.get(row["kind"], row["kind"]),
-        resource_type=KIND_LABELS.get(row["kind"], row["kind"]),
-        region=_region(row["resource_id"]),
-        quantity=_quantity(row),
-        unit=row["ledger_line__unit"] or "",
-        unit_price=row["ledger_line__unit_price"],
-        tenant_slug=row["tenant__slug"] or "",
-        tenant_name=row["tenant__name"] or "",
-        rule=BASIS_LABELS.get(row["basis"], row["basis"]),
+        resource_name=row["deployment__name"] or COST_KIND_LABELS.get(row["kind"], row["kind"]),
+        resource_type=COST_KIND_LABELS.get(row["kind"], row["kind"]),
         share=_share(row),
         basis=_numbers(row),
-        idle=row["is_idle"],
         tags={
             "saasadmin:tenant": row["tenant__slug"] or "shared",
             "saasadmin:deployment": row["deployment__name"] or "",
@@ -137,27 +142,17 @@ def _numbers(row: dict[str, Any]) -> str:
 
 
 def _tenant_line(row: dict[str, Any]) -> FocusLine:
-    kind = KIND_LABELS.get(row["kind"], row["kind"])
+    kind = COST_KIND_LABELS.get(row["kind"], row["kind"])
     shared = row["basis"] != AllocationBasis.SILO or row["is_idle"]
     name = f"{kind} ({'shared' if shared else 'dedicated'})"
     what = "your part of its idle capacity" if row["is_idle"] else "your share" if shared else "yours alone"
     return FocusLine(
-        day=row["day"],
-        cost=row["billed_cost"],
-        currency=row["currency"],
+        **_row_facts(row),
         description=f"{name}: {what}",
         resource_id=f"{row['kind']}-{row['deployment_id'] or 'storage'}",
         resource_name=name,
         resource_type=kind,
-        region=_region(row["resource_id"]),
-        quantity=_quantity(row),
-        unit=row["ledger_line__unit"] or "",
-        unit_price=row["ledger_line__unit_price"],
-        tenant_slug=row["tenant__slug"] or "",
-        tenant_name=row["tenant__name"] or "",
-        rule=BASIS_LABELS.get(row["basis"], row["basis"]),
         share=None,
         basis="",
-        idle=row["is_idle"],
         tags={"saasadmin:tenant": row["tenant__slug"] or "", "saasadmin:kind": row["kind"]},
     )

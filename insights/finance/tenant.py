@@ -20,11 +20,10 @@ from django.db.models.functions import TruncMonth
 
 from insights.finance.months import Month, months_back
 from insights.finance.rates import cents
-from insights.models_costs import COST_KIND_LABELS, AllocationBasis, AllocationLine
+from insights.models_costs import BASIS_LABELS, COST_KIND_LABELS, AllocationBasis, AllocationLine
 from tenants.models import Tenant
 
 ZERO = Decimal("0.00")
-BASIS_LABELS = dict(AllocationBasis.choices)
 # A month's figures are kept per tenant, month and lines version; a version is replaced by the next run.
 CACHE_SECONDS = 24 * 3600
 LINE_FIELDS = (
