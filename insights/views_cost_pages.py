@@ -6,10 +6,12 @@ A month is `?month=YYYY-MM`: one that is not a month answers 400 with why, one t
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -38,6 +40,9 @@ from tenants.models import Tenant
 PAGE_SIZE = 25
 
 
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
+
+
 class MonthRefused(Exception):
     def __init__(self, response: HttpResponse) -> None:
         self.response = response
@@ -51,6 +56,19 @@ def _month(request: HttpRequest) -> Month:
         raise MonthRefused(_refusal(request, str(exc), 400)) from None
     except FutureMonth as exc:
         raise MonthRefused(_refusal(request, str(exc), 404)) from None
+
+
+def month_refusals(view: V) -> V:
+    """Decorate a view that reads `?month=`: a month refused by `_month` answers its 400/404 page."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except MonthRefused as refused:
+            return refused.response
+
+    return wrapped  # type: ignore[return-value]
 
 
 def _refusal(request: HttpRequest, message: str, status: int) -> HttpResponse:
@@ -70,11 +88,9 @@ def _month_nav(month: Month) -> dict[str, Any]:
 
 
 @requires("costs.view")
+@month_refusals
 def cost_overview(request: HttpRequest) -> HttpResponseBase:
-    try:
-        month = _month(request)
-    except MonthRefused as refused:
-        return refused.response
+    month = _month(request)
     filters = OverviewFilters(request.GET)
     clean = filters.cleaned_data if filters.is_valid() else {}
     threshold = clean.get("below")
@@ -196,12 +212,13 @@ def _vendor_context(
 
 
 @requires("costs.view")
+@month_refusals
 def cost_tenant(request: HttpRequest, tenant_id: str) -> HttpResponseBase:
     try:
         month = _month(request)
-    except MonthRefused as refused:
+    except MonthRefused:
         get_tenant_or_404(request.user, tenant_id)  # another tenant's page is a 404 whatever the month
-        return refused.response
+        raise
     facts = tenant_facts_or_404(request.user, tenant_id, rate_day=_rate_day(month))
     context = _tenant_context(request, facts.tenant, month, facts=facts)
     return render(request, "insights/cost_tenant.html", context)
@@ -216,12 +233,10 @@ def _own_tenant(request: HttpRequest, tenant_id: str) -> Tenant:
 
 
 @requires("costs.view_own")
+@month_refusals
 def tenant_costs(request: HttpRequest, tenant_id: str) -> HttpResponseBase:
     tenant = _own_tenant(request, tenant_id)
-    try:
-        month = _month(request)
-    except MonthRefused as refused:
-        return refused.response
+    month = _month(request)
     return render(request, "insights/cost_tenant.html", _tenant_context(request, tenant, month))
 
 
@@ -230,10 +245,7 @@ def _shared_days(
 ) -> HttpResponseBase:
     """One shared endpoint's day-by-day numbers for the tenant: a fragment the cost page loads when its
     "Day by day" opens (a page of its own without JavaScript)."""
-    try:
-        month = _month(request)
-    except MonthRefused as refused:
-        return refused.response
+    month = _month(request)
     context = {
         "tenant": tenant,
         "month": month,
@@ -245,24 +257,24 @@ def _shared_days(
 
 
 @requires("costs.view")
+@month_refusals
 def cost_tenant_shared(request: HttpRequest, tenant_id: str, deployment_id: int) -> HttpResponseBase:
     tenant = get_tenant_or_404(request.user, tenant_id)
     return _shared_days(request, tenant, deployment_id, vendor=True)
 
 
 @requires("costs.view_own")
+@month_refusals
 def tenant_costs_shared(request: HttpRequest, tenant_id: str, deployment_id: int) -> HttpResponseBase:
     tenant = _own_tenant(request, tenant_id)
     return _shared_days(request, tenant, deployment_id, vendor=False)
 
 
 @requires("costs.view")
+@month_refusals
 def cost_compare(request: HttpRequest) -> HttpResponseBase:
     """The month's ledger against Cost Explorer, per tenant tag and per day."""
-    try:
-        month = _month(request)
-    except MonthRefused as refused:
-        return refused.response
+    month = _month(request)
     context = {
         **_month_nav(month),
         "params": {"month": month.key},
@@ -272,34 +284,28 @@ def cost_compare(request: HttpRequest) -> HttpResponseBase:
 
 
 @requires("costs.view")
+@month_refusals
 def cost_export(request: HttpRequest) -> HttpResponseBase:
     """Every allocation line of the month, idle overhead included."""
-    try:
-        month = _month(request)
-    except MonthRefused as refused:
-        return refused.response
+    month = _month(request)
     lines = focus_lines(month_lines(month), tenant_view=False)
     return focus_csv_response(lines, f"saasadmin-costs-{month.key}.csv")
 
 
 @requires("costs.view")
+@month_refusals
 def cost_tenant_export(request: HttpRequest, tenant_id: str) -> HttpResponseBase:
     tenant = get_tenant_or_404(request.user, tenant_id)
-    try:
-        month = _month(request)
-    except MonthRefused as refused:
-        return refused.response
+    month = _month(request)
     lines = focus_lines(month_lines(month, tenant), tenant_view=False)
     return focus_csv_response(lines, f"saasadmin-costs-{tenant.slug}-{month.key}.csv")
 
 
 @requires("costs.view_own")
+@month_refusals
 def tenant_costs_export(request: HttpRequest, tenant_id: str) -> HttpResponseBase:
     tenant = _own_tenant(request, tenant_id)
-    try:
-        month = _month(request)
-    except MonthRefused as refused:
-        return refused.response
+    month = _month(request)
     lines = focus_lines(month_lines(month, tenant), tenant_view=True)
     return focus_csv_response(lines, f"costs-{tenant.slug}-{month.key}.csv")
 
