@@ -300,3 +300,17 @@ def test_the_kept_figures_follow_a_reload_the_column_names_and_what_is_asked(
     transform_run_ingest(run_id=run.pk, tenant_id=str(world.tenant_a.pk), force=True)
     reloaded = _dashboard(client, world.viewer_a, world.tenant_a).content.decode()
     assert ">240<" not in reloaded
+
+
+def test_bad_run_page_and_sort_parameters_answer_the_dashboard_never_a_500(
+    client: Any, world: SimpleNamespace, runs: RunMaker
+) -> None:
+    run = _ingested(runs, world.tenant_a, n=80)
+    for params in (
+        {"run": "drop table"}, {"run": str(10**30)}, {"run": "-1"}, {"page": "x"}, {"page": "999999"},
+        {"page": "-3"}, {"sort": "nonexistent"}, {"sort": "--score"}, {"sort": "x9"},
+        {"run": str(run.pk), "sort": "-x1", "page": "2"},
+    ):  # fmt: skip
+        response = _dashboard(client, world.viewer_a, world.tenant_a, **params)
+        assert response.status_code == 200, params
+        assert "Flagged rows" in response.content.decode(), params
